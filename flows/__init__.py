@@ -1,0 +1,1 @@
+"""Prefect flows of schouw: thin wiring of library stages into tasks."""

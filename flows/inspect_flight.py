@@ -1,0 +1,151 @@
+"""The ``inspect_flight`` flow: one orthophoto in, georeferenced issue layers out.
+
+Tasks receive tile specs and read their own pixels; tiles are batched so a
+flight of thousands of tiles is a few dozen task runs, not thousands.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.progress import emit
+from schouw import __version__
+from schouw.areas import AreaMapping
+from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
+from schouw.params import InspectParams
+from schouw.pipeline import DETECTOR_VERSIONS, TileResult, finish, make_tiles, prepare_areas, process_tiles
+from schouw.publish import commit_dir, discard_dir, staging_dir, write_outputs
+from schouw.tiling import TileSpec, batched
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _is_io_error(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="open-orthophoto", cache_policy=NO_CACHE)
+def open_task(path: str) -> Orthophoto:
+    return open_orthophoto(path)
+
+
+@task(name="checksum", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
+def checksum_task(path: str) -> str:
+    return file_sha256(path)
+
+
+@task(name="detect-tiles", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
+def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, params: InspectParams) -> TileResult:
+    return process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1))
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict, flight_key: str, params: InspectParams) -> dict:
+    issues = finish(ortho, result, flight_key, params)
+    return write_outputs(staging, ortho, issues, run)
+
+
+def default_out_dir(orthophoto: str | os.PathLike) -> Path:
+    return Path("schouw-out") / Path(orthophoto).stem
+
+
+@flow(name="inspect_flight", task_runner=ThreadPoolTaskRunner(max_workers=default_workers()), log_prints=False)
+def inspect_flight(
+    orthophoto: str,
+    out_dir: str | None = None,
+    areas: str | None = None,
+    area_mapping: dict | None = None,
+    params: dict | None = None,
+    batches_per_worker: int = 4,
+) -> dict:
+    """Inspect one orthophoto; write issues.gpkg, issues.geojson, issues.csv, preview.png, report.html, run.json.
+
+    Returns the run record (also written as run.json). Output appears atomically
+    in ``out_dir`` (default ``./schouw-out/<stem>``); a rerun replaces it.
+    """
+    t0 = time.perf_counter()
+    logger = get_run_logger()
+    p = InspectParams(**(params or {}))
+    mapping = AreaMapping(**area_mapping) if area_mapping else None
+    out = Path(out_dir) if out_dir else default_out_dir(orthophoto)
+    ortho = open_task(orthophoto)
+    sha = checksum_task.submit(orthophoto)
+    t_open = time.perf_counter()
+    staging = staging_dir(out)
+    try:
+        work = staging / ".work"
+        work.mkdir()
+        areas_path, areas_info = prepare_areas(ortho, areas, work, mapping)
+        specs = make_tiles(ortho, p)
+        emit("total", len(specs))
+        n_batches = min(len(specs), default_workers() * batches_per_worker)
+        logger.info("%s: %d tiles in %d batches", ortho.name, len(specs), n_batches)
+        futures = [detect_batch.submit(ortho, b, areas_path, p) for b in batched(specs, n_batches)]
+        result = TileResult()
+        for f in futures:
+            result.add(f.result())
+        t_detect = time.perf_counter()
+        digest = sha.result()
+        flight_key = f"{digest}|{p.digest()}"
+        px_area = ortho.pixel_area_m2
+        run = {
+            "schouw_version": __version__,
+            "input": {
+                "path": ortho.path,
+                "name": ortho.name,
+                "sha256": digest,
+                "size_bytes": ortho.size_bytes,
+                "crs": ortho.crs.to_string(),
+                "crs_wkt": ortho.crs_wkt,
+                "transform": list(ortho.transform),
+                "width": ortho.width,
+                "height": ortho.height,
+                "bands": ortho.count,
+                "dtype": ortho.dtype,
+                "rgb_bands": list(ortho.rgb_bands),
+                "nir_band": ortho.nir_band,
+                "gsd_m": ortho.gsd_m,
+                "gsd_x_m": ortho.gsd_x_m,
+                "gsd_y_m": ortho.gsd_y_m,
+            },
+            "areas": areas_info,
+            "parameters": p.effective(),
+            "parameters_digest": p.digest(),
+            "detectors": DETECTOR_VERSIONS,
+            "tiles": {"count": len(specs), "batches": n_batches, "tile_px": p.tile_px, "overlap_px": p.overlap_px(ortho.gsd_m)},
+            "area_inspected_m2": {
+                "valid": result.valid_px * px_area,
+                "road": result.road_px * px_area,
+                "green": result.green_px * px_area,
+            },
+            "timings_s": {"open": round(t_open - t0, 3), "detect": round(t_detect - t_open, 3), "detect_cpu": round(result.seconds, 3)},
+            "host": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        }
+        discard_dir(work)
+        t_pub = time.perf_counter()
+        run["timings_s"]["total"] = round(t_pub - t0, 3)
+        run = publish_task(staging, ortho, result, run, flight_key, p)
+        run["timings_s"]["publish"] = round(time.perf_counter() - t_pub, 3)
+        run["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
+        (staging / "run.json").write_text(__import__("json").dumps(run, indent=2), encoding="utf-8")
+        commit_dir(staging, out)
+    except BaseException:
+        discard_dir(staging)
+        raise
+    run["output_dir"] = str(out.resolve())
+    return run

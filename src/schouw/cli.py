@@ -1,0 +1,141 @@
+"""The ``schouw`` command line.
+
+Exit codes: 0 success, 2 bad input (one ``error:`` line on stderr, nothing
+left behind), 1 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import InputError, ParameterError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Drone-orthophoto inspection of roads and green areas.")
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail_input(exc: Exception) -> None:
+    msg = " ".join(str(exc).split())
+    print(f"error: {msg}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def _mapping(field: Optional[str], road: Optional[str], green: Optional[str]) -> Optional[dict]:
+    if field is None:
+        if road or green:
+            raise ParameterError("--road-values/--green-values need --area-field NAME (the attribute to read them from)")
+        return None
+    split = lambda s: tuple(v.strip() for v in (s or "").split(",") if v.strip())
+    if not split(road) and not split(green):
+        raise ParameterError(f"--area-field {field} needs --road-values and/or --green-values (comma-separated)")
+    return {"field": field, "road": split(road), "green": split(green)}
+
+
+@app.command()
+def inspect(
+    orthophoto: Path = typer.Argument(..., help="GeoTIFF / COG orthophoto (any CRS; RGB, RGBA or RGB+NIR; 8 or 16 bit)"),
+    areas: Optional[Path] = typer.Option(None, "--areas", help="road/green polygons (GPKG, GeoJSON, Shapefile; any CRS)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="output folder [default: ./schouw-out/<orthophoto stem>]"),
+    area_field: Optional[str] = typer.Option(None, help="attribute of AREAS that says road or green"),
+    road_values: Optional[str] = typer.Option(None, help="comma-separated values of --area-field meaning road"),
+    green_values: Optional[str] = typer.Option(None, help="comma-separated values of --area-field meaning green"),
+    tile_px: int = typer.Option(1024, help="core tile size (pixels)"),
+) -> None:
+    """Inspect one orthophoto: detect road and green-area defects and write georeferenced issue layers."""
+    t0 = time.perf_counter()
+    try:
+        mapping = _mapping(area_field, road_values, green_values)
+        from .orthophoto import open_orthophoto
+        from .params import InspectParams
+
+        params = InspectParams(tile_px=tile_px)
+        ortho = open_orthophoto(orthophoto)  # fail fast, before Prefect starts
+        if areas is not None:
+            from .areas import AreaMapping, read_areas
+
+            read_areas(areas, ortho.crs_wkt, ortho.footprint(), AreaMapping(**mapping) if mapping else None)
+    except InputError as exc:
+        _fail_input(exc)
+    except ValueError as exc:  # pydantic validation of parameters
+        _fail_input(ParameterError(str(exc).splitlines()[0] + ": " + " ".join(str(exc).splitlines()[1:3])))
+
+    from .prefect_env import configure_prefect
+
+    configure_prefect()
+    from flows import progress
+    from flows.inspect_flight import inspect_flight
+
+    prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("tiles"), TimeElapsedColumn(), console=err)
+    bar = prog.add_task(f"inspecting {orthophoto.name}", total=None)
+
+    def listen(event: str, n: int) -> None:
+        if event == "total":
+            prog.update(bar, total=n)
+        else:
+            prog.advance(bar, n)
+
+    progress.set_listener(listen)
+    try:
+        with prog:
+            run = inspect_flight(
+                orthophoto=str(orthophoto),
+                out_dir=str(out_dir) if out_dir else None,
+                areas=str(areas) if areas else None,
+                area_mapping=mapping,
+                params=params.model_dump(),
+            )
+    except InputError as exc:
+        _fail_input(exc)
+    finally:
+        progress.set_listener(None)
+    _summary(run, time.perf_counter() - t0)
+
+
+def _summary(run: dict, seconds: float) -> None:
+    counts = run["counts"]["by_type_severity"]
+    t = Table(title=f"{run['input']['name']}: {run['counts']['total']} issues")
+    t.add_column("type")
+    for s in ("L", "M", "E"):
+        t.add_column(s, justify="right")
+    t.add_column("total", justify="right")
+    for typ, by in counts.items():
+        t.add_row(typ, *(str(by[s]) for s in ("L", "M", "E")), str(sum(by.values())))
+    if not counts:
+        t.add_row("(none)", "0", "0", "0", "0")
+    out.print(t)
+    a = run["area_inspected_m2"]
+    out.print(
+        f"area inspected: road {a['road']:.1f} m², green {a['green']:.1f} m² (of {a['valid']:.1f} m² valid); "
+        f"areas: {run['areas']['mode']}; time: {seconds:.1f} s"
+    )
+    out.print(f"output: {run['output_dir']}")
+
+
+@app.command()
+def synth(
+    out_dir: Path = typer.Option(Path("sample_data"), "--out", help="folder to write the sample into"),
+) -> None:
+    """Generate the synthetic sample orthophoto (EPSG:28992, 2 cm/px), its AREAS and its truth file."""
+    from .synth import write_sample
+
+    files = write_sample(out_dir)
+    for f in files:
+        out.print(f"wrote {f} ({f.stat().st_size / 1e6:.2f} MB)")
+
+
+def main() -> None:
+    """Console entry point: bad input exits 2, unexpected failures exit 1 with a traceback."""
+    try:
+        app()
+    except InputError as exc:  # pragma: no cover - commands handle their own
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,89 @@
+"""The defect record and the small helpers shared by detectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Defect:
+    """One connected defect in pixel space.
+
+    ``mask`` is the defect's pixels cropped to its bounding box, whose top-left
+    pixel is (``row0``, ``col0``) in the tile array. ``score`` is 0–1.
+    """
+
+    type: str
+    mask: np.ndarray
+    row0: int
+    col0: int
+    score: float
+    subtype: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def bbox_px(self) -> tuple[int, int, int, int]:
+        """(xmin, ymin, xmax, ymax) in tile pixels, max exclusive."""
+        h, w = self.mask.shape
+        return self.col0, self.row0, self.col0 + w, self.row0 + h
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """What a detector needs: area kind it applies to and the GSD range it is meaningful for (metres per pixel)."""
+
+    name: str
+    version: str
+    area: str
+    types: tuple[str, ...]
+    min_gsd_m: float
+    max_gsd_m: float
+
+
+def odd(n: float, minimum: int = 3) -> int:
+    """Nearest odd integer >= ``minimum`` (kernel sizes)."""
+    k = max(minimum, int(round(n)))
+    return k if k % 2 else k + 1
+
+
+def disk(radius_px: float) -> np.ndarray:
+    """Elliptical structuring element of the given radius (pixels)."""
+    k = odd(2 * radius_px + 1)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+
+def components(mask: np.ndarray, min_area_px: int = 1):
+    """Yield (label_mask_crop, row0, col0, area_px) for 8-connected components of ``mask``."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if area < min_area_px:
+            continue
+        crop = labels[y : y + h, x : x + w] == i
+        yield crop, int(y), int(x), int(area)
+
+
+def chromaticity(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Normalised r, g, b (sum 1) and brightness (R+G+B)/3, all float32: illumination-invariant colour."""
+    f = image.astype(np.float32)
+    s = f.sum(axis=2) + 1e-3
+    return f[..., 0] / s, f[..., 1] / s, f[..., 2] / s, s / 3.0
+
+
+def robust_sigma(values: np.ndarray) -> float:
+    """1.4826 x median absolute deviation: a noise level that ignores the defects themselves."""
+    if values.size == 0:
+        return 0.0
+    med = np.median(values)
+    return float(1.4826 * np.median(np.abs(values - med)))
+
+
+def subsample(values: np.ndarray, n: int = 200_000, seed: int = 0) -> np.ndarray:
+    """At most ``n`` values, deterministically strided (statistics on big tiles stay cheap)."""
+    if values.size <= n:
+        return values
+    step = values.size // n
+    return values[::step]

@@ -1,0 +1,255 @@
+"""Road-surface detectors: cracks, potholes, weeds in pavement (pixel space, pure).
+
+All parameters are in metres and converted with ``gsd_m``. The crack detector
+adapts to each tile: its threshold is a multiple of the tile's own black-hat
+noise level (robust sigma over the road), so camera, exposure and asphalt
+texture change the threshold, not the result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .base import Defect, DetectorSpec, chromaticity, components, disk, odd, robust_sigma, subsample
+
+SPEC = DetectorSpec(
+    name="road-classic",
+    version="0.1.0",
+    area="road",
+    types=("crack", "pothole", "weeds_in_pavement"),
+    min_gsd_m=0.0005,
+    max_gsd_m=0.08,
+)
+
+
+@dataclass(frozen=True)
+class RoadParams:
+    """Road detector parameters (metres unless named otherwise)."""
+
+    crack_max_width_m: float = 0.12
+    crack_link_gap_m: float = 0.06  # pieces closer than this are one crack (networks, interrupted lines)
+    crack_min_length_m: float = 0.25
+    crack_k_sigma: float = 4.0
+    crack_k_sigma_weak: float = 2.5
+    crack_min_contrast: float = 8.0  # grey levels, black-hat response
+    crack_min_elongation: float = 4.0
+    crack_max_density: float = 0.2  # share of a window of crack_pattern_window_m: above it the lines are a paving joint pattern
+    crack_pattern_window_m: float = 3.0
+    pothole_min_area_m2: float = 0.03
+    pothole_max_area_m2: float = 4.0
+    pothole_darkness: float = 0.72  # pothole brightness / local road brightness
+    weeds_min_area_m2: float = 0.01
+    weeds_link_gap_m: float = 0.10
+    weeds_exg: float = 0.04  # excess green 2g-r-b in chromaticity
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def _skeleton_length_px(mask: np.ndarray) -> tuple[float, np.ndarray]:
+    """Centre-line length (pixels, diagonal steps count sqrt 2) and the skeleton of a binary mask."""
+    m = mask.astype(np.uint8) * 255
+    sk = cv2.ximgproc.thinning(np.pad(m, 1), thinningType=cv2.ximgproc.THINNING_GUOHALL)[1:-1, 1:-1] > 0
+    if not sk.any():
+        return 0.0, sk
+    s = np.pad(sk, 1)
+    orth = (s[1:-1, 1:-1] & s[1:-1, 2:]).sum() + (s[1:-1, 1:-1] & s[2:, 1:-1]).sum()
+    diag = (s[1:-1, 1:-1] & s[2:, 2:]).sum() + (s[1:-1, 1:-1] & s[2:, :-2]).sum()
+    length = float(orth + math.sqrt(2) * diag)
+    return max(length, 1.0), sk
+
+
+def _branch_points(sk: np.ndarray) -> int:
+    """Number of skeleton pixels with three or more neighbours (network junctions)."""
+    k = np.ones((3, 3), np.float32)
+    k[1, 1] = 0
+    n = cv2.filter2D(sk.astype(np.float32), -1, k, borderType=cv2.BORDER_CONSTANT)
+    return int(((n >= 3) & sk).sum())
+
+
+def crack_response(gray: np.ndarray, gsd_m: float, max_width_m: float) -> np.ndarray:
+    """Black-hat response (grey levels): how much darker a pixel is than its surroundings at crack scale."""
+    r = max(1.5, max_width_m / gsd_m)
+    smooth = cv2.GaussianBlur(gray, (3, 3), 0)  # single-pixel noise and aggregate speckles are not cracks
+    return cv2.morphologyEx(smooth, cv2.MORPH_BLACKHAT, disk(r)).astype(np.float32)
+
+
+def road_direction(area: np.ndarray) -> float | None:
+    """Principal direction (radians, image x axis, rows down) of a road mask, or None if it is not elongated."""
+    ys, xs = np.nonzero(area[::4, ::4])
+    if xs.size < 50:
+        return None
+    cov = np.cov(np.vstack([xs, ys]).astype(np.float64))
+    evals, evecs = np.linalg.eigh(cov)
+    if evals[1] < 2.0 * max(evals[0], 1e-9):
+        return None
+    v = evecs[:, 1]
+    return float(math.atan2(v[1], v[0]))
+
+
+def _orientation(sk: np.ndarray) -> float | None:
+    ys, xs = np.nonzero(sk)
+    if xs.size < 5:
+        return None
+    cov = np.cov(np.vstack([xs, ys]).astype(np.float64))
+    evals, evecs = np.linalg.eigh(cov)
+    v = evecs[:, 1]
+    return float(math.atan2(v[1], v[0]))
+
+
+def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
+    """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter."""
+    region = valid & area
+    if region.sum() < 100:
+        return []
+    gray = _gray(image)
+    resp = crack_response(gray, gsd_m, p.crack_max_width_m)
+    resp[~region] = 0
+    # Do not let the border of the valid region (no-data edges, area borders) look like a crack.
+    edge = cv2.erode(region.astype(np.uint8), disk(max(2.0, p.crack_max_width_m / gsd_m))) == 0
+    vals = subsample(resp[region])
+    sigma = max(robust_sigma(vals), 1.0)
+    base = float(np.median(vals))
+    strong_t = max(base + p.crack_k_sigma * sigma, p.crack_min_contrast)
+    weak_t = max(base + p.crack_k_sigma_weak * sigma, 0.6 * p.crack_min_contrast)
+    weak = (resp >= weak_t) & region & ~edge
+    strong = resp >= strong_t
+    # Dense regular line patterns (paving joints) are not cracks.
+    win = odd(p.crack_pattern_window_m / gsd_m, 5)
+    density = cv2.boxFilter(weak.astype(np.float32), -1, (win, win))
+    area_share = cv2.boxFilter(region.astype(np.float32), -1, (win, win))
+    pattern = density > p.crack_max_density * np.maximum(area_share, 1e-3)
+    weak &= ~pattern
+
+    min_len = p.crack_min_length_m / gsd_m
+    max_w = max(p.crack_max_width_m / gsd_m, 1.5)
+    road_dir = road_direction(area)
+    out: list[Defect] = []
+    linked = cv2.dilate(weak.astype(np.uint8), disk(max(1.0, p.crack_link_gap_m / gsd_m / 2)))
+    for crop, r0, c0, _ in components(linked, min_area_px=max(3, int(min_len * 0.5))):
+        h, w = crop.shape
+        crop = crop & weak[r0 : r0 + h, c0 : c0 + w]
+        area_px = int(crop.sum())
+        if not strong[r0 : r0 + h, c0 : c0 + w][crop].any():
+            continue
+        length, sk = _skeleton_length_px(crop)
+        if length < min_len:
+            continue
+        # Width from the crack's core (response above half its typical peak): the weak mask is widened by blur.
+        core = resp[r0 : r0 + h, c0 : c0 + w] >= max(weak_t, 0.5 * float(np.percentile(resp[r0 : r0 + h, c0 : c0 + w][crop], 90)))
+        core &= crop
+        width_px = float(core.sum()) / length
+        if width_px > max_w or length / max(width_px, 1.0) < p.crack_min_elongation:
+            continue
+        contrast = float(resp[r0 : r0 + h, c0 : c0 + w][crop].mean())
+        score = float(np.clip(0.5 + 0.5 * (contrast - strong_t) / strong_t + 0.1 * math.log10(length / min_len + 1), 0.05, 1.0))
+        branches = _branch_points(sk)
+        if branches >= 3 and branches / length * (0.5 / gsd_m) > 0.5:
+            subtype = "alligator"
+        else:
+            ang = _orientation(sk)
+            if ang is None or road_dir is None:
+                subtype = "longitudinal" if h >= w else "transverse"
+            else:
+                d = abs(math.remainder(ang - road_dir, math.pi))
+                subtype = "longitudinal" if d < math.pi / 4 else "transverse"
+        dist = cv2.distanceTransform(np.pad(core.astype(np.uint8), 1), cv2.DIST_L2, 3)
+        out.append(
+            Defect(
+                "crack",
+                crop,
+                r0,
+                c0,
+                score,
+                subtype,
+                {"max_width_px": float(2 * dist.max()), "mean_width_px": width_px, "contrast": contrast},
+            )
+        )
+    return out
+
+
+def _background(gray: np.ndarray, region: np.ndarray, radius_px: float) -> np.ndarray:
+    """Local road brightness (grey levels) at a scale of ``radius_px``, ignoring pixels outside ``region``."""
+    f = max(1, int(radius_px / 8))
+    small_g = cv2.resize(gray.astype(np.float32) * region, None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA)
+    small_w = cv2.resize(region.astype(np.float32), None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA)
+    k = odd(2 * radius_px / f + 1)
+    num = cv2.GaussianBlur(small_g, (k, k), 0)
+    den = cv2.GaussianBlur(small_w, (k, k), 0)
+    bg = num / np.maximum(den, 1e-3)
+    return cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
+    """Compact dark blobs clearly darker than the surrounding road, not bluish (shadows) and not thin (cracks)."""
+    region = valid & area
+    if region.sum() < 100:
+        return []
+    gray = _gray(image).astype(np.float32)
+    bg = _background(gray, region, 1.5 / gsd_m)
+    dark = (gray < p.pothole_darkness * bg) & region
+    r, g, b, _ = chromaticity(image)
+    dark &= b < 0.36  # shadows on grey asphalt turn blue (sky light)
+    dark = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, 0.02 / gsd_m)))
+    dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, disk(max(1.0, 0.04 / gsd_m))) > 0
+    dark &= region
+    min_px = p.pothole_min_area_m2 / gsd_m**2
+    max_px = p.pothole_max_area_m2 / gsd_m**2
+    out: list[Defect] = []
+    for crop, r0, c0, area_px in components(dark, min_area_px=int(min_px)):
+        if area_px > max_px:
+            continue
+        cnts, _ = cv2.findContours(crop.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        c = max(cnts, key=cv2.contourArea)
+        hull_area = cv2.contourArea(cv2.convexHull(c))
+        solidity = area_px / max(hull_area, 1.0)
+        (_, _), (w_r, h_r), _ = cv2.minAreaRect(c)
+        aspect = max(w_r, h_r) / max(min(w_r, h_r), 1.0)
+        if solidity < 0.6 or aspect > 3.0:
+            continue
+        h, w = crop.shape
+        rel = float((gray[r0 : r0 + h, c0 : c0 + w][crop] / np.maximum(bg[r0 : r0 + h, c0 : c0 + w][crop], 1)).mean())
+        score = float(np.clip(0.5 + (p.pothole_darkness - rel) * 2.0 + 0.2 * (solidity - 0.6), 0.05, 1.0))
+        out.append(Defect("pothole", crop, r0, c0, score, None, {"solidity": solidity}))
+    return out
+
+
+def detect_weeds(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
+    """Green vegetation on paving (excess-green index), clumps closer than 10 cm joined."""
+    region = valid & area
+    if region.sum() < 100:
+        return []
+    r, g, b, bright = chromaticity(image)
+    exg = 2 * g - r - b
+    veg = (exg > p.weeds_exg) & (g > r + 0.02) & (g > b + 0.02) & (bright > 35) & region
+    veg = cv2.morphologyEx(veg.astype(np.uint8), cv2.MORPH_CLOSE, disk(max(1.0, 0.03 / gsd_m))) > 0
+    veg &= region
+    linked = cv2.dilate(veg.astype(np.uint8), disk(max(1.0, p.weeds_link_gap_m / gsd_m / 2)))
+    min_px = max(4, int(p.weeds_min_area_m2 / gsd_m**2))
+    out: list[Defect] = []
+    for crop, r0, c0, _ in components(linked):
+        h, w = crop.shape
+        crop = crop & veg[r0 : r0 + h, c0 : c0 + w]
+        if crop.sum() < min_px:
+            continue
+        m = float(exg[r0 : r0 + h, c0 : c0 + w][crop].mean())
+        out.append(Defect("weeds_in_pavement", crop, r0, c0, float(np.clip(0.4 + 4 * (m - p.weeds_exg), 0.05, 1.0))))
+    return out
+
+
+def detect_road(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
+    """All road detectors on one tile. Pixels claimed by a pothole or weeds are not also reported as crack."""
+    potholes = detect_potholes(image, valid, area, gsd_m, p)
+    weeds = detect_weeds(image, valid, area, gsd_m, p)
+    taken = np.zeros(area.shape, bool)
+    for d in potholes + weeds:
+        h, w = d.mask.shape
+        taken[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
+    taken = cv2.dilate(taken.astype(np.uint8), disk(max(1.0, 0.03 / gsd_m))) > 0
+    cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p)
+    return cracks + potholes + weeds

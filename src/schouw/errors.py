@@ -1,0 +1,28 @@
+"""One error root for the library.
+
+Every error a user can cause with bad input is an :class:`InputError`: the CLI
+turns it into one ``error:`` line and exit code 2. Messages name the file, what
+is wrong with it and what is expected instead.
+"""
+
+from __future__ import annotations
+
+
+class SchouwError(Exception):
+    """Root of every error raised on purpose by schouw."""
+
+
+class InputError(SchouwError, ValueError):
+    """The user's input cannot be processed (exit code 2)."""
+
+
+class OrthophotoError(InputError):
+    """The orthophoto is missing, unreadable or unsuitable."""
+
+
+class AreasError(InputError):
+    """The AREAS file is missing, unreadable or unsuitable."""
+
+
+class ParameterError(InputError):
+    """A command-line option or parameter value is out of range."""

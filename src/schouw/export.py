@@ -1,0 +1,136 @@
+"""Publish issues: GeoPackage (styled for QGIS), RFC 7946 GeoJSON, CSV.
+
+The GeoPackage has one layer per family (``road_issues``, ``green_issues``) in
+the orthophoto's CRS and a ``layer_styles`` table holding a QGIS style per
+layer (colour by severity), which QGIS applies when the layer is opened.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry import MultiPolygon, Polygon
+
+from .issues import Issue, family
+
+SEVERITY_COLOURS = {"L": "#f2c94c", "M": "#f2994a", "E": "#d7263d"}
+LAYERS = {"road": "road_issues", "green": "green_issues"}
+COLUMNS = ["id", "type", "subtype", "severity", "confidence", "length_m", "area_m2", "mean_width_m", "max_width_m", "flight"]
+
+
+def _multi(g):
+    if isinstance(g, Polygon):
+        return MultiPolygon([g])
+    if isinstance(g, MultiPolygon):
+        return g
+    polys = [p for p in getattr(g, "geoms", []) if isinstance(p, (Polygon, MultiPolygon))]
+    parts = []
+    for p in polys:
+        parts.extend(p.geoms if isinstance(p, MultiPolygon) else [p])
+    return MultiPolygon(parts)
+
+
+def issues_frame(issues: list[Issue], crs_wkt: str) -> gpd.GeoDataFrame:
+    """All issues as a GeoDataFrame in the orthophoto's CRS (MultiPolygon geometries)."""
+    rows = [i.properties() for i in issues]
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    for c in ("confidence", "length_m", "area_m2", "mean_width_m", "max_width_m"):
+        df[c] = df[c].astype("float64")
+    return gpd.GeoDataFrame(df, geometry=[_multi(i.geometry) for i in issues], crs=CRS.from_wkt(crs_wkt))
+
+
+def qml_style(layer: str) -> str:
+    """A QGIS style (QML) drawing polygons filled by severity, with a bold outline so thin cracks stay visible."""
+    cats, syms = [], []
+    for n, (sev, colour) in enumerate(SEVERITY_COLOURS.items()):
+        label = {"L": "L - licht", "M": "M - matig", "E": "E - ernstig"}[sev]
+        cats.append(f'<category render="true" symbol="{n}" value="{sev}" label="{label}"/>')
+        rgb = ",".join(str(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
+        syms.append(
+            f'<symbol type="fill" name="{n}" alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">'
+            f'<Option type="Map"><Option type="QString" name="color" value="{rgb},140"/>'
+            f'<Option type="QString" name="outline_color" value="{rgb},255"/>'
+            f'<Option type="QString" name="outline_width" value="0.6"/>'
+            f'<Option type="QString" name="outline_width_unit" value="MM"/>'
+            f'<Option type="QString" name="style" value="solid"/></Option>'
+            f'<prop k="color" v="{rgb},140"/><prop k="outline_color" v="{rgb},255"/><prop k="outline_width" v="0.6"/>'
+            f'<prop k="outline_width_unit" v="MM"/><prop k="style" v="solid"/></layer></symbol>'
+        )
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="3.34.0" styleCategories="Symbology|Labeling"><renderer-v2 type="categorizedSymbol" attr="severity" '
+        f'enableorderby="0" forceraster="0" symbollevels="0"><categories>{"".join(cats)}</categories>'
+        f'<symbols>{"".join(syms)}</symbols></renderer-v2>'
+        f'<labeling type="simple"><settings calloutType="simple"><text-style fieldName="type" fontSize="8"/></settings></labeling>'
+        f"<layerGeometryType>2</layerGeometryType></qgis>\n"
+    )
+
+
+def _write_layer_styles(path: Path, layers: list[str]) -> None:
+    """Create QGIS's ``layer_styles`` table (as QGIS itself does) with a default style per layer."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute(
+            """CREATE TABLE IF NOT EXISTS layer_styles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
+            f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT,
+            styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+            update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"""
+        )
+        con.execute(
+            "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
+        )
+        for layer in layers:
+            con.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
+                "styleQML, styleSLD, useAsDefault, description, owner, ui) VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, '', '')",
+                (layer, f"{layer} by severity", qml_style(layer), "schouw: issues coloured by CROW severity L/M/E"),
+            )
+        con.commit()
+    finally:
+        con.close()
+
+
+def write_gpkg(issues: list[Issue], crs_wkt: str, path: Path) -> dict[str, int]:
+    """``issues.gpkg``: layers ``road_issues`` and ``green_issues`` (always both, possibly empty) plus styles."""
+    gdf = issues_frame(issues, crs_wkt)
+    fam = [family(t) for t in gdf["type"]] if len(gdf) else []
+    counts = {}
+    for f, layer in LAYERS.items():
+        part = gdf[[x == f for x in fam]] if len(gdf) else gdf
+        part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="MultiPolygon")
+        counts[layer] = len(part)
+    _write_layer_styles(path, list(LAYERS.values()))
+    return counts
+
+
+def write_geojson(issues: list[Issue], crs_wkt: str, path: Path) -> None:
+    """``issues.geojson``: RFC 7946 (WGS 84 lon/lat, right-hand rings) written by GDAL."""
+    gdf = issues_frame(issues, crs_wkt).to_crs(4326)
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES", "WRITE_NAME": "NO", "COORDINATE_PRECISION": 8})
+
+
+def write_csv(issues: list[Issue], crs_wkt: str, path: Path) -> None:
+    """``issues.csv``: one row per issue with its centroid in the source CRS (x, y) and WGS 84 (lon, lat)."""
+    to_ll = Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS + ["x", "y", "lon", "lat"])
+        for i in issues:
+            c = shapely.point_on_surface(i.geometry) if i.type != "crack" else i.geometry.centroid
+            lon, lat = to_ll.transform(c.x, c.y)
+            props = i.properties()
+            w.writerow([("" if props[k] is None else props[k]) for k in COLUMNS] + [f"{c.x:.6f}", f"{c.y:.6f}", f"{lon:.8f}", f"{lat:.8f}"])
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

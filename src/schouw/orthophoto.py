@@ -1,0 +1,302 @@
+"""Open and validate an orthophoto; read tiles as 8-bit RGB plus a valid-data mask.
+
+:func:`open_orthophoto` checks everything a run depends on *before* any work
+starts, so bad input fails fast with one clear message. :class:`Orthophoto` is
+a small frozen description (no open handle) that travels between tasks; each
+task opens the file itself and reads only its own window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS, Geod, Transformer
+from rasterio.enums import ColorInterp, MaskFlags
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.windows import Window
+
+from .errors import OrthophotoError
+
+#: Largest raster side accepted (pixels). 1 M px at 2 cm is 20 km: larger is a broken header.
+MAX_SIDE_PX = 1_000_000
+#: Largest raster accepted (pixels): 200 gigapixel, far beyond any drone flight.
+MAX_PIXELS = 200_000_000_000
+SUPPORTED_DTYPES = ("uint8", "uint16")
+#: GDAL block cache per process (bytes). The default of 5 % of RAM grows RSS with file size.
+GDAL_CACHE_BYTES = 128 * 1024 * 1024
+#: Long side of the low-resolution overview read once at open (pixels).
+OVERVIEW_PX = 1024
+
+NIR_NAMES = ("nir", "near infrared", "near-infrared", "nearinfrared", "infrared")
+
+
+def gdal_env(**options: object) -> rasterio.Env:
+    """A rasterio environment with the block cache capped (memory must not grow with file size)."""
+    return rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES, GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", **options)
+
+
+@dataclass(frozen=True)
+class Orthophoto:
+    """What the pipeline needs to know of an orthophoto file.
+
+    ``transform`` maps pixel (col, row) to map coordinates in ``crs`` (any CRS,
+    possibly rotated). ``gsd_m`` is the ground size of one pixel in metres
+    (geodesic, at the image centre). ``scale_lo``/``scale_hi`` give the per-band
+    linear stretch to 8 bit for 16-bit data (the file's own 0.2/99.8 percentiles).
+    """
+
+    path: str
+    name: str
+    width: int
+    height: int
+    count: int
+    dtype: str
+    crs_wkt: str
+    transform: tuple[float, float, float, float, float, float]
+    gsd_x_m: float
+    gsd_y_m: float
+    rgb_bands: tuple[int, int, int]
+    nir_band: int | None
+    has_alpha: bool
+    scale_lo: tuple[float, ...] = field(default=())
+    scale_hi: tuple[float, ...] = field(default=())
+    size_bytes: int = 0
+    valid_fraction: float = 1.0
+
+    @property
+    def affine(self) -> Affine:
+        return Affine(*self.transform)
+
+    @property
+    def crs(self) -> CRS:
+        return CRS.from_wkt(self.crs_wkt)
+
+    @property
+    def gsd_m(self) -> float:
+        """Mean ground sample distance (metres per pixel)."""
+        return math.sqrt(self.gsd_x_m * self.gsd_y_m)
+
+    @property
+    def pixel_area_m2(self) -> float:
+        return self.gsd_x_m * self.gsd_y_m
+
+    def footprint(self):
+        """The raster's outline as a shapely polygon in its own CRS."""
+        from shapely.geometry import Polygon
+
+        t = self.affine
+        corners = [(0, 0), (self.width, 0), (self.width, self.height), (0, self.height)]
+        return Polygon([t * c for c in corners])
+
+
+def _fail(path: Path, what: str, expected: str) -> OrthophotoError:
+    return OrthophotoError(f"{path}: {what}; {expected}")
+
+
+def ground_sample_distance_m(crs: CRS, transform: Affine, width: int, height: int) -> tuple[float, float]:
+    """Ground size (metres) of one pixel along columns and rows, at the raster centre.
+
+    Geodesic distances on the WGS 84 ellipsoid between pixel-centre neighbours,
+    so the answer is right for projected (any unit, any scale factor), geographic
+    and rotated rasters alike.
+    """
+    to_ll = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
+    geod = Geod(ellps="WGS84")
+    cx, cy = width / 2.0, height / 2.0
+    step = max(1.0, min(width, height) / 10.0)
+    pts = [transform * (cx, cy), transform * (cx + step, cy), transform * (cx, cy + step)]
+    lons, lats = to_ll.transform([p[0] for p in pts], [p[1] for p in pts])
+    if not all(np.isfinite(lons)) or not all(np.isfinite(lats)):
+        raise ValueError("pixel centre cannot be transformed to WGS 84")
+    _, _, dx = geod.inv(lons[0], lats[0], lons[1], lats[1])
+    _, _, dy = geod.inv(lons[0], lats[0], lons[2], lats[2])
+    return dx / step, dy / step
+
+
+def _band_roles(src: rasterio.DatasetReader) -> tuple[tuple[int, int, int], int | None, bool]:
+    ci = list(src.colorinterp)
+    desc = [(d or "").strip().lower() for d in src.descriptions]
+    has_alpha = ColorInterp.alpha in ci
+    nir = None
+    for i, d in enumerate(desc):
+        if d in NIR_NAMES or d.startswith("nir"):
+            nir = i + 1
+    if ColorInterp.red in ci and ColorInterp.green in ci and ColorInterp.blue in ci:
+        rgb = (ci.index(ColorInterp.red) + 1, ci.index(ColorInterp.green) + 1, ci.index(ColorInterp.blue) + 1)
+    else:
+        rgb = (1, 2, 3)
+    if nir is None and src.count >= 4:
+        # A 4th band that is not alpha: RGB+NIR (the usual multispectral layout).
+        extra = [b for b in range(1, src.count + 1) if b not in rgb and ci[b - 1] != ColorInterp.alpha]
+        if extra:
+            nir = extra[0]
+    return rgb, nir, has_alpha
+
+
+def open_orthophoto(path: str | os.PathLike) -> Orthophoto:
+    """Validate ``path`` and describe it; raise :class:`OrthophotoError` with a clear message if unusable."""
+    p = Path(path)
+    if not p.exists():
+        raise _fail(p, "file not found", "give the path of a GeoTIFF orthophoto")
+    if p.is_dir():
+        raise _fail(p, "is a folder", "give the path of a GeoTIFF orthophoto file")
+    size = p.stat().st_size
+    if size == 0:
+        raise _fail(p, "file is empty (0 bytes)", "expected a GeoTIFF orthophoto; the upload or copy may have failed")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # reported as a clear error below instead
+            with gdal_env(), rasterio.open(p) as src:
+                return _describe(p, src, size)
+    except OrthophotoError:
+        raise
+    except RasterioError as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "not recognized as" in msg or "not recognised" in msg or "not a supported" in msg:
+            raise _fail(p, "not a raster file GDAL can read", "expected a GeoTIFF orthophoto") from None
+        raise _fail(p, f"cannot be read ({msg})", "the file is damaged or truncated; expected a complete GeoTIFF") from None
+
+
+def _describe(p: Path, src: rasterio.DatasetReader, size: int) -> Orthophoto:
+    if src.width > MAX_SIDE_PX or src.height > MAX_SIDE_PX or src.width * src.height > MAX_PIXELS:
+        raise _fail(
+            p,
+            f"header claims {src.width} x {src.height} pixels",
+            f"expected at most {MAX_SIDE_PX} pixels a side and {MAX_PIXELS // 10**9} gigapixels; the header is damaged",
+        )
+    if src.count < 3:
+        raise _fail(p, f"has {src.count} band(s)", "expected at least 3 bands: RGB, RGBA or RGB+NIR")
+    dtype = src.dtypes[0]
+    if dtype not in SUPPORTED_DTYPES or len(set(src.dtypes)) != 1:
+        raise _fail(p, f"has data type {','.join(sorted(set(src.dtypes)))}", "expected uint8 or uint16 bands")
+    if src.crs is None:
+        raise _fail(p, "has no CRS", "export it as a GeoTIFF with a coordinate reference system")
+    if src.transform.is_identity:
+        if src.gcps[0]:
+            raise _fail(p, "is georeferenced by ground control points only", "warp it to a geotransform first (gdalwarp)")
+        raise _fail(p, "has no geotransform", "export it as a GeoTIFF with a geotransform (georeferenced orthophoto)")
+    if src.transform.determinant == 0:
+        raise _fail(p, "has a degenerate geotransform (zero pixel size)", "expected a valid geotransform")
+    try:
+        crs = CRS.from_wkt(src.crs.to_wkt())
+        gx, gy = ground_sample_distance_m(crs, src.transform, src.width, src.height)
+    except Exception:
+        raise _fail(p, f"its CRS ({src.crs}) cannot be related to the Earth", "expected a projected or geographic CRS") from None
+    if not (1e-4 < gx < 100 and 1e-4 < gy < 100):
+        raise _fail(p, f"ground sample distance {gx:.4g} x {gy:.4g} m per pixel is implausible", "expected 0.1 mm to 100 m")
+    rgb, nir, has_alpha = _band_roles(src)
+
+    # Check the last block is present: a truncated file fails here, not hours into a run.
+    bh, bw = src.block_shapes[0]
+    last = Window(max(0, src.width - bw), max(0, src.height - bh), min(bw, src.width), min(bh, src.height))
+    src.read(1, window=last)
+
+    # One low-resolution read (overviews when present) for the no-data check and 16-bit statistics.
+    f = max(1.0, max(src.width, src.height) / OVERVIEW_PX)
+    shape = (max(1, round(src.height / f)), max(1, round(src.width / f)))
+    stat_bands = list(rgb) + ([nir] if nir is not None else [])
+    small_all = src.read(stat_bands, out_shape=(len(stat_bands), *shape))
+    small = small_all[:3]
+    valid = valid_mask(src, small, None, out_shape=shape)
+    valid_fraction = float(valid.mean())
+    if valid_fraction == 0:
+        raise _fail(p, "is entirely no-data", "expected an orthophoto with valid pixels")
+    lo: tuple[float, ...] = ()
+    hi: tuple[float, ...] = ()
+    if dtype == "uint16":
+        vals = small_all[:, valid]
+        lo_a = np.percentile(vals, 0.2, axis=1)
+        hi_a = np.percentile(vals, 99.8, axis=1)
+        hi_a = np.maximum(hi_a, lo_a + 1)
+        lo, hi = tuple(float(v) for v in lo_a), tuple(float(v) for v in hi_a)
+    return Orthophoto(
+        path=str(p.resolve()),
+        name=p.stem,
+        width=src.width,
+        height=src.height,
+        count=src.count,
+        dtype=dtype,
+        crs_wkt=crs.to_wkt(),
+        transform=tuple(src.transform)[:6],
+        gsd_x_m=float(gx),
+        gsd_y_m=float(gy),
+        rgb_bands=rgb,
+        nir_band=nir,
+        has_alpha=has_alpha,
+        scale_lo=lo,
+        scale_hi=hi,
+        size_bytes=size,
+        valid_fraction=valid_fraction,
+    )
+
+
+def valid_mask(src: rasterio.DatasetReader, rgb: np.ndarray, window: Window | None, out_shape=None) -> np.ndarray:
+    """Boolean valid-data mask for ``rgb`` (3 x H x W) read from ``window``.
+
+    Honours nodata values, alpha bands and internal masks through GDAL's mask
+    bands. A file with no mask at all gets exact-black pixels treated as padding
+    (drone mosaics pad with 0,0,0 without declaring it).
+    """
+    flags = src.mask_flag_enums
+    declared = any(MaskFlags.all_valid not in f for f in flags)
+    if declared:
+        kw = {"window": window}
+        if out_shape is not None:
+            kw["out_shape"] = out_shape
+        m = src.read_masks(1, **kw) > 0
+        for b in (2, 3):
+            if src.mask_flag_enums[b - 1] != src.mask_flag_enums[0] or MaskFlags.nodata in src.mask_flag_enums[b - 1]:
+                m &= src.read_masks(b, **kw) > 0
+        return m
+    return np.any(rgb != 0, axis=0)
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 8 * 1024 * 1024) -> str:
+    """Content hash of the input (identifies a flight across runs)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def to_uint8(ortho: Orthophoto, bands: np.ndarray) -> np.ndarray:
+    """Scale a (3, H, W) array of the RGB bands to uint8 using the flight's own statistics."""
+    if ortho.dtype == "uint8":
+        return bands.astype(np.uint8, copy=False)
+    lo = np.asarray(ortho.scale_lo[:3], dtype=np.float32)[:, None, None]
+    hi = np.asarray(ortho.scale_hi[:3], dtype=np.float32)[:, None, None]
+    out = (bands.astype(np.float32) - lo) * (255.0 / (hi - lo))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+@dataclass
+class TilePixels:
+    """Pixels of one tile: ``rgb`` (H, W, 3) uint8, ``valid`` (H, W) bool, ``nir`` (H, W) uint8 or None."""
+
+    rgb: np.ndarray
+    valid: np.ndarray
+    nir: np.ndarray | None
+
+
+def read_window(ortho: Orthophoto, src: rasterio.DatasetReader, window: Window) -> TilePixels:
+    """Read one window as 8-bit RGB (H, W, 3), valid mask and optional NIR; pixels outside the raster are invalid."""
+    bands = src.read(list(ortho.rgb_bands), window=window, boundless=False)
+    valid = valid_mask(src, bands, window)
+    rgb8 = to_uint8(ortho, bands)
+    nir = None
+    if ortho.nir_band is not None:
+        n = src.read(ortho.nir_band, window=window)
+        if ortho.dtype == "uint16":
+            lo, hi = ortho.scale_lo[3], ortho.scale_hi[3]
+            n = np.clip((n.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
+        nir = n.astype(np.uint8)
+    return TilePixels(rgb=np.ascontiguousarray(np.moveaxis(rgb8, 0, -1)), valid=valid, nir=nir)

@@ -1,0 +1,48 @@
+"""``preview.png``: a downsampled view of the orthophoto with issues outlined by severity.
+
+Read through ``out_shape``, so GDAL uses the file's overviews when it has them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+
+from .issues import Issue
+from .orthophoto import Orthophoto, gdal_env, to_uint8, valid_mask
+
+SEVERITY_BGR = {"L": (76, 201, 242), "M": (74, 153, 242), "E": (61, 38, 215)}
+
+
+def render_preview(ortho: Orthophoto, issues: list[Issue], path: Path, max_px: int = 1200) -> tuple[int, int]:
+    """Write the preview PNG; return its (width, height) in pixels."""
+    f = max(1.0, max(ortho.width, ortho.height) / max_px)
+    h, w = max(1, round(ortho.height / f)), max(1, round(ortho.width / f))
+    with gdal_env(), rasterio.open(ortho.path) as src:
+        bands = src.read(list(ortho.rgb_bands), out_shape=(3, h, w))
+        valid = valid_mask(src, bands, None, out_shape=(h, w))
+    rgb = np.moveaxis(to_uint8(ortho, bands), 0, -1)
+    img = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
+    img[~valid] = (img[~valid] * 0.3 + np.array([40, 40, 40]) * 0.7).astype(np.uint8)
+    inv = ~(ortho.affine @ Affine.scale(ortho.width / w, ortho.height / h))
+    thick = max(1, round(max(w, h) / 800))
+    for sev in ("L", "M", "E"):  # worst drawn last, on top
+        for i in (x for x in issues if x.severity == sev):
+            g = shapely.transform(i.geometry, lambda xy: np.column_stack(inv * (xy[:, 0], xy[:, 1])))
+            polys = getattr(g, "geoms", [g])
+            for p in polys:
+                if p.geom_type != "Polygon":
+                    continue
+                ring = np.round(np.asarray(p.exterior.coords)).astype(np.int32)
+                cv2.polylines(img, [ring], True, SEVERITY_BGR[sev], thick + 1, cv2.LINE_AA)
+            b = g.bounds
+            if (b[2] - b[0]) < 6 and (b[3] - b[1]) < 6:  # too small to see: ring it
+                c = g.centroid
+                cv2.circle(img, (int(c.x), int(c.y)), 6 * thick, SEVERITY_BGR[sev], thick, cv2.LINE_AA)
+    cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return w, h

@@ -1,0 +1,53 @@
+"""Run outputs: written into a staging folder, then swapped into place in one rename.
+
+A reader never sees a half-written result: either the previous complete
+result or the new complete one. A failed run leaves no staging folder behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+from .export import write_csv, write_geojson, write_gpkg
+from .issues import Issue
+from .orthophoto import Orthophoto
+from .preview import render_preview
+from .report import summary_counts, write_report
+
+
+def staging_dir(out_dir: Path) -> Path:
+    """A fresh hidden folder beside ``out_dir`` (same file system, so the final rename is atomic)."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    d = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+    d.mkdir()
+    return d
+
+
+def commit_dir(staging: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by ``staging``: a rerun of the same orthophoto replaces the previous result."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+        out_dir.rename(old)
+    staging.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def discard_dir(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict) -> dict:
+    """Write every output file into ``staging``; return the updated run record (also saved as run.json)."""
+    layer_counts = write_gpkg(issues, ortho.crs_wkt, staging / "issues.gpkg")
+    write_geojson(issues, ortho.crs_wkt, staging / "issues.geojson")
+    write_csv(issues, ortho.crs_wkt, staging / "issues.csv")
+    render_preview(ortho, issues, staging / "preview.png")
+    run["counts"] = {"total": len(issues), "by_layer": layer_counts, "by_type_severity": summary_counts(issues)}
+    write_report(staging / "report.html", run, issues)
+    (staging / "run.json").write_text(json.dumps(run, indent=2, sort_keys=False), encoding="utf-8")
+    return run

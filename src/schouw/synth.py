@@ -1,0 +1,272 @@
+"""A synthetic but realistic orthophoto with painted defects and their truth (``schouw synth``).
+
+The scene (EPSG:28992, 2 cm/px, 2048 x 1536 px = 41 x 31 m): a lawn with dry
+patches, a worn bare-soil path and tree shadows; a concrete-paver footpath
+with weeds in the joints; an asphalt road with lane markings, cracks of several
+widths (one crossing a tile seam), an alligator-cracked patch and two
+potholes; a lawn below; and a no-data corner (internal mask) whose hidden
+pixels look like dry grass, so ignoring the mask would show. Fully
+deterministic: the same code writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+from rasterio.crs import CRS
+
+from .vectorize import mask_to_geometry
+
+SEED = 20261128
+GSD_M = 0.02
+WIDTH, HEIGHT = 2048, 1536
+ORIGIN_RD = (127400.0, 428530.72)  # top-left corner, Gorinchem area
+ROWS = {"lawn_top": (0, 400), "footpath": (400, 560), "road": (560, 960), "lawn_bottom": (960, 1536)}
+
+
+@dataclass
+class Scene:
+    rgb: np.ndarray  # (H, W, 3) float32 0-255
+    valid: np.ndarray  # (H, W) bool
+    truth: list[dict] = field(default_factory=list)
+
+
+def _noise(rng: np.random.Generator, shape: tuple[int, int], scale_px: float) -> np.ndarray:
+    """Smooth noise, zero mean and unit std, with features about ``scale_px`` across."""
+    small = (max(2, int(shape[0] / scale_px) + 2), max(2, int(shape[1] / scale_px) + 2))
+    n = rng.standard_normal(small).astype(np.float32)
+    n = cv2.resize(n, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+    return (n - n.mean()) / (n.std() + 1e-6)
+
+
+def _blob(rng: np.random.Generator, shape, cx: float, cy: float, rx: float, ry: float, rough: float = 0.35, soft_px: float = 6):
+    """Soft irregular patch: (alpha in 0..1 over the full image, crisp truth mask at alpha >= 0.5)."""
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    d = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2)
+    f = 1.0 - d + rough * _noise(rng, shape, min(rx, ry) / 1.5) * 0.5
+    alpha = np.clip(0.5 + f * (min(rx, ry) / soft_px), 0, 1)
+    return alpha, alpha >= 0.5
+
+
+def _lawn(rng, shape) -> np.ndarray:
+    base = np.array([72, 118, 48], np.float32)
+    var = 1.0 + 0.08 * _noise(rng, shape, 80)[..., None]
+    hue = 0.04 * _noise(rng, shape, 150)
+    blades = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (1, 5), 0) * 22
+    img = base * var
+    img[..., 0] += hue * 40
+    img += blades[..., None] * np.array([0.6, 1.0, 0.5], np.float32)
+    return img
+
+
+def _asphalt(rng, shape) -> np.ndarray:
+    base = np.array([92, 92, 96], np.float32)
+    img = base * (1.0 + 0.05 * _noise(rng, shape, 60))[..., None]
+    img += (rng.standard_normal(shape).astype(np.float32) * 9)[..., None]
+    speck = rng.random(shape) < 0.01
+    img[speck] += rng.choice([-35.0, 45.0], size=int(speck.sum()))[:, None]
+    return img
+
+
+def _pavers(rng, shape) -> np.ndarray:
+    h, w = shape
+    img = np.empty((h, w, 3), np.float32)
+    pw, ph = 10, 5  # 20 x 10 cm pavers at 2 cm/px, half-brick bond
+    for r in range(0, h, ph):
+        off = (r // ph % 2) * (pw // 2)
+        for c in range(-off, w, pw):
+            tone = 150 + rng.normal(0, 9)
+            img[r : r + ph, max(c, 0) : c + pw] = (tone, tone - 2, tone - 6)
+            img[r : r + ph, max(c, 0) : max(c, 0) + 1] = 82  # vertical joint
+        img[r : r + 1, :] = 82  # horizontal joint
+    img += (rng.standard_normal(shape).astype(np.float32) * 6)[..., None]
+    return img
+
+
+def _random_walk(rng, start, angle, n, step_px, jitter_deg):
+    pts = [np.array(start, np.float64)]
+    a = angle
+    for _ in range(n):
+        a += math.radians(rng.normal(0, jitter_deg))
+        pts.append(pts[-1] + step_px * np.array([math.cos(a), math.sin(a)]))
+    return np.array(pts)
+
+
+def _paint_line(img, pts, width_px, darkness):
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.polylines(m, [np.round(pts * 16).astype(np.int32)], False, 255, width_px, cv2.LINE_AA, shift=4)
+    a = m.astype(np.float32)[..., None] / 255.0
+    img *= 1.0 - a * (1.0 - darkness)
+    return m > 127
+
+
+def build_scene(seed: int = SEED) -> Scene:
+    """Paint the demo scene; return pixels, valid mask and truth records (pixel geometries)."""
+    rng = np.random.default_rng(seed)
+    shape = (HEIGHT, WIDTH)
+    img = np.zeros((HEIGHT, WIDTH, 3), np.float32)
+    truth: list[dict] = []
+    lawn = _lawn(rng, shape)
+    for key in ("lawn_top", "lawn_bottom"):
+        r0, r1 = ROWS[key]
+        img[r0:r1] = lawn[r0:r1]
+    r0, r1 = ROWS["footpath"]
+    img[r0:r1] = _pavers(rng, (r1 - r0, WIDTH))
+    r0, r1 = ROWS["road"]
+    img[r0:r1] = _asphalt(rng, (r1 - r0, WIDTH))
+
+    # Lane markings: edge lines and a dashed centre line, 10 cm wide (not defects).
+    for row in (572, 943):
+        img[row : row + 5, :] = (228, 228, 222)
+    for c in range(40, WIDTH, 250):
+        img[758:763, c : c + 150] = (228, 228, 222)
+
+    # Lawn defects: dry patches (one across the row-1024 tile seam), a worn path and tyre damage of bare soil.
+    straw = np.array([186, 166, 104], np.float32)
+    soil = np.array([122, 93, 68], np.float32)
+    dry_tex = (1.0 + 0.09 * rng.standard_normal(shape).astype(np.float32))[..., None]
+    soil_tex = (1.0 + 0.035 * rng.standard_normal(shape).astype(np.float32))[..., None]
+    patches = [
+        ("dry_grass", straw, dry_tex, (300, 180, 110, 80)),
+        ("dry_grass", straw, dry_tex, (1500, 1100, 140, 100)),
+        ("dry_grass", straw, dry_tex, (900, 1330, 70, 55)),
+        ("bare_soil", soil, soil_tex, (1750, 230, 90, 60)),
+        ("bare_soil", soil, soil_tex, (380, 1250, 75, 45)),
+    ]
+    for kind, colour, tex, (cx, cy, rx, ry) in patches:
+        alpha, m = _blob(rng, shape, cx, cy, rx, ry)
+        a = alpha[..., None]
+        img[:] = img * (1 - a) + colour * tex * a
+        truth.append({"type": kind, "mask": m})
+    # Worn path of bare soil across the top lawn: a wide soft stroke.
+    path = np.zeros(shape, np.uint8)
+    cv2.polylines(path, [np.array([[900, 20], [980, 150], [1020, 300], [1060, 395]], np.int32)], False, 255, 30, cv2.LINE_AA)
+    alpha = cv2.GaussianBlur(path.astype(np.float32) / 255.0, (9, 9), 0)
+    alpha[ROWS["footpath"][0] :] = 0
+    img[:] = img * (1 - alpha[..., None]) + soil * soil_tex * alpha[..., None]
+    truth.append({"type": "bare_soil", "mask": alpha >= 0.5})
+
+    # Tree shadows on both lawns and one on the road: darker and bluer (sky light), not defects.
+    for cx, cy, rx, ry in ((1250, 230, 150, 120), (600, 1380, 170, 110), (1150, 840, 110, 80)):
+        alpha, _ = _blob(rng, shape, cx, cy, rx, ry, rough=0.25, soft_px=10)
+        shade = 1 - alpha[..., None] * (1 - np.array([0.5, 0.54, 0.66], np.float32))
+        img *= shade
+
+    # Road cracks: widths 1-3 px (2-6 cm), one long longitudinal crack across the col-1024 seam.
+    cracks = [
+        ("longitudinal", _random_walk(rng, (650, 690), 0.02, 36, 25, 6), 2, 0.38),
+        ("transverse", _random_walk(rng, (1700, 600), math.pi / 2 + 0.1, 13, 25, 10), 3, 0.35),
+        ("longitudinal", _random_walk(rng, (150, 880), -0.05, 14, 25, 8), 1, 0.45),
+        ("transverse", _random_walk(rng, (1250, 790), math.pi / 2 - 0.15, 5, 25, 10), 2, 0.4),
+    ]
+    for sub, pts, wpx, dark in cracks:
+        m = _paint_line(img, pts, wpx, dark)
+        truth.append({"type": "crack", "subtype": sub, "mask": m, "line_px": pts})
+    # Alligator (block) cracking: a jagged network in a 1.6 x 1.2 m patch.
+    net = np.zeros(shape, bool)
+    x0, y0, w, h = 1380, 820, 80, 60
+    lines = []
+    for k in range(5):
+        lines.append(_random_walk(rng, (x0 - 4, y0 + k * h / 4), 0, 9, (w + 8) / 9, 12))
+        lines.append(_random_walk(rng, (x0 + k * w / 4, y0 - 4), math.pi / 2, 7, (h + 8) / 7, 12))
+    for pts in lines:
+        net |= _paint_line(img, pts, 2, 0.45)
+    truth.append({"type": "crack", "subtype": "alligator", "mask": net})
+
+    # Potholes: dark bowls with a lighter broken rim and a shadowed side.
+    for cx, cy, rx, ry in ((420, 820, 15, 11), (1900, 680, 26, 20)):
+        yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+        d = np.sqrt(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2) + 0.12 * _noise(rng, shape, 6)
+        inside = d < 1.0
+        rim = (d >= 1.0) & (d < 1.0 + 3.0 / rx)
+        depth = np.clip(0.35 + 0.25 * (xx - cx) / rx, 0.2, 0.6)
+        img[inside] = (np.array([70, 64, 58], np.float32) * depth[inside][:, None] / 0.45) * (
+            1 + 0.15 * rng.standard_normal((int(inside.sum()), 1)).astype(np.float32)
+        )
+        img[rim] = img[rim] * 1.25
+        truth.append({"type": "pothole", "mask": inside})
+
+    # Weeds in the paver joints: small green clumps.
+    r0, r1 = ROWS["footpath"]
+    for cx, cy, rad in ((200, 440, 7), (700, 500, 10), (1300, 470, 6), (1650, 530, 12), (1900, 430, 8)):
+        alpha, m = _blob(rng, shape, cx, cy, rad * 1.3, rad, rough=0.6, soft_px=2)
+        green = np.array([66, 138, 44], np.float32) * (1 + 0.15 * rng.standard_normal(shape).astype(np.float32))[..., None]
+        img[:] = img * (1 - alpha[..., None]) + green * alpha[..., None]
+        truth.append({"type": "weeds_in_pavement", "mask": m})
+
+    # No-data corner: hidden pixels look like dry grass; only the mask says they are not data.
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
+    nodata = (xx - 1650) * (HEIGHT - 1100) > (HEIGHT - yy) * (WIDTH - 1650)
+    img[nodata] = straw * dry_tex[nodata]
+    valid = ~nodata
+    for t in truth:
+        t["mask"] &= valid
+    truth = [t for t in truth if t["mask"].any()]
+    return Scene(np.clip(img, 0, 255), valid, truth)
+
+
+def sample_transform() -> Affine:
+    return Affine(GSD_M, 0, ORIGIN_RD[0], 0, -GSD_M, ORIGIN_RD[1])
+
+
+def write_geotiff(path: Path, rgb: np.ndarray, valid: np.ndarray, transform: Affine, crs: CRS, quality: int = 90) -> None:
+    """Tiled, JPEG-compressed (YCbCr) RGB GeoTIFF with an internal mask for no-data."""
+    profile = dict(
+        driver="GTiff", width=rgb.shape[1], height=rgb.shape[0], count=3, dtype="uint8", crs=crs, transform=transform,
+        tiled=True, blockxsize=256, blockysize=256, compress="JPEG", photometric="YCBCR", jpeg_quality=quality,
+    )
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(np.moveaxis(rgb.round().astype(np.uint8), -1, 0))
+            dst.write_mask(valid.astype(np.uint8) * 255)
+
+
+def _fc(features: list[dict], epsg: int) -> str:
+    return json.dumps(
+        {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{epsg}"}}, "features": features},
+        indent=1,
+    ) + "\n"
+
+
+def _rounded(geom, nd: int = 3) -> dict:
+    return json.loads(shapely.to_geojson(shapely.set_precision(geom, 10**-nd)))
+
+
+def write_sample(out_dir: Path | str) -> list[Path]:
+    """Write ``sample_orthophoto.tif``, ``sample_areas.geojson`` and ``sample_truth.geojson`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    scene = build_scene()
+    t = sample_transform()
+    tif = out / "sample_orthophoto.tif"
+    write_geotiff(tif, scene.rgb, scene.valid, t, CRS.from_epsg(28992))
+
+    def rect(r0: int, r1: int):
+        return shapely.box(*(t * (0, r1)), *(t * (WIDTH, r0)))
+
+    areas = [
+        {"type": "Feature", "properties": {"name": "lawn north", "area": "green"}, "geometry": _rounded(rect(*ROWS["lawn_top"]))},
+        {"type": "Feature", "properties": {"name": "footpath (concrete pavers)", "area": "road"}, "geometry": _rounded(rect(*ROWS["footpath"]))},
+        {"type": "Feature", "properties": {"name": "road (asphalt)", "area": "road"}, "geometry": _rounded(rect(*ROWS["road"]))},
+        {"type": "Feature", "properties": {"name": "lawn south", "area": "green"}, "geometry": _rounded(rect(*ROWS["lawn_bottom"]))},
+    ]
+    (out / "sample_areas.geojson").write_text(_fc(areas, 28992))
+
+    feats = []
+    for n, tr in enumerate(scene.truth):
+        if "line_px" in tr:
+            geom = shapely.LineString([t * (x + 0.5, y + 0.5) for x, y in tr["line_px"]])
+        else:
+            geom = mask_to_geometry(tr["mask"], t)
+        props = {"truth_id": n, "type": tr["type"], "subtype": tr.get("subtype"), "pixels": int(tr["mask"].sum())}
+        feats.append({"type": "Feature", "properties": props, "geometry": _rounded(geom)})
+    (out / "sample_truth.geojson").write_text(_fc(feats, 28992))
+    return [tif, out / "sample_areas.geojson", out / "sample_truth.geojson"]

@@ -1,0 +1,75 @@
+"""Pixel-space defects to map-space pieces: the one place georeference is attached.
+
+A defect's mask is first clipped to its tile's core window (the tile owns only
+those pixels), then traced with ``rasterio.features.shapes`` through the tile's
+Affine, which handles any CRS and rotated geotransforms alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from affine import Affine
+from rasterio import features
+
+from .detect.base import Defect
+from .detect.road import _skeleton_length_px
+from .tiling import TileSpec
+
+
+@dataclass
+class Piece:
+    """The part of one defect inside one tile's core window, in the orthophoto's CRS."""
+
+    type: str
+    subtype: str | None
+    wkb: bytes
+    area_px: int
+    length_px: float
+    max_width_px: float
+    mean_width_px: float
+    score: float
+    tile_id: str
+
+
+def mask_to_geometry(mask: np.ndarray, transform: Affine):
+    """Polygon(s) covering the True pixels of ``mask``; ``transform`` maps mask pixel (col, row) to map coordinates."""
+    polys = [
+        shapely.geometry.shape(geom)
+        for geom, val in features.shapes(mask.astype(np.uint8), mask=mask, transform=transform, connectivity=8)
+        if val == 1
+    ]
+    geom = shapely.union_all(polys) if len(polys) > 1 else polys[0]
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    return geom
+
+
+def defect_to_piece(defect: Defect, spec: TileSpec) -> Piece | None:
+    """Clip ``defect`` to the core window of ``spec`` and trace it in map coordinates; None if nothing is left."""
+    rs, cs = spec.core_slices()
+    h, w = defect.mask.shape
+    r0, c0 = max(defect.row0, rs.start), max(defect.col0, cs.start)
+    r1, c1 = min(defect.row0 + h, rs.stop), min(defect.col0 + w, cs.stop)
+    if r0 >= r1 or c0 >= c1:
+        return None
+    m = defect.mask[r0 - defect.row0 : r1 - defect.row0, c0 - defect.col0 : c1 - defect.col0]
+    area_px = int(m.sum())
+    if area_px == 0:
+        return None
+    length_px = _skeleton_length_px(m)[0] if defect.type == "crack" else 0.0
+    transform = spec.affine @ Affine.translation(c0, r0)
+    geom = mask_to_geometry(m, transform)
+    return Piece(
+        type=defect.type,
+        subtype=defect.subtype,
+        wkb=shapely.to_wkb(geom),
+        area_px=area_px,
+        length_px=float(length_px),
+        max_width_px=float(defect.extra.get("max_width_px", 0.0)),
+        mean_width_px=float(defect.extra.get("mean_width_px", 0.0)),
+        score=defect.score,
+        tile_id=spec.tile_id,
+    )

@@ -1,0 +1,62 @@
+"""Test setup: a private Prefect home (set before Prefect is imported), shared data paths, raster builders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="schouw-test-prefect-"))
+os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
+os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{_PREFECT_HOME}/prefect.db"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "90"
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+os.environ.pop("PREFECT_API_URL", None)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import rasterio  # noqa: E402
+from affine import Affine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+SHARED = Path(os.environ.get("SCHOUW_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One real (temporary) Prefect server and database for the whole test session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+def write_tif(path: Path, bands: np.ndarray, crs, transform: Affine, **kw) -> Path:
+    """Write a (count, H, W) array as a GeoTIFF; extra keywords go to the profile (nodata, compress …)."""
+    count, h, w = bands.shape
+    profile = dict(driver="GTiff", width=w, height=h, count=count, dtype=bands.dtype.name, transform=transform, **kw)
+    if crs is not None:
+        profile["crs"] = crs
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(bands)
+    return path
+
+
+def lawn(h: int, w: int, seed: int = 1) -> np.ndarray:
+    """A textured green lawn, (3, H, W) uint8."""
+    rng = np.random.default_rng(seed)
+    base = np.array([72, 118, 48], np.float32)[:, None, None]
+    img = base + rng.normal(0, 10, (1, h, w)).astype(np.float32) * np.array([0.6, 1.0, 0.5], np.float32)[:, None, None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def asphalt(h: int, w: int, seed: int = 2) -> np.ndarray:
+    """Grey asphalt with fine noise, (3, H, W) uint8."""
+    rng = np.random.default_rng(seed)
+    img = np.array([92, 92, 96], np.float32)[:, None, None] + rng.normal(0, 7, (1, h, w)).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)

@@ -1,0 +1,150 @@
+"""Opening orthophotos: band layouts, GSD in metres whatever the CRS, and clear refusals of bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from rasterio.crs import CRS
+
+from conftest import SHARED, lawn, write_tif
+from schouw.errors import OrthophotoError
+from schouw.orthophoto import open_orthophoto, read_window
+from rasterio.windows import Window
+
+RD = CRS.from_epsg(28992)
+T_RD = Affine(0.02, 0, 127000.0, 0, -0.02, 428000.0)
+
+
+def test_rgb_uint8_projected(tmp_path):
+    p = write_tif(tmp_path / "a.tif", lawn(64, 80), RD, T_RD)
+    o = open_orthophoto(p)
+    assert (o.width, o.height, o.count, o.dtype) == (80, 64, 3, "uint8")
+    # RD New has a scale factor of ~0.9999 near Amersfoort: ground distance is within 0.1 % of 2 cm
+    assert o.gsd_m == pytest.approx(0.02, rel=1e-3)
+    assert o.nir_band is None and not o.has_alpha
+
+
+def test_gsd_of_geographic_raster_is_in_metres(tmp_path):
+    # 1e-6 degree at 52 N: 0.111 m north-south, 0.0687 m east-west
+    t = Affine(1e-6, 0, 5.0, 0, -1e-6, 52.0)
+    o = open_orthophoto(write_tif(tmp_path / "g.tif", lawn(50, 50), CRS.from_epsg(4326), t))
+    assert o.gsd_y_m == pytest.approx(0.1113, rel=5e-3)
+    assert o.gsd_x_m == pytest.approx(0.0687, rel=5e-3)
+
+
+def test_gsd_of_rotated_raster(tmp_path):
+    t = Affine.translation(127000, 428000) @ Affine.rotation(25) @ Affine.scale(0.05, -0.05)
+    o = open_orthophoto(write_tif(tmp_path / "r.tif", lawn(60, 60), RD, t))
+    assert o.gsd_m == pytest.approx(0.05, rel=1e-3)
+
+
+def test_rgba_alpha_is_the_valid_mask(tmp_path):
+    rgb = lawn(40, 40)
+    alpha = np.full((1, 40, 40), 255, np.uint8)
+    alpha[:, :, :10] = 0
+    p = write_tif(tmp_path / "rgba.tif", np.concatenate([rgb, alpha]), RD, T_RD, photometric="RGB", alpha="YES")
+    o = open_orthophoto(p)
+    assert o.has_alpha and o.nir_band is None
+    with rasterio.open(p) as src:
+        px = read_window(o, src, Window(0, 0, 40, 40))
+    assert not px.valid[:, :10].any() and px.valid[:, 10:].all()
+
+
+def test_rgb_nir_detected_and_16_bit_scaled(tmp_path):
+    rgb = (lawn(40, 40).astype(np.uint16) * 16)
+    nir = np.full((1, 40, 40), 3000, np.uint16)
+    p = write_tif(tmp_path / "nir.tif", np.concatenate([rgb, nir]), RD, T_RD)
+    o = open_orthophoto(p)
+    assert o.nir_band == 4 and o.dtype == "uint16"
+    with rasterio.open(p) as src:
+        px = read_window(o, src, Window(0, 0, 40, 40))
+    assert px.rgb.dtype == np.uint8 and px.rgb.max() == 255 and px.rgb.min() == 0
+    assert px.nir is not None
+
+
+def test_nodata_value_honoured(tmp_path):
+    rgb = lawn(40, 40)
+    rgb[:, 30:, :] = 0
+    o = open_orthophoto(p := write_tif(tmp_path / "nd.tif", rgb, RD, T_RD, nodata=0))
+    with rasterio.open(p) as src:
+        px = read_window(o, src, Window(0, 0, 40, 40))
+    assert not px.valid[30:].any() and px.valid[:30].all()
+
+
+# --- bad input: each case is (file maker, fragment the message must contain) -------------------------
+
+
+def _truncated(tmp: Path) -> Path:
+    p = write_tif(tmp / "trunc.tif", lawn(512, 512), RD, T_RD, tiled=True, blockxsize=256, blockysize=256)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    return p
+
+
+def _absurd(tmp: Path) -> Path:
+    p = tmp / "absurd.tif"
+    with rasterio.Env(GDAL_TIFF_OVR_BLOCKSIZE=256):
+        with rasterio.open(p, "w", driver="GTiff", width=2_000_000, height=2_000_000, count=3, dtype="uint8",
+                           crs=RD, transform=T_RD, tiled=True, sparse_ok=True) as dst:
+            dst.write(np.zeros((3, 16, 16), np.uint8), window=Window(0, 0, 16, 16))
+    return p
+
+
+def _all_nodata(tmp: Path) -> Path:
+    return write_tif(tmp / "empty.tif", np.zeros((3, 32, 32), np.uint8), RD, T_RD, nodata=0)
+
+
+def _text(p: Path, text: str) -> Path:
+    p.write_text(text)
+    return p
+
+
+BAD = {
+    "missing": (lambda t: t / "nope.tif", "file not found"),
+    "zero-byte": (lambda t: _text(t / "zero.tif", ""), "empty (0 bytes)"),
+    "truncated": (_truncated, "truncated"),
+    "not-a-raster": (lambda t: _text(t / "notes.tif", "hello, I am text\n" * 50), "not a raster"),
+    "no-crs": (lambda t: write_tif(t / "nocrs.tif", lawn(32, 32), None, T_RD), "no CRS"),
+    "no-geotransform": (lambda t: write_tif(t / "nogt.tif", lawn(32, 32), RD, Affine.identity()), "no geotransform"),
+    "two-bands": (lambda t: write_tif(t / "two.tif", lawn(32, 32)[:2], RD, T_RD), "2 band(s)"),
+    "float32": (lambda t: write_tif(t / "f.tif", lawn(32, 32).astype(np.float32), RD, T_RD), "data type float32"),
+    "all-nodata": (_all_nodata, "entirely no-data"),
+    "absurd-size": (_absurd, "header claims 2000000 x 2000000"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_orthophoto_is_refused_clearly(tmp_path, case):
+    make, fragment = BAD[case]
+    path = make(tmp_path)
+    with pytest.raises(OrthophotoError) as exc:
+        open_orthophoto(path)
+    msg = str(exc.value)
+    assert fragment in msg and str(path.name) in msg and ";" in msg  # what is wrong; what is expected
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_cli_bad_orthophoto_exit_2_one_line_nothing_left(tmp_path, case):
+    make, fragment = BAD[case]
+    path = make(tmp_path)
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "schouw", "inspect", str(path), "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+    assert not out.exists() and not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_single_band_shared_orthophoto_refused():
+    p = SHARED / "orthophotos" / "vegas_pan_uint16_wgs84.tif"
+    if not p.exists():
+        pytest.skip("shared data not present")
+    with pytest.raises(OrthophotoError, match="1 band"):
+        open_orthophoto(p)
