@@ -14,7 +14,9 @@ import shapely
 from shapely import STRtree
 
 from .issues import LINEAR_TYPES, Issue, issue_id, severity
-from .vectorize import Piece
+from affine import Affine
+
+from .vectorize import Piece, to_map
 
 
 def _groups(geoms: list, tol: float) -> list[list[int]]:
@@ -47,15 +49,16 @@ def merge_pieces(
     flight_key: str,
     gsd_x_m: float,
     gsd_y_m: float,
-    pixel_size_crs: float,
+    transform: Affine,
     link_gap_m: dict[str, float] | None = None,
 ) -> list[Issue]:
     """Union touching pieces per type into issues with measures in metres, severities and stable ids.
 
     ``link_gap_m`` per type joins pieces closer than that on the ground (the
-    same gap the detector bridges inside a tile). ``pixel_size_crs`` is one pixel in CRS units (degrees for a geographic CRS):
-    it sets the touching tolerance and the id grid. Areas and lengths come from
-    pixel counts times the ground sample distance, so they are metres whatever the CRS.
+    same gap the detector bridges inside a tile). Pieces are in global pixel
+    coordinates; ``transform`` (the orthophoto's Affine) places the merged
+    issues in its CRS. Areas and lengths come from pixel counts times the
+    ground sample distance, so they are metres whatever the CRS.
     """
     px_area = gsd_x_m * gsd_y_m
     gsd = math.sqrt(px_area)
@@ -67,13 +70,13 @@ def merge_pieces(
         ps = by_type[t]
         geoms = list(shapely.from_wkb([p.wkb for p in ps]))
         gap_px = (link_gap_m or {}).get(t, 0.0) / gsd
-        for group in _groups(geoms, tol=pixel_size_crs * max(0.01, gap_px)):
+        for group in _groups(geoms, tol=max(0.01, gap_px)):
             members = [ps[i] for i in group]
             geom = shapely.union_all([geoms[i] for i in group])
             if not geom.is_valid:
                 geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
             # Pixel staircases carry no information beyond half a pixel: simplify for lighter layers.
-            geom = shapely.simplify(geom, pixel_size_crs * 0.5, preserve_topology=True)
+            geom = shapely.simplify(geom, 0.5, preserve_topology=True)
             area_px = sum(m.area_px for m in members)
             weights = np.array([m.area_px for m in members], float)
             score = float(np.average([m.score for m in members], weights=weights))
@@ -89,9 +92,10 @@ def merge_pieces(
             area_m2 = area_px * px_area
             measures = {"area_m2": area_m2, "length_m": length_m or 0.0, "mean_width_m": mean_w or 0.0}
             c = geom.centroid
+            geom = to_map(geom, transform)
             issues.append(
                 Issue(
-                    id=issue_id(flight_key, t, c.x, c.y, pixel_size_crs),
+                    id=issue_id(flight_key, t, c.x, c.y, 1.0),
                     type=t,
                     subtype=subtype,
                     severity=severity(t, measures),

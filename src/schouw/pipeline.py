@@ -99,11 +99,6 @@ def process_tiles(
     return total
 
 
-def pixel_size_crs(ortho: Orthophoto) -> float:
-    """One pixel's size in CRS units (degrees for geographic CRSs)."""
-    return math.sqrt(abs(ortho.affine.determinant))
-
-
 def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None):
     """Seam-merge pieces into issues (ids stable for ``flight_key``)."""
     rp = (params or InspectParams()).road_params()
@@ -114,7 +109,7 @@ def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: Inspe
         flight_key=flight_key,
         gsd_x_m=ortho.gsd_x_m,
         gsd_y_m=ortho.gsd_y_m,
-        pixel_size_crs=pixel_size_crs(ortho),
+        transform=ortho.affine,
     )
 
 

@@ -1,27 +1,36 @@
-"""Pixel-space defects to map-space pieces: the one place georeference is attached.
+"""Defect masks to geometry, and the one place georeference is attached.
 
-A defect's mask is first clipped to its tile's core window (the tile owns only
-those pixels), then traced with ``rasterio.features.shapes`` through the tile's
-Affine, which handles any CRS and rotated geotransforms alike.
+A defect's mask is clipped to its tile's core window (the tile owns only those
+pixels) and traced with ``rasterio.features.shapes`` in *global pixel
+coordinates* of the orthophoto: integers, so pieces from neighbouring tiles
+share their edges exactly and union cleanly. :func:`to_map` then applies the
+orthophoto's Affine once, which handles any CRS and rotated geotransforms alike.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from affine import Affine
 from rasterio import features
+from rasterio.errors import NotGeoreferencedWarning
 
 from .detect.base import Defect
 from .detect.road import _skeleton_length_px
 from .tiling import TileSpec
 
 
+# Pixel-space tracing uses an identity transform on purpose (tile at the raster origin); rasterio warns
+# about that from worker threads, where a local catch_warnings does not reach.
+warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module="rasterio.features")
+
+
 @dataclass
 class Piece:
-    """The part of one defect inside one tile's core window, in the orthophoto's CRS."""
+    """The part of one defect inside one tile's core window; ``wkb`` in global pixel coordinates (col, row)."""
 
     type: str
     subtype: str | None
@@ -60,8 +69,7 @@ def defect_to_piece(defect: Defect, spec: TileSpec) -> Piece | None:
     if area_px == 0:
         return None
     length_px = _skeleton_length_px(m)[0] if defect.type == "crack" else 0.0
-    transform = spec.affine @ Affine.translation(c0, r0)
-    geom = mask_to_geometry(m, transform)
+    geom = mask_to_geometry(m, Affine.translation(spec.col_off + c0, spec.row_off + r0))
     return Piece(
         type=defect.type,
         subtype=defect.subtype,
@@ -73,3 +81,17 @@ def defect_to_piece(defect: Defect, spec: TileSpec) -> Piece | None:
         score=defect.score,
         tile_id=spec.tile_id,
     )
+
+
+def to_map(geom, transform: Affine):
+    """Pixel-space geometry (col, row) to the orthophoto's CRS through its ``transform`` (any rotation)."""
+    a, b, c, d, e, f = transform[:6]
+
+    def apply(xy: np.ndarray) -> np.ndarray:
+        x, y = xy[:, 0], xy[:, 1]
+        return np.column_stack([a * x + b * y + c, d * x + e * y + f])
+
+    out = shapely.transform(geom, apply)
+    if not out.is_valid:
+        out = shapely.make_valid(out, method="structure", keep_collapsed=False)
+    return out

@@ -39,6 +39,7 @@ class RoadParams:
     crack_min_elongation: float = 4.0
     crack_max_density: float = 0.2  # share of a window of crack_pattern_window_m: above it the lines are a paving joint pattern
     crack_pattern_window_m: float = 3.0
+    alligator_min_cell_m: float = 0.05  # side of the smallest enclosed surface piece of a crack network
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
     pothole_darkness: float = 0.72  # pothole brightness / local road brightness
@@ -64,12 +65,16 @@ def _skeleton_length_px(mask: np.ndarray) -> tuple[float, np.ndarray]:
     return max(length, 1.0), sk
 
 
-def _branch_points(sk: np.ndarray) -> int:
-    """Number of skeleton pixels with three or more neighbours (network junctions)."""
-    k = np.ones((3, 3), np.float32)
-    k[1, 1] = 0
-    n = cv2.filter2D(sk.astype(np.float32), -1, k, borderType=cv2.BORDER_CONSTANT)
-    return int(((n >= 3) & sk).sum())
+def _cells(mask: np.ndarray, min_cell_px: float) -> int:
+    """Closed cells of a crack network: holes in the mask of at least ``min_cell_px`` pixels.
+
+    Interconnected (alligator / block) cracking encloses pieces of surface; a
+    single crack, however ragged, encloses none.
+    """
+    cnts, hier = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hier is None:
+        return 0
+    return sum(1 for c, h in zip(cnts, hier[0]) if h[3] >= 0 and cv2.contourArea(c) >= min_cell_px)
 
 
 def crack_response(gray: np.ndarray, gsd_m: float, max_width_m: float) -> np.ndarray:
@@ -148,8 +153,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
             continue
         contrast = float(resp[r0 : r0 + h, c0 : c0 + w][crop].mean())
         score = float(np.clip(0.5 + 0.5 * (contrast - strong_t) / strong_t + 0.1 * math.log10(length / min_len + 1), 0.05, 1.0))
-        branches = _branch_points(sk)
-        if branches >= 3 and branches / length * (0.5 / gsd_m) > 0.5:
+        if _cells(crop, (p.alligator_min_cell_m / gsd_m) ** 2) >= 2:
             subtype = "alligator"
         else:
             ang = _orientation(sk)

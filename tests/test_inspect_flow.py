@@ -1,0 +1,153 @@
+"""The demo, end to end through a real Prefect flow run: outputs, truth recall, no-data, reruns."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from conftest import SAMPLE
+from schouw import synth
+from schouw.issues import ISSUE_TYPES
+
+ORTHO = SAMPLE / "sample_orthophoto.tif"
+AREAS = SAMPLE / "sample_areas.geojson"
+TRUTH = SAMPLE / "sample_truth.geojson"
+
+
+@pytest.fixture(scope="module")
+def demo(prefect_harness, tmp_path_factory):
+    from flows.inspect_flight import inspect_flight
+
+    out = tmp_path_factory.mktemp("demo") / "sample"
+    run = inspect_flight(orthophoto=str(ORTHO), out_dir=str(out), areas=str(AREAS))
+    return run, out
+
+
+def _layers(out):
+    parts = [gpd.read_file(out / "issues.gpkg", layer=name) for name in ("road_issues", "green_issues")]
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+
+
+def test_all_outputs_written(demo):
+    run, out = demo
+    names = {p.name for p in out.iterdir()}
+    assert names == {"issues.gpkg", "issues.geojson", "issues.csv", "preview.png", "report.html", "run.json"}
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_geopackage_layers_crs_and_qgis_styles(demo):
+    run, out = demo
+    layers = dict(pyogrio.list_layers(out / "issues.gpkg"))
+    assert {"road_issues", "green_issues", "layer_styles"} <= set(layers)
+    road = gpd.read_file(out / "issues.gpkg", layer="road_issues")
+    green = gpd.read_file(out / "issues.gpkg", layer="green_issues")
+    assert road.crs.to_epsg() == 28992 and green.crs.to_epsg() == 28992
+    assert set(road["type"]) <= {"crack", "pothole", "ravelling", "weeds_in_pavement"} and len(road)
+    assert set(green["type"]) <= {"dry_grass", "bare_soil", "overgrowth"} and len(green)
+    assert len(road) + len(green) == run["counts"]["total"]
+    con = sqlite3.connect(out / "issues.gpkg")
+    rows = con.execute("SELECT f_table_name, styleQML, useAsDefault FROM layer_styles").fetchall()
+    con.close()
+    assert {r[0] for r in rows} == {"road_issues", "green_issues"} and all(r[2] == 1 for r in rows)
+    for _, qml, _ in rows:
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        assert root.find("renderer-v2").get("attr") == "severity"
+        assert {c.get("value") for c in root.iter("category")} == {"L", "M", "E"}
+
+
+def test_geojson_is_rfc7946_with_required_properties(demo):
+    run, out = demo
+    fc = json.loads((out / "issues.geojson").read_text())
+    assert "crs" not in fc and len(fc["features"]) == run["counts"]["total"]
+    for f in fc["features"]:
+        p = f["properties"]
+        assert p["type"] in ISSUE_TYPES and p["severity"] in ("L", "M", "E")
+        assert 0 <= p["confidence"] <= 1 and p["area_m2"] > 0 and p["flight"] == "sample_orthophoto"
+        assert (p["length_m"] is not None) == (p["type"] == "crack")
+        lon, lat = np.array(f["geometry"]["coordinates"][0][0]).mean(axis=0)
+        assert 4.98 < lon < 4.99 and 51.84 < lat < 51.85  # Gorinchem, in lon/lat order
+    ids = [f["properties"]["id"] for f in fc["features"]]
+    assert len(set(ids)) == len(ids)
+
+
+def test_csv_one_row_per_issue_with_both_coordinates(demo):
+    run, out = demo
+    with open(out / "issues.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == run["counts"]["total"]
+    for r in rows:
+        assert 127400 < float(r["x"]) < 127441 and 428500 < float(r["y"]) < 428531
+        assert 4.98 < float(r["lon"]) < 4.99 and 51.84 < float(r["lat"]) < 51.85
+
+
+def test_run_record(demo):
+    run, out = demo
+    rec = json.loads((out / "run.json").read_text())
+    assert rec["input"]["sha256"] == hashlib.sha256(ORTHO.read_bytes()).hexdigest()
+    assert rec["input"]["crs"] == "EPSG:28992" and rec["input"]["gsd_m"] == pytest.approx(0.02, rel=1e-3)
+    assert rec["areas"]["mode"] == "file" and rec["areas"]["recognised_by"] == "property 'area'"
+    assert rec["detectors"] and rec["parameters"]["tile_px"] == 1024
+    assert rec["tiles"]["count"] == 4 and rec["timings_s"]["total"] > 0
+    assert rec["area_inspected_m2"]["road"] == pytest.approx(0.02**2 * 2048 * 560, rel=0.02)
+    html = (out / "report.html").read_text()
+    assert "preview.png" in html and "crack" in html
+
+
+def test_every_truth_defect_found_with_its_type(demo):
+    run, out = demo
+    truth = gpd.read_file(TRUTH)
+    issues = _layers(out)
+    missed = []
+    for _, t in truth.iterrows():
+        same = issues[issues["type"] == t["type"]]
+        if not same.intersects(t.geometry.buffer(0.1)).any():
+            missed.append((t["truth_id"], t["type"]))
+    assert not missed, f"truth defects not found: {missed}"
+
+
+def test_no_issue_on_no_data(demo):
+    run, out = demo
+    t = synth.sample_transform()
+    # the no-data triangle of the sample, shrunk by a pixel
+    tri = shapely.Polygon([t * (1650, synth.HEIGHT), t * (synth.WIDTH, 1100), t * (synth.WIDTH, synth.HEIGHT)]).buffer(-0.02)
+    issues = _layers(out)
+    assert not issues.intersects(tri).any()
+
+
+def test_rerun_replaces_with_same_ids(demo, prefect_harness):
+    from flows.inspect_flight import inspect_flight
+
+    run, out = demo
+    before = sorted(f["properties"]["id"] for f in json.loads((out / "issues.geojson").read_text())["features"])
+    inspect_flight(orthophoto=str(ORTHO), out_dir=str(out), areas=str(AREAS))
+    after = sorted(f["properties"]["id"] for f in json.loads((out / "issues.geojson").read_text())["features"])
+    assert before == after
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+
+
+def test_automatic_areas_without_file(prefect_harness, tmp_path):
+    from flows.inspect_flight import inspect_flight
+
+    run = inspect_flight(orthophoto=str(ORTHO), out_dir=str(tmp_path / "auto"))
+    assert run["areas"]["mode"] == "automatic"
+    rec = json.loads((tmp_path / "auto" / "run.json").read_text())
+    assert rec["areas"]["mode"] == "automatic"
+    issues = gpd.read_file(tmp_path / "auto" / "issues.geojson").to_crs(28992)
+    truth = gpd.read_file(TRUTH)
+    found = {
+        t["truth_id"]
+        for _, t in truth.iterrows()
+        if issues[issues["type"] == t["type"]].intersects(t.geometry.buffer(0.1)).any()
+    }
+    # Without polygons the segmentation must still put road detectors on the road and green ones on the lawn.
+    assert len(found) >= 0.8 * len(truth), f"found {len(found)} of {len(truth)}"
