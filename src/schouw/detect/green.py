@@ -38,7 +38,10 @@ class GreenParams:
 
 
 def vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams = GreenParams()) -> dict[str, np.ndarray]:
-    """Per-pixel boolean maps ``green``, ``dry``, ``soil``, ``shadow`` (no area restriction)."""
+    """Per-pixel boolean maps ``green``, ``dry``, ``soil``, ``shadow`` (no area restriction), and ``texture``.
+
+    ``texture`` is the local contrast (std / mean over 5 x 5 px, smoothed): grass is rough, water and roofs are smooth.
+    """
     r, g, b, bright = chromaticity(image)
     green = (g - np.maximum(r, b) > p.green_margin) & valid
     ref = np.median(bright[green]) if green.sum() > 200 else np.median(bright[valid]) if valid.any() else 128.0
@@ -54,7 +57,7 @@ def vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams = Gr
     redness = r - g
     soil = warm & (redness >= p.soil_redness) & (tex_s < p.soil_texture * lawn_tex + 0.02)
     dry = warm & ~soil
-    return {"green": green, "dry": dry, "soil": soil, "shadow": shadow & valid}
+    return {"green": green, "dry": dry, "soil": soil, "shadow": shadow & valid, "texture": tex_s}
 
 
 def _patches(kind: str, mask: np.ndarray, region: np.ndarray, gsd_m: float, p: GreenParams, strength: np.ndarray) -> list[Defect]:
