@@ -20,7 +20,7 @@ from schouw import __version__
 from schouw.areas import AreaMapping
 from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
 from schouw.params import InspectParams
-from schouw.pipeline import DETECTOR_VERSIONS, TileResult, finish, make_tiles, prepare_areas, process_tiles
+from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, finish, make_tiles, prepare_areas, process_tiles
 from schouw.publish import commit_dir, discard_dir, staging_dir, write_outputs
 from schouw.tiling import TileSpec, batched
 
@@ -127,6 +127,7 @@ def inspect_flight(
             "parameters": p.effective(),
             "parameters_digest": p.digest(),
             "detectors": DETECTOR_VERSIONS,
+            "detectors_applied": detectors_applied(ortho.gsd_m),
             "tiles": {"count": len(specs), "batches": n_batches, "tile_px": p.tile_px, "overlap_px": p.overlap_px(ortho.gsd_m)},
             "area_inspected_m2": {
                 "valid": result.valid_px * px_area,

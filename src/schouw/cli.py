@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -65,8 +66,10 @@ def inspect(
             read_areas(areas, ortho.crs_wkt, ortho.footprint(), AreaMapping(**mapping) if mapping else None)
     except InputError as exc:
         _fail_input(exc)
-    except ValueError as exc:  # pydantic validation of parameters
-        _fail_input(ParameterError(str(exc).splitlines()[0] + ": " + " ".join(str(exc).splitlines()[1:3])))
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        name = ".".join(str(x) for x in e["loc"])
+        _fail_input(ParameterError(f"parameter {name} = {e.get('input')!r} is not valid: {e['msg'].lower()}"))
 
     from .prefect_env import configure_prefect
 
@@ -117,6 +120,9 @@ def _summary(run: dict, seconds: float) -> None:
         f"area inspected: road {a['road']:.1f} m², green {a['green']:.1f} m² (of {a['valid']:.1f} m² valid); "
         f"areas: {run['areas']['mode']}; time: {seconds:.1f} s"
     )
+    skipped = [f"{k} ({v})" for k, v in run.get("detectors_applied", {}).items() if v != "applied"]
+    if skipped:
+        out.print("[yellow]not run:[/] " + "; ".join(skipped))
     out.print(f"output: {run['output_dir']}")
 
 

@@ -28,6 +28,18 @@ from .tiling import TileSpec, tile_grid
 from .vectorize import Piece, defect_to_piece
 
 DETECTOR_VERSIONS = {road_det.SPEC.name: road_det.SPEC.version, green_det.SPEC.name: green_det.SPEC.version}
+SPECS = (road_det.SPEC, green_det.SPEC)
+
+
+def detectors_applied(gsd_m: float) -> dict[str, str]:
+    """For each detector: ``applied`` or why not (its resolution range, metres per pixel)."""
+    out = {}
+    for s in SPECS:
+        if s.min_gsd_m <= gsd_m <= s.max_gsd_m:
+            out[s.name] = "applied"
+        else:
+            out[s.name] = f"skipped: GSD {gsd_m:.3f} m outside its range {s.min_gsd_m}-{s.max_gsd_m} m"
+    return out
 
 
 @dataclass
@@ -65,9 +77,10 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
     road &= px.valid
     green &= px.valid
     defects = []
-    if road.any() and gsd <= road_det.SPEC.max_gsd_m:
+    applies = detectors_applied(gsd)
+    if road.any() and applies[road_det.SPEC.name] == "applied":
         defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params())
-    if green.any() and gsd <= green_det.SPEC.max_gsd_m:
+    if green.any() and applies[green_det.SPEC.name] == "applied":
         defects += green_det.detect_green(px.rgb, px.valid, green, gsd, params.green_params())
     pieces = [p for d in defects if (p := defect_to_piece(d, spec)) is not None]
     rs, cs = spec.core_slices()

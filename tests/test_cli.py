@@ -1,0 +1,42 @@
+"""The README's demo command, as a user runs it: a real process, a real temporary Prefect server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import SAMPLE
+
+
+def test_inspect_demo_default_output_folder(tmp_path):
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "prefect-home"), XDG_DATA_HOME=str(tmp_path / "data"))
+    env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
+    env.pop("PREFECT_API_URL", None)
+    r = subprocess.run(
+        [sys.executable, "-m", "schouw", "inspect", str(SAMPLE / "sample_orthophoto.tif"), "--areas", str(SAMPLE / "sample_areas.geojson")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = tmp_path / "schouw-out" / "sample_orthophoto"
+    run = json.loads((out / "run.json").read_text())
+    # the summary table: issues by type and severity, area inspected, time taken
+    for word in ("crack", "pothole", "dry_grass", "bare_soil", "weeds_in_pavement", "area inspected", "time:"):
+        assert word in r.stdout, r.stdout
+    assert f"{run['counts']['total']} issues" in r.stdout
+    assert "tiles" in r.stderr  # the progress bar over tiles
+    assert (tmp_path / "prefect-home").is_dir()  # Prefect kept to the home we gave it
+
+
+def test_bad_option_values_exit_2(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "schouw", "inspect", str(SAMPLE / "sample_orthophoto.tif"), "--tile-px", "3"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "tile_px" in r.stderr, r.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "schouw", "inspect", str(SAMPLE / "sample_orthophoto.tif"), "--road-values", "asphalt"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert r.returncode == 2 and "--area-field" in r.stderr, r.stderr

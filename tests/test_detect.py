@@ -1,0 +1,134 @@
+"""Pure detectors on painted scenes: each defect found, each false-positive trap left alone."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import asphalt, lawn
+from helpers import paint_disc
+from schouw.detect.green import detect_green
+from schouw.detect.road import detect_cracks, detect_potholes, detect_road, detect_weeds
+from schouw.detect.segment import segment_areas
+from schouw.issues import SEVERITY_RULES, severity
+
+GSD = 0.02
+
+
+def _rgb(bands: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(bands, 0, -1))
+
+
+def _ones(img):
+    return np.ones(img.shape[:2], bool)
+
+
+def _line(img, pts, width, darkness):
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.polylines(m, [np.asarray(pts, np.int32)], False, 255, width, cv2.LINE_AA)
+    a = (m.astype(np.float32) / 255)[..., None]
+    img[:] = (img * (1 - a * (1 - darkness))).astype(np.uint8)
+
+
+def test_crack_found_with_length_and_orientation():
+    img = _rgb(asphalt(300, 400))
+    _line(img, [(30, 150), (200, 155), (370, 148)], 2, 0.4)
+    area = np.zeros(img.shape[:2], bool)
+    area[60:240, :] = True  # a road running along x
+    d = detect_cracks(img, _ones(img), area, GSD)
+    assert len(d) == 1 and d[0].type == "crack" and d[0].subtype == "longitudinal"
+    _line(img, [(300, 65), (304, 135)], 2, 0.4)  # separate, across the road
+    subs = sorted(x.subtype for x in detect_cracks(img, _ones(img), area, GSD))
+    assert "transverse" in subs
+
+
+def test_clean_asphalt_has_no_defects():
+    img = _rgb(asphalt(300, 300))
+    assert detect_road(img, _ones(img), _ones(img), GSD) == []
+
+
+def test_lane_marking_is_not_a_crack():
+    img = _rgb(asphalt(300, 300))
+    img[140:145, 20:280] = 228
+    img[200:205, 20:120] = 228
+    img[200:205, 170:280] = 228  # the gap between dashes is plain asphalt
+    assert detect_road(img, _ones(img), _ones(img), GSD) == []
+
+
+def test_paver_joints_are_not_cracks():
+    img = np.full((300, 300, 3), 155, np.uint8)
+    img[::5, :] = 82
+    for r in range(0, 300, 5):
+        off = (r // 5 % 2) * 5
+        img[r : r + 5, off::10] = 82
+    assert detect_cracks(img, _ones(img), _ones(img), GSD) == []
+
+
+def test_shadow_on_road_is_not_a_pothole():
+    img = _rgb(asphalt(300, 300)).astype(np.float32)
+    yy, xx = np.mgrid[0:300, 0:300]
+    m = (xx - 150) ** 2 + (yy - 150) ** 2 < 60**2
+    img[m] *= np.array([0.5, 0.54, 0.66])
+    assert detect_potholes(img.astype(np.uint8), _ones(img), _ones(img), GSD) == []
+
+
+def test_pothole_found_and_not_reported_as_crack():
+    bands = asphalt(300, 300)
+    paint_disc(bands, 150, 150, 16, (35, 32, 30))
+    img = _rgb(bands)
+    d = detect_road(img, _ones(img), _ones(img), GSD)
+    assert [x.type for x in d] == ["pothole"]
+    assert d[0].mask.sum() * GSD**2 == pytest.approx(np.pi * (16 * GSD) ** 2, rel=0.2)
+
+
+def test_weeds_in_joints_found():
+    img = np.full((200, 200, 3), 155, np.uint8)
+    bands = np.moveaxis(img, -1, 0).copy()
+    paint_disc(bands, 100, 100, 8, (66, 138, 44))
+    img = _rgb(bands)
+    d = detect_weeds(img, _ones(img), _ones(img), GSD)
+    assert len(d) == 1 and d[0].type == "weeds_in_pavement"
+
+
+def test_no_data_is_never_a_defect():
+    bands = asphalt(200, 200)
+    paint_disc(bands, 100, 100, 16, (35, 32, 30))
+    img = _rgb(bands)
+    valid = _ones(img)
+    valid[:, 60:140] = False
+    d = detect_road(img, valid, _ones(img), GSD)
+    assert all(not (x.mask & ~valid[x.row0 : x.row0 + x.mask.shape[0], x.col0 : x.col0 + x.mask.shape[1]]).any() for x in d)
+
+
+def test_dry_grass_and_bare_soil_told_apart():
+    bands = lawn(300, 300)
+    paint_disc(bands, 80, 80, 30, (186, 166, 104))
+    paint_disc(bands, 220, 220, 30, (122, 93, 68))
+    img = _rgb(bands)
+    d = detect_green(img, _ones(img), _ones(img), GSD)
+    kinds = sorted((x.type, x.col0 < 150) for x in d)
+    assert kinds == [("bare_soil", False), ("dry_grass", True)]
+
+
+def test_tree_shadow_on_lawn_is_not_dry_or_bare():
+    img = _rgb(lawn(300, 300)).astype(np.float32)
+    yy, xx = np.mgrid[0:300, 0:300]
+    img[(xx - 150) ** 2 + (yy - 150) ** 2 < 80**2] *= np.array([0.5, 0.54, 0.66])
+    assert detect_green(img.astype(np.uint8), _ones(img), _ones(img), GSD) == []
+
+
+def test_automatic_segmentation_road_and_lawn():
+    img = np.concatenate([_rgb(asphalt(150, 300)), _rgb(lawn(150, 300))], axis=0)
+    road, green = segment_areas(img, _ones(img), GSD)
+    assert road[:120].mean() > 0.95 and green[180:].mean() > 0.95
+    assert not (road & green).any()
+
+
+def test_severity_table_thresholds():
+    rule = SEVERITY_RULES["pothole"]
+    assert severity("pothole", {"area_m2": rule.l_max * 0.9}) == "L"
+    assert severity("pothole", {"area_m2": (rule.l_max + rule.m_max) / 2}) == "M"
+    assert severity("pothole", {"area_m2": rule.m_max * 1.1}) == "E"
+    assert severity("crack", {"mean_width_m": 0.02}) == "M"
+    assert all(r.source for r in SEVERITY_RULES.values())
