@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="schouw-test-prefect-"))
+atexit.register(shutil.rmtree, _PREFECT_HOME, True)
 os.environ["PREFECT_HOME"] = str(_PREFECT_HOME)
 os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{_PREFECT_HOME}/prefect.db"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
@@ -33,7 +35,6 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
-    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
 def write_tif(path: Path, bands: np.ndarray, crs, transform: Affine, **kw) -> Path:

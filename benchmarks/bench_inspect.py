@@ -1,0 +1,103 @@
+"""Speed and memory of `schouw inspect`, compared in one run with a plain rasterio read of the same file.
+
+    .venv/bin/python benchmarks/bench_inspect.py --size 8192 [--size 16384 ...]
+
+For each size: writes an RGB, JPEG-compressed, tiled GeoTIFF of realistic road and
+green content (the sample scene, mirrored and repeated), then times (a) reading every
+1024 x 1024 window with rasterio and (b) the `schouw inspect` command on it, in a
+child process whose peak RSS is measured. Prints read_s, inspect_s (wall, including
+the temporary Prefect server start) and detect_s (the flow's tile work), their ratios,
+megapixels per second and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+
+from schouw.synth import GSD_M, ORIGIN_RD, build_scene
+from affine import Affine
+from rasterio.crs import CRS
+
+
+def make_orthophoto(path: Path, size: int) -> None:
+    """Write a size x size orthophoto block by block (memory does not grow with size)."""
+    scene = build_scene()
+    tile = np.moveaxis(scene.rgb.round().astype(np.uint8), -1, 0)
+    variants = [tile, tile[:, ::-1], tile[:, :, ::-1], tile[:, ::-1, ::-1]]
+    th, tw = tile.shape[1:]
+    profile = dict(driver="GTiff", width=size, height=size, count=3, dtype="uint8", crs=CRS.from_epsg(28992),
+                   transform=Affine(GSD_M, 0, ORIGIN_RD[0], 0, -GSD_M, ORIGIN_RD[1]), tiled=True,
+                   blockxsize=512, blockysize=512, compress="JPEG", photometric="YCBCR", jpeg_quality=90, BIGTIFF="IF_SAFER")
+    with rasterio.open(path, "w", **profile) as dst:
+        for r in range(0, size, 1024):
+            for c in range(0, size, 1024):
+                h, w = min(1024, size - r), min(1024, size - c)
+                block = np.empty((3, h, w), np.uint8)
+                yy = (np.arange(r, r + h) // th)
+                xx = (np.arange(c, c + w) // tw)
+                for vy in np.unique(yy):
+                    for vx in np.unique(xx):
+                        v = variants[int(vy * 7 + vx * 3) % 4]
+                        rows = np.nonzero(yy == vy)[0]
+                        cols = np.nonzero(xx == vx)[0]
+                        block[:, rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] = v[
+                            :, (r + rows[0]) % th : (r + rows[-1]) % th + 1, (c + cols[0]) % tw : (c + cols[-1]) % tw + 1
+                        ]
+                dst.write(block, window=Window(c, r, w, h))
+
+
+def plain_read_s(path: Path) -> float:
+    t = time.perf_counter()
+    with rasterio.Env(GDAL_CACHEMAX=128 * 1024 * 1024), rasterio.open(path) as src:
+        for r in range(0, src.height, 1024):
+            for c in range(0, src.width, 1024):
+                src.read(window=Window(c, r, min(1024, src.width - c), min(1024, src.height - r)))
+    return time.perf_counter() - t
+
+
+def inspect_run(path: Path, out: Path, home: Path) -> tuple[float, float, dict]:
+    env = dict(os.environ, PREFECT_HOME=str(home))
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "schouw", "inspect", str(path), "--out", str(out)], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return wall, rss_mb, json.loads((out / "run.json").read_text())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, action="append", help="side in pixels (repeatable); default 4096")
+    ap.add_argument("--keep", type=Path, help="folder to keep the generated files in")
+    args = ap.parse_args()
+    sizes = args.size or [4096]
+    work = args.keep or Path(tempfile.mkdtemp(prefix="schouw-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"{'size':>7} {'MP':>7} {'read_s':>8} {'inspect_s':>10} {'detect_s':>9} {'inspect/read':>12} {'detect/read':>11} {'MP/s':>7} {'peak_rss_MB':>11} {'issues':>7}")
+    for size in sizes:
+        tif = work / f"bench_{size}.tif"
+        if not tif.exists():
+            make_orthophoto(tif, size)
+        read_s = plain_read_s(tif)
+        wall, rss, run = inspect_run(tif, work / f"out_{size}", work / "prefect")
+        detect_s = run["timings_s"]["detect"] + run["timings_s"].get("publish", 0)
+        mp = size * size / 1e6
+        print(f"{size:>7} {mp:>7.1f} {read_s:>8.2f} {wall:>10.2f} {detect_s:>9.2f} {wall / read_s:>12.1f} {detect_s / read_s:>11.1f} "
+              f"{mp / wall:>7.1f} {rss:>11.0f} {run['counts']['total']:>7}")
+    print("peak_rss_MB is the maximum over child processes so far (grows monotonically across sizes in one run).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Detector quality on the synthetic sample scene: per type, truth defects found and issues that are true.
+
+    .venv/bin/python benchmarks/score_sample.py [--auto]
+
+An issue is true if it intersects a truth defect of the same type (truth buffered by
+10 cm); a truth defect is found if such an issue exists. --auto runs without the
+AREAS file (automatic road/green segmentation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from schouw.orthophoto import open_orthophoto
+from schouw.params import InspectParams
+from schouw.pipeline import finish, make_tiles, prepare_areas, process_tiles
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--auto", action="store_true", help="no AREAS file: automatic segmentation")
+    args = ap.parse_args()
+    o = open_orthophoto(SAMPLE / "sample_orthophoto.tif")
+    p = InspectParams()
+    ap_path, _ = prepare_areas(o, None if args.auto else SAMPLE / "sample_areas.geojson", Path(tempfile.mkdtemp()))
+    issues = finish(o, process_tiles(o, make_tiles(o, p), ap_path, p), "bench", p)
+    truth = gpd.read_file(SAMPLE / "sample_truth.geojson")
+    print(f"{'type':20s} {'truth':>5} {'found':>5} {'issues':>6} {'true':>5}  recall  precision")
+    for t in sorted(set(truth["type"]) | {i.type for i in issues}):
+        tg = [g.buffer(0.1) for g in truth[truth["type"] == t].geometry]
+        ig = [i.geometry for i in issues if i.type == t]
+        found = sum(any(shapely.intersects(a, b) for b in ig) for a in tg)
+        true = sum(any(shapely.intersects(b, a) for a in tg) for b in ig)
+        print(f"{t:20s} {len(tg):>5} {found:>5} {len(ig):>6} {true:>5}  {found / max(len(tg), 1):6.2f}  {true / max(len(ig), 1):9.2f}")
+
+
+if __name__ == "__main__":
+    main()
