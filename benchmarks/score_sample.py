@@ -30,7 +30,7 @@ def main() -> None:
     o = open_orthophoto(SAMPLE / "sample_orthophoto.tif")
     p = InspectParams()
     ap_path, _ = prepare_areas(o, None if args.auto else SAMPLE / "sample_areas.geojson", Path(tempfile.mkdtemp()))
-    issues = finish(o, process_tiles(o, make_tiles(o, p), ap_path, p), "bench", p)
+    issues, _ = finish(o, process_tiles(o, make_tiles(o, p), ap_path, p), "bench", p, ap_path)
     truth = gpd.read_file(SAMPLE / "sample_truth.geojson")
     print(f"{'type':20s} {'truth':>5} {'found':>5} {'issues':>6} {'true':>5}  recall  precision")
     for t in sorted(set(truth["type"]) | {i.type for i in issues}):

@@ -55,9 +55,9 @@ def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | Non
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict, flight_key: str, params: InspectParams) -> dict:
-    issues = finish(ortho, result, flight_key, params)
-    return write_outputs(staging, ortho, issues, run)
+def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict, flight_key: str, params: InspectParams, areas_path: str | None) -> dict:
+    issues, areas = finish(ortho, result, flight_key, params, areas_path)
+    return write_outputs(staging, ortho, issues, run, areas)
 
 
 def default_out_dir(orthophoto: str | os.PathLike) -> Path:
@@ -137,10 +137,10 @@ def inspect_flight(
             "timings_s": {"open": round(t_open - t0, 3), "detect": round(t_detect - t_open, 3), "detect_cpu": round(result.seconds, 3)},
             "host": {"python": platform.python_version(), "cpus": os.cpu_count()},
         }
-        discard_dir(work)
         t_pub = time.perf_counter()
         run["timings_s"]["total"] = round(t_pub - t0, 3)
-        run = publish_task(staging, ortho, result, run, flight_key, p)
+        run = publish_task(staging, ortho, result, run, flight_key, p, areas_path)
+        discard_dir(work)
         run["timings_s"]["publish"] = round(time.perf_counter() - t_pub, 3)
         run["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
         (staging / "run.json").write_text(__import__("json").dumps(run, indent=2), encoding="utf-8")

@@ -20,7 +20,18 @@ def run_library(tif: Path, areas: Path | None, work: Path, **params):
     work.mkdir(parents=True, exist_ok=True)
     ap, _ = prepare_areas(o, areas, work)
     result = process_tiles(o, make_tiles(o, p), ap, p)
-    return o, finish(o, result, "test", p)
+    return o, finish(o, result, "test", p, ap)[0]
+
+
+def run_library_with_areas(tif: Path, areas: Path | None, work: Path, **params):
+    """Like :func:`run_library`, also returning the per-area records."""
+    o = open_orthophoto(tif)
+    p = InspectParams(**params)
+    work.mkdir(parents=True, exist_ok=True)
+    ap, _ = prepare_areas(o, areas, work)
+    result = process_tiles(o, make_tiles(o, p), ap, p)
+    issues, records = finish(o, result, "test", p, ap)
+    return o, issues, records
 
 
 def paint_disc(bands: np.ndarray, cx: float, cy: float, r: float, colour) -> None:

@@ -120,9 +120,10 @@ def test_tree_shadow_on_lawn_is_not_dry_or_bare():
 
 def test_automatic_segmentation_road_and_lawn():
     img = np.concatenate([_rgb(asphalt(150, 300)), _rgb(lawn(150, 300))], axis=0)
-    road, green = segment_areas(img, _ones(img), GSD)
-    assert road[:120].mean() > 0.95 and green[180:].mean() > 0.95
-    assert not (road & green).any()
+    seg = segment_areas(img, _ones(img), GSD)
+    assert seg["road"][:120].mean() > 0.95 and seg["green"][180:].mean() > 0.95
+    assert not (seg["road"] & seg["green"]).any()
+    assert seg["road_ref"][:100].all() and seg["green_ref"][200:].all()
 
 
 def test_severity_table_thresholds():

@@ -48,7 +48,7 @@ def test_all_outputs_written(demo):
 def test_geopackage_layers_crs_and_qgis_styles(demo):
     run, out = demo
     layers = dict(pyogrio.list_layers(out / "issues.gpkg"))
-    assert {"road_issues", "green_issues", "layer_styles"} <= set(layers)
+    assert {"road_issues", "green_issues", "road_areas", "green_areas", "layer_styles"} <= set(layers)
     road = gpd.read_file(out / "issues.gpkg", layer="road_issues")
     green = gpd.read_file(out / "issues.gpkg", layer="green_issues")
     assert road.crs.to_epsg() == 28992 and green.crs.to_epsg() == 28992
@@ -58,11 +58,13 @@ def test_geopackage_layers_crs_and_qgis_styles(demo):
     con = sqlite3.connect(out / "issues.gpkg")
     rows = con.execute("SELECT f_table_name, styleQML, useAsDefault FROM layer_styles").fetchall()
     con.close()
-    assert {r[0] for r in rows} == {"road_issues", "green_issues"} and all(r[2] == 1 for r in rows)
-    for _, qml, _ in rows:
+    assert {r[0] for r in rows} == {"road_issues", "green_issues", "road_areas", "green_areas"} and all(r[2] == 1 for r in rows)
+    for name, qml, _ in rows:
         root = ET.fromstring(qml.split("\n", 1)[1])
-        assert root.find("renderer-v2").get("attr") == "severity"
-        assert {c.get("value") for c in root.iter("category")} == {"L", "M", "E"}
+        attr = "quality_level" if name.endswith("_areas") else "severity"
+        assert root.find("renderer-v2").get("attr") == attr
+        values = {c.get("value") for c in root.iter("category")}
+        assert values == ({"A+", "A", "B", "C", "D"} if name.endswith("_areas") else {"L", "M", "E"})
 
 
 def test_geojson_is_rfc7946_with_required_properties(demo):
@@ -73,7 +75,7 @@ def test_geojson_is_rfc7946_with_required_properties(demo):
         p = f["properties"]
         assert p["type"] in ISSUE_TYPES and p["severity"] in ("L", "M", "E")
         assert 0 <= p["confidence"] <= 1 and p["area_m2"] > 0 and p["flight"] == "sample_orthophoto"
-        assert (p["length_m"] is not None) == (p["type"] == "crack")
+        assert (p["length_m"] is not None) == (p["type"] in ("crack", "overgrowth"))
         lon, lat = np.array(f["geometry"]["coordinates"][0][0]).mean(axis=0)
         assert 4.98 < lon < 4.99 and 51.84 < lat < 51.85  # Gorinchem, in lon/lat order
     ids = [f["properties"]["id"] for f in fc["features"]]

@@ -34,6 +34,7 @@ BGT_GREEN = (
     "heesters", "gras- en kruidachtigen", "houtwal", "onverhard", "bosplantsoen",
 )
 AREA_KINDS = ("road", "green")
+NAME_FIELDS = ("name", "naam", "lokaalid", "identificatie", "gml_id", "id", "fid")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Areas:
 
     road: list = field(default_factory=list)
     green: list = field(default_factory=list)
+    road_names: list[str] = field(default_factory=list)
+    green_names: list[str] = field(default_factory=list)
     source: str = ""
     recognised_by: str = ""
 
@@ -133,9 +136,12 @@ def read_areas(path: str | os.PathLike, crs_wkt: str, footprint, mapping: AreaMa
             how.add(rule)
         df = df.to_crs(target)
         geoms = shapely.make_valid(df.geometry.to_numpy())
-        for g, k in zip(geoms, kinds):
+        name_col = next((cols[c] for c in NAME_FIELDS if c in (cols := {x.lower(): x for x in df.columns})), None)
+        for i, (g, k) in enumerate(zip(geoms, kinds)):
             if k in AREA_KINDS and not g.is_empty:
                 getattr(out, k).append(g)
+                label = str(df[name_col].iloc[i]) if name_col else f"{layer}:{i + 1}"
+                getattr(out, f"{k}_names").append(label)
     if not any_polygon:
         raise AreasError(f"{p}: contains no polygons; expected road/green area polygons")
     if not out.road and not out.green:
@@ -155,7 +161,24 @@ def save_areas(areas: Areas, path: str | os.PathLike) -> None:
     import pickle
 
     with open(path, "wb") as fh:
-        pickle.dump({"road": shapely.to_wkb(areas.road).tolist(), "green": shapely.to_wkb(areas.green).tolist()}, fh)
+        pickle.dump(
+            {
+                "road": shapely.to_wkb(areas.road).tolist(),
+                "green": shapely.to_wkb(areas.green).tolist(),
+                "road_names": areas.road_names,
+                "green_names": areas.green_names,
+            },
+            fh,
+        )
+
+
+def load_area_polygons(path: str) -> dict[str, list[tuple[str, object]]]:
+    """The prepared areas as ``{kind: [(name, polygon in the orthophoto's CRS), ...]}``."""
+    import pickle
+
+    with open(path, "rb") as fh:
+        raw = pickle.load(fh)
+    return {k: list(zip(raw[f"{k}_names"], shapely.from_wkb(raw[k]) if raw[k] else [])) for k in AREA_KINDS}
 
 
 @lru_cache(maxsize=4)

@@ -74,7 +74,26 @@ def qml_style(layer: str) -> str:
     )
 
 
-def _write_layer_styles(path: Path, layers: list[str]) -> None:
+def qml_area_style() -> str:
+    """A QGIS style for area layers: outline coloured by quality level A+ (green) … D (red)."""
+    colours = {"A+": "26,150,65", "A": "166,217,106", "B": "255,255,191", "C": "253,174,97", "D": "215,25,28"}
+    cats = "".join(f'<category render="true" symbol="{n}" value="{lvl}" label="{lvl}"/>' for n, lvl in enumerate(colours))
+    syms = "".join(
+        f'<symbol type="fill" name="{n}" alpha="1"><layer class="SimpleFill" enabled="1">'
+        f'<Option type="Map"><Option type="QString" name="color" value="{rgb},60"/><Option type="QString" name="outline_color" value="{rgb},255"/>'
+        f'<Option type="QString" name="outline_width" value="0.8"/><Option type="QString" name="style" value="solid"/></Option>'
+        f'<prop k="color" v="{rgb},60"/><prop k="outline_color" v="{rgb},255"/><prop k="outline_width" v="0.8"/></layer></symbol>'
+        for n, rgb in enumerate(colours.values())
+    )
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="3.34.0" styleCategories="Symbology"><renderer-v2 type="categorizedSymbol" attr="quality_level" '
+        f'enableorderby="0" forceraster="0" symbollevels="0"><categories>{cats}</categories><symbols>{syms}</symbols></renderer-v2>'
+        "<layerGeometryType>2</layerGeometryType></qgis>\n"
+    )
+
+
+def _write_layer_styles(path: Path, layers: dict[str, str]) -> None:
     """Create QGIS's ``layer_styles`` table (as QGIS itself does) with a default style per layer."""
     con = sqlite3.connect(path)
     try:
@@ -89,19 +108,31 @@ def _write_layer_styles(path: Path, layers: list[str]) -> None:
             "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
             "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles', strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
         )
-        for layer in layers:
+        for layer, qml in layers.items():
+            by = "quality level" if layer.endswith("_areas") else "severity"
             con.execute(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
                 "styleQML, styleSLD, useAsDefault, description, owner, ui) VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, '', '')",
-                (layer, f"{layer} by severity", qml_style(layer), "schouw: issues coloured by CROW severity L/M/E"),
+                (layer, f"{layer} by {by}", qml, f"schouw: {layer} coloured by {by}"),
             )
         con.commit()
     finally:
         con.close()
 
 
-def write_gpkg(issues: list[Issue], crs_wkt: str, path: Path) -> dict[str, int]:
-    """``issues.gpkg``: layers ``road_issues`` and ``green_issues`` (always both, possibly empty) plus styles."""
+def areas_frame(records: list, crs_wkt: str, transform, kind: str) -> gpd.GeoDataFrame:
+    """Road or green area records as a GeoDataFrame in the orthophoto's CRS."""
+    from .vectorize import to_map
+
+    rows = [r.properties() for r in records if r.kind == kind]
+    geoms = [_multi(to_map(r.geometry_px, transform)) for r in records if r.kind == kind]
+    cols = list(rows[0]) if rows else ["area_id", "kind", "name", "area_m2", "quality_level"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry=geoms, crs=CRS.from_wkt(crs_wkt))
+
+
+def write_gpkg(issues: list[Issue], crs_wkt: str, path: Path, areas: list | None = None, transform=None) -> dict[str, int]:
+    """``issues.gpkg``: layers ``road_issues``, ``green_issues`` (always, possibly empty), ``road_areas`` and
+    ``green_areas`` (per-area quality levels, when areas are known) plus QGIS styles."""
     gdf = issues_frame(issues, crs_wkt)
     fam = [family(t) for t in gdf["type"]] if len(gdf) else []
     counts = {}
@@ -109,7 +140,14 @@ def write_gpkg(issues: list[Issue], crs_wkt: str, path: Path) -> dict[str, int]:
         part = gdf[[x == f for x in fam]] if len(gdf) else gdf
         part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="MultiPolygon")
         counts[layer] = len(part)
-    _write_layer_styles(path, list(LAYERS.values()))
+    styled = {layer: qml_style(layer) for layer in LAYERS.values()}
+    for kind in ("road", "green"):
+        layer = f"{kind}_areas"
+        part = areas_frame(areas or [], crs_wkt, transform, kind)
+        part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="MultiPolygon")
+        counts[layer] = len(part)
+        styled[layer] = qml_area_style()
+    _write_layer_styles(path, styled)
     return counts
 
 

@@ -14,7 +14,7 @@ from typing import Any
 ROAD_TYPES = ("crack", "pothole", "ravelling", "weeds_in_pavement")
 GREEN_TYPES = ("dry_grass", "bare_soil", "overgrowth")
 ISSUE_TYPES = ROAD_TYPES + GREEN_TYPES
-LINEAR_TYPES = ("crack",)
+LINEAR_TYPES = ("crack", "overgrowth")  # issues with a length_m (overgrowth: along the green border)
 SEVERITIES = ("L", "M", "E")
 
 
@@ -86,6 +86,7 @@ class Issue:
     geometry: Any
     flight: str
     tiles: int = 1
+    geometry_px: Any = None  # the same geometry in global pixel coordinates (for per-area shares)
 
     def properties(self) -> dict[str, Any]:
         """The attribute row shared by every export (GeoPackage, GeoJSON, CSV)."""

@@ -80,7 +80,9 @@ def merge_pieces(
             area_px = sum(m.area_px for m in members)
             weights = np.array([m.area_px for m in members], float)
             score = float(np.average([m.score for m in members], weights=weights))
-            if t in LINEAR_TYPES:
+            if t == "overgrowth":
+                length_m, mean_w, max_w, subtype = sum(m.length_px for m in members) * gsd, None, None, None
+            elif t in LINEAR_TYPES:
                 length_m = sum(m.length_px for m in members) * gsd
                 lengths = np.array([max(m.length_px, 1e-6) for m in members])
                 mean_w = float(np.average([m.mean_width_px for m in members], weights=lengths)) * gsd
@@ -92,6 +94,7 @@ def merge_pieces(
             area_m2 = area_px * px_area
             measures = {"area_m2": area_m2, "length_m": length_m or 0.0, "mean_width_m": mean_w or 0.0}
             c = geom.centroid
+            geom_px = geom
             geom = to_map(geom, transform)
             issues.append(
                 Issue(
@@ -107,7 +110,22 @@ def merge_pieces(
                     geometry=geom,
                     flight=flight,
                     tiles=len({m.tile_id for m in members}),
+                    geometry_px=geom_px,
                 )
             )
     issues.sort(key=lambda i: (i.type, i.id))
     return issues
+
+
+def merge_areas(pieces: list[Piece]) -> dict[str, list[tuple[str, object]]]:
+    """Automatic area pieces (types ``area_road`` / ``area_green``, pixel space) to named polygons per kind."""
+    out: dict[str, list[tuple[str, object]]] = {}
+    for kind in ("road", "green"):
+        geoms = [shapely.from_wkb(p.wkb) for p in pieces if p.type == f"area_{kind}"]
+        if not geoms:
+            out[kind] = []
+            continue
+        u = shapely.union_all(geoms)
+        parts = sorted(getattr(u, "geoms", [u]), key=lambda g: (-g.area, g.centroid.y, g.centroid.x))
+        out[kind] = [(f"automatic {kind} {i + 1}", g) for i, g in enumerate(p for p in parts if p.geom_type == "Polygon")]
+    return out

@@ -70,6 +70,7 @@ class Orthophoto:
     scale_hi: tuple[float, ...] = field(default=())
     size_bytes: int = 0
     valid_fraction: float = 1.0
+    wb_gains: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     @property
     def affine(self) -> Affine:
@@ -141,8 +142,37 @@ def _band_roles(src: rasterio.DatasetReader) -> tuple[tuple[int, int, int], int 
     return rgb, nir, has_alpha
 
 
-def open_orthophoto(path: str | os.PathLike) -> Orthophoto:
-    """Validate ``path`` and describe it; raise :class:`OrthophotoError` with a clear message if unusable."""
+def white_balance_gains(rgb8: np.ndarray, valid: np.ndarray, max_chroma_dev: float = 0.035) -> tuple[float, float, float]:
+    """Per-band gains that make the flight's near-neutral surfaces (paving, roofs, roads) grey.
+
+    ``rgb8`` is (3, H, W) uint8. Pixels within ``max_chroma_dev`` of neutral chromaticity
+    (after the current estimate) vote; two rounds. The tolerance is tight on purpose:
+    pale dead grass is only a little warmer than grey and must not be "corrected" away. Returns (1, 1, 1) when fewer than 2 %
+    of the valid pixels are near-neutral: then there is nothing to judge the cast by.
+    """
+    f = rgb8.reshape(3, -1)[:, valid.ravel()].astype(np.float64)
+    f = f[:, (f.sum(axis=0) > 60) & (f.max(axis=0) < 250)]
+    gains = np.ones(3)
+    if f.shape[1] < 100:
+        return (1.0, 1.0, 1.0)
+    for _ in range(2):
+        g = f * gains[:, None]
+        chroma = g / np.maximum(g.sum(axis=0), 1)
+        neutral = np.abs(chroma - 1 / 3).max(axis=0) < max_chroma_dev
+        if neutral.mean() < 0.02:
+            return (1.0, 1.0, 1.0)
+        means = g[:, neutral].mean(axis=1)
+        gains = gains * means.mean() / means
+    gains = np.clip(gains / gains[1], 0.85, 1.18)
+    return tuple(float(round(v, 4)) for v in gains)
+
+
+def open_orthophoto(path: str | os.PathLike, nir_band: int | None = None) -> Orthophoto:
+    """Validate ``path`` and describe it; raise :class:`OrthophotoError` with a clear message if unusable.
+
+    ``nir_band``: None detects the NIR band from band descriptions / layout, 0 means
+    none, N (1-based) names it.
+    """
     p = Path(path)
     if not p.exists():
         raise _fail(p, "file not found", "give the path of a GeoTIFF orthophoto")
@@ -155,7 +185,9 @@ def open_orthophoto(path: str | os.PathLike) -> Orthophoto:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # reported as a clear error below instead
             with gdal_env(), rasterio.open(p) as src:
-                return _describe(p, src, size)
+                if nir_band is not None and not (0 <= nir_band <= src.count):
+                    raise _fail(p, f"has no band {nir_band} for --nir-band", f"expected 0 (no NIR) to {src.count}")
+                return _describe(p, src, size, nir_band)
     except OrthophotoError:
         raise
     except RasterioError as exc:
@@ -165,7 +197,7 @@ def open_orthophoto(path: str | os.PathLike) -> Orthophoto:
         raise _fail(p, f"cannot be read ({msg})", "the file is damaged or truncated; expected a complete GeoTIFF") from None
 
 
-def _describe(p: Path, src: rasterio.DatasetReader, size: int) -> Orthophoto:
+def _describe(p: Path, src: rasterio.DatasetReader, size: int, nir_override: int | None = None) -> Orthophoto:
     if src.width > MAX_SIDE_PX or src.height > MAX_SIDE_PX or src.width * src.height > MAX_PIXELS:
         raise _fail(
             p,
@@ -193,6 +225,8 @@ def _describe(p: Path, src: rasterio.DatasetReader, size: int) -> Orthophoto:
     if not (1e-4 < gx < 100 and 1e-4 < gy < 100):
         raise _fail(p, f"ground sample distance {gx:.4g} x {gy:.4g} m per pixel is implausible", "expected 0.1 mm to 100 m")
     rgb, nir, has_alpha = _band_roles(src)
+    if nir_override is not None:
+        nir = nir_override or None
 
     # Check the last block is present: a truncated file fails here, not hours into a run.
     bh, bw = src.block_shapes[0]
@@ -217,7 +251,11 @@ def _describe(p: Path, src: rasterio.DatasetReader, size: int) -> Orthophoto:
         hi_a = np.percentile(vals, 99.8, axis=1)
         hi_a = np.maximum(hi_a, lo_a + 1)
         lo, hi = tuple(float(v) for v in lo_a), tuple(float(v) for v in hi_a)
+    probe = Orthophoto(path="", name="", width=0, height=0, count=0, dtype=dtype, crs_wkt="", transform=(1, 0, 0, 0, 1, 0),
+                       gsd_x_m=1, gsd_y_m=1, rgb_bands=rgb, nir_band=None, has_alpha=False, scale_lo=lo, scale_hi=hi)
+    gains = white_balance_gains(to_uint8(probe, small), valid)
     return Orthophoto(
+        wb_gains=gains,
         path=str(p.resolve()),
         name=p.stem,
         width=src.width,
@@ -292,6 +330,9 @@ def read_window(ortho: Orthophoto, src: rasterio.DatasetReader, window: Window) 
     bands = src.read(list(ortho.rgb_bands), window=window, boundless=False)
     valid = valid_mask(src, bands, window)
     rgb8 = to_uint8(ortho, bands)
+    if any(abs(g - 1.0) > 0.02 for g in ortho.wb_gains):
+        gains = np.asarray(ortho.wb_gains, np.float32)[:, None, None]
+        rgb8 = np.clip(rgb8 * gains, 0, 255).astype(np.uint8)
     nir = None
     if ortho.nir_band is not None:
         n = src.read(ortho.nir_band, window=window)

@@ -16,16 +16,20 @@ from typing import Callable
 import cv2
 import numpy as np
 import rasterio
+import shapely
+from affine import Affine
 
 from . import areas as areas_mod
 from .detect import green as green_det
 from .detect import road as road_det
 from .detect.segment import segment_areas
-from .merge import merge_pieces
+from .issues import family
+from .merge import merge_areas, merge_pieces
+from .quality import area_records, share_severity
 from .orthophoto import Orthophoto, gdal_env, read_window
 from .params import InspectParams
 from .tiling import TileSpec, tile_grid
-from .vectorize import Piece, defect_to_piece
+from .vectorize import Piece, area_to_pieces, defect_to_piece, defects_mask
 
 DETECTOR_VERSIONS = {road_det.SPEC.name: road_det.SPEC.version, green_det.SPEC.name: green_det.SPEC.version}
 SPECS = (road_det.SPEC, green_det.SPEC)
@@ -47,6 +51,7 @@ class TileResult:
     """What one batch of tiles found: pieces plus pixel counts of the inspected core areas."""
 
     pieces: list[Piece] = field(default_factory=list)
+    area_pieces: list[Piece] = field(default_factory=list)
     tiles: int = 0
     valid_px: int = 0
     road_px: int = 0
@@ -55,6 +60,7 @@ class TileResult:
 
     def add(self, other: "TileResult") -> None:
         self.pieces.extend(other.pieces)
+        self.area_pieces.extend(other.area_pieces)
         for k in ("tiles", "valid_px", "road_px", "green_px", "seconds"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
@@ -71,21 +77,30 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
     gsd = ortho.gsd_m
     if areas_path:
         masks = areas_mod.rasterize_areas(areas_path, px.valid.shape, spec.affine)
-        road, green = masks["road"], masks["green"]
+        road, green = masks["road"] & px.valid, masks["green"] & px.valid
+        road_ref, green_ref = road, green
+        area_pieces: list[Piece] = []
     else:
-        road, green = segment_areas(px.rgb, px.valid, gsd)
-    road &= px.valid
-    green &= px.valid
+        seg = segment_areas(px.rgb, px.valid, gsd, px.nir)
+        road, green, road_ref, green_ref = seg["road"], seg["green"], seg["road_ref"], seg["green_ref"]
+        area_pieces = area_to_pieces({"road": road, "green": green}, spec, gsd)
     defects = []
     applies = detectors_applied(gsd)
+    gp = params.green_params()
+    over: list = []
+    if green_ref.any() and road_ref.any() and applies[green_det.SPEC.name] == "applied":
+        over = green_det.detect_overgrowth(px.rgb, px.valid, road_ref, green_ref, gsd, gp, px.nir)
     if road.any() and applies[road_det.SPEC.name] == "applied":
-        defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params())
+        explained = defects_mask(over, road.shape)
+        defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params(), green_ref, explained)
     if green.any() and applies[green_det.SPEC.name] == "applied":
-        defects += green_det.detect_green(px.rgb, px.valid, green, gsd, params.green_params())
+        defects += green_det.detect_green(px.rgb, px.valid, green, gsd, gp, px.nir)
+    defects += over
     pieces = [p for d in defects if (p := defect_to_piece(d, spec)) is not None]
     rs, cs = spec.core_slices()
     return TileResult(
         pieces=pieces,
+        area_pieces=area_pieces,
         tiles=1,
         valid_px=int(px.valid[rs, cs].sum()),
         road_px=int(road[rs, cs].sum()),
@@ -112,8 +127,43 @@ def process_tiles(
     return total
 
 
-def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None):
-    """Seam-merge pieces into issues (ids stable for ``flight_key``)."""
+def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None, areas_path: str | None = None):
+    """Seam-merge pieces into issues (ids stable for ``flight_key``) and measure each road/green area.
+
+    Returns ``(issues, area_records)``. Green issues get their severity raised by the
+    share of their green area they cover.
+    """
+    issues = merge_issues(ortho, result, flight_key, params)
+    if areas_path:
+        inv = ~ortho.affine
+        polys = {
+            k: [(name, to_pixels(g, inv)) for name, g in v] for k, v in areas_mod.load_area_polygons(areas_path).items()
+        }
+    else:
+        polys = merge_areas(result.area_pieces)
+    box = shapely.box(0, 0, ortho.width, ortho.height)
+    records = area_records(polys, [(i.type, i.geometry_px) for i in issues], box, ortho.pixel_area_m2)
+    green_px = [r for r in records if r.kind == "green"]
+    if green_px:
+        tree = shapely.STRtree([r.geometry_px for r in green_px])
+        for i in issues:
+            if family(i.type) != "green":
+                continue
+            hits = tree.query(i.geometry_px, predicate="intersects")
+            if len(hits):
+                best = max(hits, key=lambda h: shapely.intersection(green_px[h].geometry_px, i.geometry_px).area)
+                i.severity = share_severity(i.severity, i.area_m2 / max(green_px[best].area_m2, 1e-9))
+    return issues, records
+
+
+def to_pixels(geom, inverse: Affine):
+    """Map geometry (orthophoto CRS) to global pixel coordinates through the inverse Affine."""
+    a, b, c, d, e, f = inverse[:6]
+    return shapely.transform(geom, lambda xy: np.column_stack([a * xy[:, 0] + b * xy[:, 1] + c, d * xy[:, 0] + e * xy[:, 1] + f]))
+
+
+def merge_issues(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None):
+    """Seam-merge the pieces of all tiles into issues."""
     rp = (params or InspectParams()).road_params()
     return merge_pieces(
         result.pieces,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from .export import write_csv, write_geojson, write_gpkg
@@ -41,13 +42,17 @@ def discard_dir(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict) -> dict:
+def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict, areas: list | None = None) -> dict:
     """Write every output file into ``staging``; return the updated run record (also saved as run.json)."""
-    layer_counts = write_gpkg(issues, ortho.crs_wkt, staging / "issues.gpkg")
+    areas = areas or []
+    layer_counts = write_gpkg(issues, ortho.crs_wkt, staging / "issues.gpkg", areas, ortho.affine)
+    run["area_quality"] = {
+        kind: dict(Counter(r.properties()["quality_level"] for r in areas if r.kind == kind)) for kind in ("road", "green")
+    }
     write_geojson(issues, ortho.crs_wkt, staging / "issues.geojson")
     write_csv(issues, ortho.crs_wkt, staging / "issues.csv")
     render_preview(ortho, issues, staging / "preview.png")
     run["counts"] = {"total": len(issues), "by_layer": layer_counts, "by_type_severity": summary_counts(issues)}
-    write_report(staging / "report.html", run, issues)
+    write_report(staging / "report.html", run, issues, areas)
     (staging / "run.json").write_text(json.dumps(run, indent=2, sort_keys=False), encoding="utf-8")
     return run

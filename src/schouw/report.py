@@ -15,9 +15,21 @@ def summary_counts(issues: list[Issue]) -> dict[str, dict[str, int]]:
     return {t: {s: c[(t, s)] for s in SEVERITIES} for t in ISSUE_TYPES if any(c[(t, s)] for s in SEVERITIES)}
 
 
-def write_report(path: Path, run: dict, issues: list[Issue]) -> None:
-    """Write the HTML report from the run record (run.json content) and the issues."""
+def _weeds(p: dict) -> str:
+    if "weeds_share" not in p:
+        return ""
+    return f"{100 * p['weeds_share']:.2f} % ({p['weeds_level']})"
+
+
+def write_report(path: Path, run: dict, issues: list[Issue], areas: list | None = None) -> None:
+    """Write the HTML report from the run record (run.json content), the issues and the area records."""
     e = html.escape
+    area_rows = "".join(
+        f"<tr><td>{e(p['area_id'])}</td><td>{e(p['kind'])}</td><td>{e(str(p['name']))}</td><td>{p['area_m2']:.1f}</td>"
+        f"<td>{100 * p.get('affected_share', p.get('damaged_share', 0)):.2f} %</td>"
+        f"<td>{_weeds(p)}</td><td><b>{p['quality_level']}</b></td></tr>"
+        for p in (r.properties() for r in (areas or [])[:500])
+    )
     counts = summary_counts(issues)
     rows_c = "".join(
         f"<tr><td>{e(t)}</td>" + "".join(f"<td>{n}</td>" for n in by.values()) + f"<td>{sum(by.values())}</td></tr>"
@@ -41,6 +53,8 @@ areas: {e(run['areas']['mode'])}; inspected: road {area['road']:.1f} m², green 
 {run['timings_s']['total']:.1f} s.</p>
 <h2>Issues by type and severity</h2>
 <table><tr><th>type</th><th>L</th><th>M</th><th>E</th><th>total</th></tr>{rows_c}</table>
+<h2>Areas and quality levels (CROW beeldkwaliteit)</h2>
+<table><tr><th>area</th><th>kind</th><th>name</th><th>m²</th><th>affected</th><th>weeds</th><th>level</th></tr>{area_rows}</table>
 <h2>Preview</h2><img src="preview.png" alt="orthophoto with issues outlined by severity">
 <h2>Issues</h2>
 <table><tr><th>id</th><th>type</th><th>subtype</th><th>severity</th><th>confidence</th><th>length m</th><th>area m²</th></tr>{rows_i}</table>{more}

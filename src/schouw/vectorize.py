@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import shapely
 from affine import Affine
@@ -68,7 +69,13 @@ def defect_to_piece(defect: Defect, spec: TileSpec) -> Piece | None:
     area_px = int(m.sum())
     if area_px == 0:
         return None
-    length_px = _skeleton_length_px(m)[0] if defect.type == "crack" else 0.0
+    if defect.type == "crack":
+        length_px = _skeleton_length_px(m)[0]
+    elif "border_px" in defect.extra:  # overgrowth: length along the green border, in the core part
+        full = max(int(defect.mask.sum()), 1)
+        length_px = defect.extra["border_px"] * area_px / full
+    else:
+        length_px = 0.0
     geom = mask_to_geometry(m, Affine.translation(spec.col_off + c0, spec.row_off + r0))
     return Piece(
         type=defect.type,
@@ -94,4 +101,37 @@ def to_map(geom, transform: Affine):
     out = shapely.transform(geom, apply)
     if not out.is_valid:
         out = shapely.make_valid(out, method="structure", keep_collapsed=False)
+    return out
+
+
+def defects_mask(defects: list[Defect], shape: tuple[int, int]) -> np.ndarray:
+    """Union of the defects' masks on a tile of ``shape``."""
+    out = np.zeros(shape, bool)
+    for d in defects:
+        h, w = d.mask.shape
+        out[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
+    return out
+
+
+def area_to_pieces(masks: dict[str, np.ndarray], spec: TileSpec, gsd_m: float, cell_m: float = 0.25) -> list[Piece]:
+    """Automatic road/green areas of one tile's core as pieces (type ``area_<kind>``), traced on a coarse grid.
+
+    Areas are for per-area quality levels, not for measuring defects: a cell of
+    ``cell_m`` keeps the polygons light on gigapixel flights.
+    """
+    rs, cs = spec.core_slices()
+    f = max(1, int(round(cell_m / gsd_m)))
+    out = []
+    for kind, mask in masks.items():
+        core = mask[rs, cs]
+        if not core.any():
+            continue
+        h, w = core.shape
+        small = cv2.resize(core.astype(np.uint8), (-(-w // f), -(-h // f)), interpolation=cv2.INTER_NEAREST) > 0
+        # cell (i, j) covers core pixels [j*f, (j+1)*f): scale by f, clip to the core, shift to global pixels
+        geom = mask_to_geometry(small, Affine.translation(spec.core_col_off, spec.core_row_off) @ Affine.scale(f))
+        geom = shapely.intersection(geom, shapely.box(spec.core_col_off, spec.core_row_off, spec.core_col_off + w, spec.core_row_off + h))
+        if geom.is_empty:
+            continue
+        out.append(Piece(f"area_{kind}", None, shapely.to_wkb(geom), int(core.sum()), 0.0, 0.0, 0.0, 1.0, spec.tile_id))
     return out

@@ -223,8 +223,13 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
     return out
 
 
-def detect_weeds(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
-    """Green vegetation on paving (excess-green index), clumps closer than 10 cm joined."""
+def detect_weeds(
+    image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(), green: np.ndarray | None = None
+) -> list[Defect]:
+    """Green vegetation on paving (excess-green index), clumps closer than 10 cm joined.
+
+    Clumps touching the ``green`` area are the lawn's edge or overgrowth, not weeds in the pavement.
+    """
     region = valid & area
     if region.sum() < 100:
         return []
@@ -235,22 +240,39 @@ def detect_weeds(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: 
     veg &= region
     linked = cv2.dilate(veg.astype(np.uint8), disk(max(1.0, p.weeds_link_gap_m / gsd_m / 2)))
     min_px = max(4, int(p.weeds_min_area_m2 / gsd_m**2))
+    near_green = None
+    if green is not None and green.any():
+        near_green = cv2.dilate(green.astype(np.uint8), disk(1.5)) > 0
     out: list[Defect] = []
     for crop, r0, c0, _ in components(linked):
         h, w = crop.shape
         crop = crop & veg[r0 : r0 + h, c0 : c0 + w]
         if crop.sum() < min_px:
             continue
+        if near_green is not None and (near_green[r0 : r0 + h, c0 : c0 + w] & crop).any():
+            continue
         m = float(exg[r0 : r0 + h, c0 : c0 + w][crop].mean())
         out.append(Defect("weeds_in_pavement", crop, r0, c0, float(np.clip(0.4 + 4 * (m - p.weeds_exg), 0.05, 1.0))))
     return out
 
 
-def detect_road(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
-    """All road detectors on one tile. Pixels claimed by a pothole or weeds are not also reported as crack."""
+def detect_road(
+    image: np.ndarray,
+    valid: np.ndarray,
+    area: np.ndarray,
+    gsd_m: float,
+    p: RoadParams = RoadParams(),
+    green: np.ndarray | None = None,
+    exclude: np.ndarray | None = None,
+) -> list[Defect]:
+    """All road detectors on one tile. Pixels claimed by a pothole, weeds or ``exclude`` are not also reported as crack.
+
+    ``green`` is the neighbouring green area (vegetation attached to it is not weeds);
+    ``exclude`` marks pixels already explained otherwise (overgrowth).
+    """
     potholes = detect_potholes(image, valid, area, gsd_m, p)
-    weeds = detect_weeds(image, valid, area, gsd_m, p)
-    taken = np.zeros(area.shape, bool)
+    weeds = detect_weeds(image, valid, area, gsd_m, p, green)
+    taken = np.zeros(area.shape, bool) if exclude is None else exclude.copy()
     for d in potholes + weeds:
         h, w = d.mask.shape
         taken[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask

@@ -4,8 +4,12 @@ Paved surfaces are grey (low saturation); green areas are living vegetation,
 plus dry-grass and soil colours only where living vegetation surrounds them
 within a few metres: a muddy river, a sand pit or a brown roof is not a lawn
 (colour alone cannot tell brown water from dead grass). A field with no living
-grass at all is therefore not found without an AREAS file. Labels are smoothed at about half a metre, so a dry
-patch inside a lawn stays part of the lawn.
+grass at all is therefore not found without an AREAS file.
+
+Two scales: the *detector* masks are smoothed at about half a metre (a dry patch
+inside a lawn stays lawn); the *reference* masks for overgrowth at about two
+metres, so that a narrow strip of grass growing over a road edge still counts as
+road (it is where the paving is), while a real verge of two metres stays green.
 """
 
 from __future__ import annotations
@@ -18,28 +22,46 @@ from .green import GreenParams, vegetation_classes
 
 
 def segment_areas(
-    image: np.ndarray, valid: np.ndarray, gsd_m: float, scale_m: float = 0.5, context_m: float = 5.0, min_context: float = 0.2
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return boolean (road, green) masks for an RGB uint8 tile (scales in metres)."""
-    cls = vegetation_classes(image, valid, GreenParams())
+    image: np.ndarray,
+    valid: np.ndarray,
+    gsd_m: float,
+    nir: np.ndarray | None = None,
+    scale_m: float = 0.5,
+    ref_scale_m: float = 2.0,
+    context_m: float = 6.0,
+    min_context: float = 0.3,
+) -> dict[str, np.ndarray]:
+    """Boolean masks ``road``, ``green`` (detector areas) and ``road_ref``, ``green_ref`` (overgrowth reference)."""
+    cls = vegetation_classes(image, valid, GreenParams(), nir)
     r, g, b, bright = chromaticity(image)
     sat = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     grey = (sat < 0.06) & (bright > 25) & (bright < 235) & valid
     plant = cls["green"] & valid
     bare = (cls["soil"] | cls["dry"]) & valid
     f = max(1, int(round(scale_m / gsd_m / 8)))
-    small = lambda m: cv2.resize(m.astype(np.float32), None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA)
     size = (image.shape[1], image.shape[0])
+    small = {k: cv2.resize(m.astype(np.float32), None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA) for k, m in
+             (("grey", grey), ("plant", plant), ("bare", bare))}
 
-    def smooth(m: np.ndarray, metres: float) -> np.ndarray:
+    def smooth(key: str, metres: float) -> np.ndarray:
         k = odd(metres / gsd_m / f)
-        return cv2.resize(cv2.GaussianBlur(small(m), (k, k), 0), size, interpolation=cv2.INTER_LINEAR)
+        return cv2.GaussianBlur(small[key], (k, k), 0)
 
-    p_b = smooth(grey, scale_m)
-    plant_b = smooth(plant, scale_m)
-    bare_b = smooth(bare, scale_m)
-    context = smooth(plant, context_m)
-    g_b = plant_b + np.where(context > min_context, bare_b, 0)
-    road = (p_b > g_b) & (p_b > 0.35) & valid
-    green_m = (g_b >= p_b) & (g_b > 0.35) & valid
-    return road, green_m
+    context = smooth("plant", context_m) > min_context
+    up = lambda m: cv2.resize(m, size, interpolation=cv2.INTER_LINEAR)
+    # Reference scale first: soil/dry colours count as green only inside green surroundings, so a
+    # brown pothole in the asphalt stays road while a dry patch in the lawn stays lawn.
+    p_ref = smooth("grey", ref_scale_m)
+    g_ref = smooth("plant", ref_scale_m) + np.where(context, smooth("bare", ref_scale_m), 0)
+    green_ref_small = (g_ref >= p_ref) & (g_ref > 0.35)
+    p_b = smooth("grey", scale_m)
+    g_b = smooth("plant", scale_m) + np.where(context & green_ref_small, smooth("bare", scale_m), 0)
+    out = {}
+    for name, pb, gb in (("", p_b, g_b), ("_ref", p_ref, g_ref)):
+        pb, gb = up(pb), up(gb)
+        out["road" + name] = (pb > gb) & (pb > 0.35) & valid
+        out["green" + name] = (gb >= pb) & (gb > 0.35) & valid
+    # Inside the road at the reference scale, whatever is not green is road surface (a large
+    # dark pothole is not grey, but it is in the road).
+    out["road"] |= out["road_ref"] & ~out["green"]
+    return out

@@ -1,0 +1,100 @@
+"""Per-area quality levels (CROW beeldkwaliteit A+ / A / B / C / D) and share-based severity (no I/O).
+
+Everything here works in the orthophoto's pixel space (geometries in global pixel
+coordinates), so shares and areas are right whatever the CRS; square metres come
+from the pixel area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+
+#: Upper bounds of the shares (0-1) for A+, A, B, C; above the last is D.
+QUALITY_LEVELS: dict[str, tuple[tuple[float, float, float, float], str]] = {
+    "weeds": ((0.0, 0.02, 0.04, 0.08), "CROW beeldkwaliteit, onkruid op verharding: A+ 0 %, A <= 2 %, B <= 4 %, C <= 8 %, D > 8 %"),
+    "road_damage": (
+        (0.0, 0.01, 0.03, 0.10),
+        "project rule after CROW beeldkwaliteit (schade aan verharding): share of the surface covered by crack, "
+        "pothole or ravelling issues; A+ none, A <= 1 %, B <= 3 %, C <= 10 %, D > 10 %",
+    ),
+    "green": (
+        (0.0, 0.02, 0.05, 0.15),
+        "project rule after CROW beeldkwaliteit (kale plekken / verdord gras in gazon): share dry or bare; "
+        "A+ none, A <= 2 %, B <= 5 %, C <= 15 %, D > 15 %",
+    ),
+}
+LEVELS = ("A+", "A", "B", "C", "D")
+
+#: A green issue covering at least this share of its area is at least M, resp. E.
+GREEN_SHARE_SEVERITY = (0.10, 0.25)
+#: A share this small is "none" (A+): a few pixels of noise do not lower a level.
+EPSILON_SHARE = 1e-4
+
+
+def quality_level(share: float, kind: str) -> str:
+    """A+ … D for ``share`` (0-1) of the surface affected, by the table for ``kind``."""
+    bounds, _ = QUALITY_LEVELS[kind]
+    if share <= max(bounds[0], EPSILON_SHARE):
+        return "A+"
+    for level, upper in zip(LEVELS[1:], bounds[1:]):
+        if share <= upper:
+            return level
+    return "D"
+
+
+@dataclass
+class AreaRecord:
+    """One road or green area with what was found in it. ``geometry_px`` in global pixel coordinates."""
+
+    area_id: str
+    kind: str
+    name: str
+    geometry_px: Any
+    area_m2: float
+    affected_m2: dict[str, float] = field(default_factory=dict)
+
+    def properties(self) -> dict[str, Any]:
+        a = max(self.area_m2, 1e-9)
+        props: dict[str, Any] = {"area_id": self.area_id, "kind": self.kind, "name": self.name, "area_m2": round(self.area_m2, 3)}
+        if self.kind == "green":
+            dry, bare = self.affected_m2.get("dry_grass", 0.0), self.affected_m2.get("bare_soil", 0.0)
+            share = (dry + bare) / a
+            props |= {"dry_grass_m2": round(dry, 3), "bare_soil_m2": round(bare, 3), "overgrowth_m2": round(self.affected_m2.get("overgrowth", 0.0), 3),
+                      "affected_share": round(share, 5), "quality_level": quality_level(share, "green")}
+        else:
+            weeds = self.affected_m2.get("weeds_in_pavement", 0.0)
+            dmg = sum(self.affected_m2.get(t, 0.0) for t in ("crack", "pothole", "ravelling"))
+            props |= {"weeds_m2": round(weeds, 3), "weeds_share": round(weeds / a, 5), "weeds_level": quality_level(weeds / a, "weeds"),
+                      "damaged_m2": round(dmg, 3), "damaged_share": round(dmg / a, 5), "quality_level": quality_level(dmg / a, "road_damage")}
+        return props
+
+
+def area_records(areas: dict[str, list[tuple[str, Any]]], issues_px: list[tuple[str, Any]], raster_box_px, pixel_area_m2: float) -> list[AreaRecord]:
+    """Measure each area (clipped to the raster) and the issue area inside it, per issue type.
+
+    ``areas``: ``{kind: [(name, polygon_px)]}``; ``issues_px``: ``[(type, geometry_px)]``.
+    """
+    records: list[AreaRecord] = []
+    tree = shapely.STRtree([g for _, g in issues_px]) if issues_px else None
+    for kind in ("road", "green"):
+        for n, (name, poly) in enumerate(areas.get(kind, [])):
+            clipped = shapely.intersection(poly, raster_box_px)
+            if clipped.is_empty or clipped.area <= 0:
+                continue
+            rec = AreaRecord(f"{kind}-{n + 1}", kind, name, clipped, clipped.area * pixel_area_m2)
+            if tree is not None:
+                for i in tree.query(clipped, predicate="intersects"):
+                    t, g = issues_px[i]
+                    rec.affected_m2[t] = rec.affected_m2.get(t, 0.0) + shapely.intersection(g, clipped).area * pixel_area_m2
+            records.append(rec)
+    return records
+
+
+def share_severity(base: str, share: float) -> str:
+    """Raise a green issue's severity by the share of its area it covers (see GREEN_SHARE_SEVERITY)."""
+    order = ("L", "M", "E")
+    by_share = "E" if share >= GREEN_SHARE_SEVERITY[1] else "M" if share >= GREEN_SHARE_SEVERITY[0] else "L"
+    return max(base, by_share, key=order.index)
