@@ -40,8 +40,8 @@ def _is_io_error(task, task_run, state) -> bool:
 
 
 @task(name="open-orthophoto", cache_policy=NO_CACHE)
-def open_task(path: str) -> Orthophoto:
-    return open_orthophoto(path)
+def open_task(path: str, nir_band: int | None = None) -> Orthophoto:
+    return open_orthophoto(path, nir_band)
 
 
 @task(name="checksum", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
@@ -72,6 +72,7 @@ def inspect_flight(
     area_mapping: dict | None = None,
     params: dict | None = None,
     batches_per_worker: int = 4,
+    nir_band: int | None = None,
 ) -> dict:
     """Inspect one orthophoto; write issues.gpkg, issues.geojson, issues.csv, preview.png, report.html, run.json.
 
@@ -83,7 +84,7 @@ def inspect_flight(
     p = InspectParams(**(params or {}))
     mapping = AreaMapping(**area_mapping) if area_mapping else None
     out = Path(out_dir) if out_dir else default_out_dir(orthophoto)
-    ortho = open_task(orthophoto)
+    ortho = open_task(orthophoto, nir_band)
     sha = checksum_task.submit(orthophoto)
     t_open = time.perf_counter()
     staging = staging_dir(out)
@@ -122,6 +123,7 @@ def inspect_flight(
                 "gsd_m": ortho.gsd_m,
                 "gsd_x_m": ortho.gsd_x_m,
                 "gsd_y_m": ortho.gsd_y_m,
+                "white_balance_gains": list(ortho.wb_gains),
             },
             "areas": areas_info,
             "parameters": p.effective(),

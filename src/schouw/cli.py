@@ -50,6 +50,7 @@ def inspect(
     road_values: Optional[str] = typer.Option(None, help="comma-separated values of --area-field meaning road"),
     green_values: Optional[str] = typer.Option(None, help="comma-separated values of --area-field meaning green"),
     tile_px: int = typer.Option(1024, help="core tile size (pixels)"),
+    nir_band: Optional[int] = typer.Option(None, help="band number of near-infrared (0: none) [default: from band descriptions / layout]"),
 ) -> None:
     """Inspect one orthophoto: detect road and green-area defects and write georeferenced issue layers."""
     t0 = time.perf_counter()
@@ -59,7 +60,7 @@ def inspect(
         from .params import InspectParams
 
         params = InspectParams(tile_px=tile_px)
-        ortho = open_orthophoto(orthophoto)  # fail fast, before Prefect starts
+        ortho = open_orthophoto(orthophoto, nir_band)  # fail fast, before Prefect starts
         if areas is not None:
             from .areas import AreaMapping, read_areas
 
@@ -95,6 +96,7 @@ def inspect(
                 areas=str(areas) if areas else None,
                 area_mapping=mapping,
                 params=params.model_dump(),
+                nir_band=nir_band,
             )
     except InputError as exc:
         _fail_input(exc)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .base import Defect, DetectorSpec, chromaticity, components, disk
+from .base import Defect, DetectorSpec, chromaticity, components, disk, subsample
 
 SPEC = DetectorSpec(
     name="green-classic",
@@ -39,13 +39,17 @@ class GreenParams:
 
     min_patch_m2: float = 0.15
     smooth_m: float = 0.06
-    green_margin: float = 0.012  # g - max(r, b) above which a pixel is living vegetation
-    ndvi_living: float = 0.3  # with NIR: NDVI above which a pixel is living vegetation
+    green_margin: float = 0.012  # g - max(r, b) above which a pixel is living vegetation (at least)
+    dead_greenness: float = -0.04  # typical g - max(r, b) of straw and soil
+    ndvi_living: float = 0.3  # with NIR: NDVI above which a pixel is living vegetation (at least)
+    dead_ndvi: float = 0.05  # typical NDVI of straw and soil
     shadow_ratio: float = 0.6  # brightness below this share of the lawn's is shadow
     shadow_blue: float = 0.36  # chromaticity b above this is sky-lit shade (or water)
     max_saturation: float = 0.30  # more saturated than this is flowers or leaves, not straw or soil
-    soil_redness: float = 0.075  # r - g of soil; dry grass is yellower (r close to g)
-    soil_texture: float = 0.9  # soil is smoother than grass: local contrast below this share of the lawn's
+    soil_max_hue_deg: float = 35.0  # warm ground with a hue below this is soil; above, dry grass
+    type_scale_m: float = 0.15  # soil or dry grass is decided by the majority within about this distance
+    type_majority: float = 0.7  # a patch this much one type is wholly that type (its soft rim included)
+    soil_texture: float = 0.8  # soil is smoother than grass: local contrast below this share of the lawn's
     overgrowth_min_m: float = 0.2  # vegetation reaching further than this beyond the green border
     overgrowth_min_area_m2: float = 0.02
 
@@ -68,36 +72,84 @@ def vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams = Gr
     ``vivid`` marks saturated warm colours (flowers, autumn leaves), which are neither dry grass nor soil.
     """
     r, g, b, bright = chromaticity(image)
-    green = living_vegetation(image, valid, nir, p)
+    # Halfway between this tile's healthy lawn and dead vegetation: a soft patch edge then
+    # splits where the mix is half and half, whatever the lawn's own saturation.
+    greenness = g - np.maximum(r, b)
+    living0 = (greenness > p.green_margin) & valid
+    thr = p.green_margin
+    if living0.sum() > 500:
+        lawn = float(np.median(subsample(greenness[living0])))
+        thr = float(np.clip(0.5 * (lawn + p.dead_greenness), p.green_margin, 0.1))
+    green = (greenness > thr) & valid
+    if nir is not None:
+        # NDVI adds living plants that do not look green (red-leaved, or under a colour cast);
+        # the same halfway rule between this tile's living median and dead ground.
+        red = image[..., 0].astype(np.float32)
+        n = nir.astype(np.float32)
+        ndvi = (n - red) / np.maximum(n + red, 1.0)
+        alive0 = (ndvi > p.ndvi_living) & valid
+        t = p.ndvi_living
+        if alive0.sum() > 500:
+            t = float(np.clip(0.5 * (np.median(subsample(ndvi[alive0])) + p.dead_ndvi), p.ndvi_living, 0.6))
+        green |= (ndvi > t) & valid
     ref = np.median(bright[green]) if green.sum() > 200 else np.median(bright[valid]) if valid.any() else 128.0
     shadow = (bright < p.shadow_ratio * ref) | (b > p.shadow_blue)
     sat = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     vivid = sat > p.max_saturation
     warm = (r > b + 0.04) & ~green & ~shadow & ~vivid & valid
-    if nir is None:
-        warm &= g - np.maximum(r, b) <= p.green_margin
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
     mean = cv2.blur(gray, (5, 5))
     sq = cv2.blur(gray * gray, (5, 5))
     tex = np.sqrt(np.maximum(sq - mean * mean, 0)) / np.maximum(mean, 1)
     lawn_tex = float(np.median(tex[green])) if green.sum() > 200 else 0.08
     tex_s = cv2.blur(tex, (9, 9))
-    soil = warm & (r - g >= p.soil_redness) & (tex_s < p.soil_texture * lawn_tex + 0.02)
+    # Soil is orange-brown (hue 20-32 degrees), dead grass straw-yellow (38-50 degrees). Hue does not
+    # depend on how pale or saturated the patch is, which redness (r - g) does.
+    hue_deg = cv2.cvtColor(image, cv2.COLOR_RGB2HSV_FULL)[..., 0].astype(np.float32) * (360.0 / 256.0)
+    soil = warm & (hue_deg < p.soil_max_hue_deg)
     dry = warm & ~soil
-    return {"green": green, "dry": dry, "soil": soil, "shadow": shadow & valid, "vivid": vivid & valid, "texture": tex_s}
+    deadness = np.clip((thr - greenness) / 0.06, 0, 1).astype(np.float32)
+    return {"green": green, "dry": dry, "soil": soil, "shadow": shadow & valid, "vivid": vivid & valid, "texture": tex_s,
+            "deadness": deadness}
 
 
-def _patches(kind: str, mask: np.ndarray, region: np.ndarray, gsd_m: float, p: GreenParams) -> list[Defect]:
+def _patches(cls: dict[str, np.ndarray], region: np.ndarray, gsd_m: float, p: GreenParams) -> list[Defect]:
+    """Patches of non-living ground, split into soil and dry grass by the local majority.
+
+    Typing by neighbourhood rather than by pixel matters at soft edges: where soil blends
+    into grass the mix has the hue of straw, and pixel by pixel a soil patch would be
+    ringed with dry grass (and a worn path touching a dry patch swallowed by it).
+    """
     rad = max(1.0, p.smooth_m / gsd_m)
-    m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, disk(rad))
+    dead = (cls["dry"] | cls["soil"]) & region
+    m = cv2.morphologyEx(dead.astype(np.uint8), cv2.MORPH_CLOSE, disk(rad))
     m = cv2.morphologyEx(m, cv2.MORPH_OPEN, disk(rad)) > 0
     m &= region
+    sigma = max(1.5, p.type_scale_m / gsd_m)
+    # Votes weighted by how dead a pixel is: blended rim pixels (half grass) hardly vote.
+    w = cls["deadness"]
+    soil_s = cv2.GaussianBlur(cls["soil"] * w, (0, 0), sigma)
+    dry_s = cv2.GaussianBlur(cls["dry"] * w, (0, 0), sigma)
+    is_soil = soil_s > dry_s
     min_px = max(4, int(p.min_patch_m2 / gsd_m**2))
     out = []
     for crop, r0, c0, _ in components(m, min_area_px=min_px):
         h, w = crop.shape
-        purity = float(mask[r0 : r0 + h, c0 : c0 + w][crop].mean())
-        out.append(Defect(kind, crop, r0, c0, float(np.clip(0.3 + 0.7 * purity, 0.05, 1.0))))
+        soil_here = is_soil[r0 : r0 + h, c0 : c0 + w]
+        frac = float(soil_here[crop].mean())
+        if frac >= p.type_majority or frac <= 1 - p.type_majority:
+            parts = [("bare_soil" if frac >= 0.5 else "dry_grass", crop, 0, 0)]
+        else:  # e.g. a worn path running into a dry patch: two defects
+            # Thin slivers of one type along the other's rim are blend, not a patch: open them away.
+            k = disk(max(1.0, 0.1 / gsd_m))
+            dry_part = cv2.morphologyEx((crop & ~soil_here).astype(np.uint8), cv2.MORPH_OPEN, k) > 0
+            soil_part = cv2.morphologyEx((crop & ~dry_part).astype(np.uint8), cv2.MORPH_OPEN, k) > 0
+            parts = [("bare_soil", sub, y, x) for sub, y, x, _ in components(soil_part, min_px)]
+            parts += [("dry_grass", sub, y, x) for sub, y, x, _ in components(dry_part, min_px)]
+        for kind, sub, y, x in parts:
+            sh, sw = sub.shape
+            own = cls["soil" if kind == "bare_soil" else "dry"][r0 + y : r0 + y + sh, c0 + x : c0 + x + sw][sub]
+            out.append(Defect(kind, sub, r0 + y, c0 + x, float(np.clip(0.3 + 0.7 * own.mean(), 0.05, 1.0))))
     return out
 
 
@@ -108,8 +160,7 @@ def detect_green(
     region = valid & area
     if region.sum() < 100:
         return []
-    cls = vegetation_classes(image, valid, p, nir)
-    return _patches("dry_grass", cls["dry"] & region, region, gsd_m, p) + _patches("bare_soil", cls["soil"] & region, region, gsd_m, p)
+    return _patches(vegetation_classes(image, valid, p, nir), region, gsd_m, p)
 
 
 def detect_overgrowth(

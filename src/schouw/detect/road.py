@@ -271,7 +271,8 @@ def detect_road(
     ``exclude`` marks pixels already explained otherwise (overgrowth).
     """
     potholes = detect_potholes(image, valid, area, gsd_m, p)
-    weeds = detect_weeds(image, valid, area, gsd_m, p, green)
+    attached = green if exclude is None else (exclude if green is None else green | exclude)
+    weeds = detect_weeds(image, valid, area, gsd_m, p, attached)
     taken = np.zeros(area.shape, bool) if exclude is None else exclude.copy()
     for d in potholes + weeds:
         h, w = d.mask.shape

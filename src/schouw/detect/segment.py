@@ -6,10 +6,12 @@ within a few metres: a muddy river, a sand pit or a brown roof is not a lawn
 (colour alone cannot tell brown water from dead grass). A field with no living
 grass at all is therefore not found without an AREAS file.
 
-Two scales: the *detector* masks are smoothed at about half a metre (a dry patch
-inside a lawn stays lawn); the *reference* masks for overgrowth at about two
-metres, so that a narrow strip of grass growing over a road edge still counts as
-road (it is where the paving is), while a real verge of two metres stays green.
+The *detector* masks are smoothed at about half a metre (a dry patch inside a
+lawn stays lawn). The *reference* masks for overgrowth need the paved edge as
+it was laid, under the grass growing over it: road edges run straight along
+the road, so the road mask is closed with a line of a few metres *along the
+road's direction* (never across it, which would swallow a verge between road
+and footpath), and only up to ``max_reach_m`` from the visible paving.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import cv2
 import numpy as np
 
 from .base import chromaticity, odd
+from .road import road_direction
 from .green import GreenParams, vegetation_classes
 
 
@@ -30,6 +33,8 @@ def segment_areas(
     ref_scale_m: float = 2.0,
     context_m: float = 6.0,
     min_context: float = 0.3,
+    edge_line_m: float = 4.0,
+    max_reach_m: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Boolean masks ``road``, ``green`` (detector areas) and ``road_ref``, ``green_ref`` (overgrowth reference)."""
     cls = vegetation_classes(image, valid, GreenParams(), nir)
@@ -57,11 +62,37 @@ def segment_areas(
     p_b = smooth("grey", scale_m)
     g_b = smooth("plant", scale_m) + np.where(context & green_ref_small, smooth("bare", scale_m), 0)
     out = {}
-    for name, pb, gb in (("", p_b, g_b), ("_ref", p_ref, g_ref)):
+    for name, pb, gb in (("", p_b, g_b), ("_coarse", p_ref, g_ref)):
         pb, gb = up(pb), up(gb)
         out["road" + name] = (pb > gb) & (pb > 0.35) & valid
         out["green" + name] = (gb >= pb) & (gb > 0.35) & valid
-    # Inside the road at the reference scale, whatever is not green is road surface (a large
+    # Inside the road at the coarse scale, whatever is not green is road surface (a large
     # dark pothole is not grey, but it is in the road).
-    out["road"] |= out["road_ref"] & ~out["green"]
+    out["road"] |= out.pop("road_coarse") & ~out["green"]
+    green_coarse = out.pop("green_coarse")
+    out["road_ref"] = laid_edge(out["road"], gsd_m, edge_line_m, max_reach_m) & valid
+    out["green_ref"] = (out["green"] | green_coarse) & ~out["road_ref"] & valid
     return out
+
+
+def laid_edge(road: np.ndarray, gsd_m: float, line_m: float = 4.0, max_reach_m: float = 1.0) -> np.ndarray:
+    """The road mask with bays along its edges filled (where vegetation hides the paving).
+
+    Closing with a line of ``line_m`` along the road's principal direction; a tile
+    without one clear direction (a crossing, a square) is returned unchanged.
+    """
+    theta = road_direction(road)
+    if theta is None:
+        return road
+    L = max(3, int(line_m / gsd_m))
+    f = max(1, L // 64)  # close on a reduced grid: a 4 m line at 1 cm would be 400 px
+    small = cv2.resize(road.astype(np.uint8), None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_NEAREST)
+    n = odd(L / f)
+    k = np.zeros((n, n), np.uint8)
+    c = n // 2
+    dx, dy = np.cos(theta) * c, np.sin(theta) * c
+    cv2.line(k, (int(round(c - dx)), int(round(c - dy))), (int(round(c + dx)), int(round(c + dy))), 1, 1)
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k, borderType=cv2.BORDER_REPLICATE)
+    closed = cv2.resize(closed, (road.shape[1], road.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    near = cv2.distanceTransform((~road).astype(np.uint8), cv2.DIST_L2, 5) <= max_reach_m / gsd_m
+    return road | (closed & near)
