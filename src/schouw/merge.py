@@ -117,8 +117,11 @@ def merge_pieces(
     return issues
 
 
-def merge_areas(pieces: list[Piece]) -> dict[str, list[tuple[str, object]]]:
-    """Automatic area pieces (types ``area_road`` / ``area_green``, pixel space) to named polygons per kind."""
+def merge_areas(pieces: list[Piece], min_area_px: float = 0.0) -> dict[str, list[tuple[str, object]]]:
+    """Automatic area pieces (types ``area_road`` / ``area_green``, pixel space) to named polygons per kind.
+
+    Polygons smaller than ``min_area_px`` are dropped (slivers of a segmentation are not areas).
+    """
     out: dict[str, list[tuple[str, object]]] = {}
     for kind in ("road", "green"):
         geoms = [shapely.from_wkb(p.wkb) for p in pieces if p.type == f"area_{kind}"]
@@ -127,5 +130,6 @@ def merge_areas(pieces: list[Piece]) -> dict[str, list[tuple[str, object]]]:
             continue
         u = shapely.union_all(geoms)
         parts = sorted(getattr(u, "geoms", [u]), key=lambda g: (-g.area, g.centroid.y, g.centroid.x))
-        out[kind] = [(f"automatic {kind} {i + 1}", g) for i, g in enumerate(p for p in parts if p.geom_type == "Polygon")]
+        keep = [p for p in parts if p.geom_type == "Polygon" and p.area >= min_area_px]
+        out[kind] = [(f"automatic {kind} {i + 1}", g) for i, g in enumerate(keep)]
     return out

@@ -33,6 +33,8 @@ from .vectorize import Piece, area_to_pieces, defect_to_piece, defects_mask
 
 DETECTOR_VERSIONS = {road_det.SPEC.name: road_det.SPEC.version, green_det.SPEC.name: green_det.SPEC.version}
 SPECS = (road_det.SPEC, green_det.SPEC)
+#: Automatic areas smaller than this (m2) are not reported as areas of their own (their issues still are).
+MIN_AUTO_AREA_M2 = 4.0
 
 
 def detectors_applied(gsd_m: float) -> dict[str, str]:
@@ -92,7 +94,7 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
         over = green_det.detect_overgrowth(px.rgb, px.valid, road_ref, green_ref, gsd, gp, px.nir)
     if road.any() and applies[road_det.SPEC.name] == "applied":
         explained = defects_mask(over, road.shape)
-        defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params(), green_ref, explained)
+        defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params(), green | green_ref, explained)
     if green.any() and applies[green_det.SPEC.name] == "applied":
         defects += green_det.detect_green(px.rgb, px.valid, green, gsd, gp, px.nir)
     defects += over
@@ -140,7 +142,7 @@ def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: Inspe
             k: [(name, to_pixels(g, inv)) for name, g in v] for k, v in areas_mod.load_area_polygons(areas_path).items()
         }
     else:
-        polys = merge_areas(result.area_pieces)
+        polys = merge_areas(result.area_pieces, min_area_px=MIN_AUTO_AREA_M2 / ortho.pixel_area_m2)
     box = shapely.box(0, 0, ortho.width, ortho.height)
     records = area_records(polys, [(i.type, i.geometry_px) for i in issues], box, ortho.pixel_area_m2)
     green_px = [r for r in records if r.kind == "green"]

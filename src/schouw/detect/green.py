@@ -188,7 +188,7 @@ def detect_overgrowth(
     # distance (px) of every pixel from the green area
     dist = cv2.distanceTransform((~green).astype(np.uint8), cv2.DIST_L2, 5)
     border = road & (dist <= 1.5)
-    min_reach = p.overgrowth_min_m / gsd_m
+    min_reach = max(p.overgrowth_min_m / gsd_m, 2.0)  # and at least 2 px: one blended edge pixel is no evidence
     min_px = max(4, int(p.overgrowth_min_area_m2 / gsd_m**2))
     out: list[Defect] = []
     for crop, r0, c0, area_px in components(veg, min_area_px=min_px):

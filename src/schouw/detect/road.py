@@ -84,14 +84,17 @@ def crack_response(gray: np.ndarray, gsd_m: float, max_width_m: float) -> np.nda
     return cv2.morphologyEx(smooth, cv2.MORPH_BLACKHAT, disk(r)).astype(np.float32)
 
 
-def road_direction(area: np.ndarray) -> float | None:
-    """Principal direction (radians, image x axis, rows down) of a road mask, or None if it is not elongated."""
+def road_direction(area: np.ndarray, min_ratio: float = 2.0) -> float | None:
+    """Principal direction (radians, image x axis, rows down) of a road mask, or None if it is not elongated.
+
+    Elongated means the variance along the principal axis is at least ``min_ratio`` times the variance across it.
+    """
     ys, xs = np.nonzero(area[::4, ::4])
     if xs.size < 50:
         return None
     cov = np.cov(np.vstack([xs, ys]).astype(np.float64))
     evals, evecs = np.linalg.eigh(cov)
-    if evals[1] < 2.0 * max(evals[0], 1e-9):
+    if evals[1] < min_ratio * max(evals[0], 1e-9):
         return None
     v = evecs[:, 1]
     return float(math.atan2(v[1], v[0]))

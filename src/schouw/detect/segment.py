@@ -70,20 +70,28 @@ def segment_areas(
     # dark pothole is not grey, but it is in the road).
     out["road"] |= out.pop("road_coarse") & ~out["green"]
     green_coarse = out.pop("green_coarse")
-    out["road_ref"] = laid_edge(out["road"], gsd_m, edge_line_m, max_reach_m) & valid
-    out["green_ref"] = (out["green"] | green_coarse) & ~out["road_ref"] & valid
+    road_ref = laid_edge(out["road"], gsd_m, edge_line_m, max_reach_m)
+    if road_ref is None:  # no single straight road here: no trustworthy paved edge, no overgrowth reference
+        out["road_ref"] = np.zeros_like(out["road"])
+        out["green_ref"] = np.zeros_like(out["green"])
+    else:
+        out["road_ref"] = road_ref & valid
+        out["green_ref"] = (out["green"] | green_coarse) & ~out["road_ref"] & valid
     return out
 
 
-def laid_edge(road: np.ndarray, gsd_m: float, line_m: float = 4.0, max_reach_m: float = 1.0) -> np.ndarray:
+def laid_edge(road: np.ndarray, gsd_m: float, line_m: float = 4.0, max_reach_m: float = 1.0, min_share: float = 0.05) -> np.ndarray | None:
     """The road mask with bays along its edges filled (where vegetation hides the paving).
 
-    Closing with a line of ``line_m`` along the road's principal direction; a tile
-    without one clear direction (a crossing, a square) is returned unchanged.
+    Closing with a line of ``line_m`` along the road's principal direction. None
+    when the tile has no single clear road direction (a crossing, a square, a
+    town block) or hardly any road: then the paved edge cannot be inferred.
     """
-    theta = road_direction(road)
+    if road.mean() < min_share:
+        return None
+    theta = road_direction(road, min_ratio=5.0)
     if theta is None:
-        return road
+        return None
     L = max(3, int(line_m / gsd_m))
     f = max(1, L // 64)  # close on a reduced grid: a 4 m line at 1 cm would be 400 px
     small = cv2.resize(road.astype(np.uint8), None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_NEAREST)
