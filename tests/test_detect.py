@@ -119,11 +119,16 @@ def test_tree_shadow_on_lawn_is_not_dry_or_bare():
 
 
 def test_automatic_segmentation_road_and_lawn():
-    img = np.concatenate([_rgb(asphalt(150, 300)), _rgb(lawn(150, 300))], axis=0)
+    img = np.concatenate([_rgb(asphalt(150, 600)), _rgb(lawn(150, 600))], axis=0)
     seg = segment_areas(img, _ones(img), GSD)
     assert seg["road"][:120].mean() > 0.95 and seg["green"][180:].mean() > 0.95
     assert not (seg["road"] & seg["green"]).any()
+    # a straight road: its laid edge is the overgrowth reference
     assert seg["road_ref"][:100].all() and seg["green_ref"][200:].all()
+    # a square of paving has no road direction: no reference, so no overgrowth is claimed
+    sq = np.concatenate([_rgb(asphalt(300, 150)), _rgb(lawn(300, 150))], axis=1)
+    seg = segment_areas(sq, _ones(sq), GSD)
+    assert not seg["road_ref"].any() and not seg["green_ref"].any()
 
 
 def test_severity_table_thresholds():

@@ -128,6 +128,55 @@ def _summary(run: dict, seconds: float) -> None:
     out.print(f"output: {run['output_dir']}")
 
 
+def expand_inputs(items: list[str]) -> list[str]:
+    """Files, folders (their *.tif / *.tiff) and glob patterns to a sorted, de-duplicated list of paths."""
+    import glob
+
+    out: list[str] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(str(x) for x in p.iterdir() if x.suffix.lower() in (".tif", ".tiff"))
+        elif any(c in item for c in "*?["):
+            out += sorted(glob.glob(item, recursive=True))
+        else:
+            out.append(item)  # a missing file is reported by the batch, with the others still run
+    seen: set[str] = set()
+    return [x for x in out if not (x in seen or seen.add(x))]
+
+
+@app.command()
+def batch(
+    inputs: list[str] = typer.Argument(..., help="orthophoto files, folders or glob patterns ('flights/**/*.tif')"),
+    out_root: Path = typer.Option(Path("schouw-out"), "--out-root", help="each orthophoto goes to OUT_ROOT/<stem>/"),
+    areas: Optional[Path] = typer.Option(None, "--areas", help="road/green polygons used for every orthophoto"),
+) -> None:
+    """Inspect many orthophotos unattended; a bad file is reported and the batch goes on."""
+    paths = expand_inputs(inputs)
+    if not paths:
+        _fail_input(ParameterError(f"no orthophoto matches {' '.join(inputs)}; give files, folders or glob patterns"))
+    from .prefect_env import configure_prefect
+
+    configure_prefect()
+    from flows.inspect_batch import inspect_batch
+
+    t0 = time.perf_counter()
+    results = inspect_batch(paths=paths, out_root=str(out_root), areas=str(areas) if areas else None)
+    t = Table(title=f"batch: {len(results)} orthophotos in {time.perf_counter() - t0:.1f} s")
+    for col in ("orthophoto", "status", "issues", "seconds", "output"):
+        t.add_column(col)
+    for r in results:
+        t.add_row(Path(r["path"]).name, r["status"], str(r.get("issues", "")), f"{r['seconds']:.1f}", r["output_dir"] if r["status"] == "ok" else "")
+    out.print(t)
+    failed = [r for r in results if r["status"] != "ok"]
+    for r in failed:
+        print(f"error: {r['error']}", file=sys.stderr)
+    if any(r["status"] == "failed" for r in failed):
+        raise typer.Exit(1)
+    if failed:
+        raise typer.Exit(2)
+
+
 @app.command()
 def synth(
     out_dir: Path = typer.Option(Path("sample_data"), "--out", help="folder to write the sample into"),

@@ -80,11 +80,12 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
     if areas_path:
         masks = areas_mod.rasterize_areas(areas_path, px.valid.shape, spec.affine)
         road, green = masks["road"] & px.valid, masks["green"] & px.valid
-        road_ref, green_ref = road, green
+        road_ref, green_ref, green_big = road, green, green
         area_pieces: list[Piece] = []
     else:
         seg = segment_areas(px.rgb, px.valid, gsd, px.nir)
         road, green, road_ref, green_ref = seg["road"], seg["green"], seg["road_ref"], seg["green_ref"]
+        green_big = seg["green_coarse"] | green_ref
         area_pieces = area_to_pieces({"road": road, "green": green}, spec, gsd)
     defects = []
     applies = detectors_applied(gsd)
@@ -94,7 +95,7 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
         over = green_det.detect_overgrowth(px.rgb, px.valid, road_ref, green_ref, gsd, gp, px.nir)
     if road.any() and applies[road_det.SPEC.name] == "applied":
         explained = defects_mask(over, road.shape)
-        defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params(), green | green_ref, explained)
+        defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params(), green_big, explained)
     if green.any() and applies[green_det.SPEC.name] == "applied":
         defects += green_det.detect_green(px.rgb, px.valid, green, gsd, gp, px.nir)
     defects += over

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import cv2
@@ -66,11 +67,24 @@ def components(mask: np.ndarray, min_area_px: int = 1):
         yield crop, int(y), int(x), int(area)
 
 
+_last = threading.local()
+
+
 def chromaticity(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Normalised r, g, b (sum 1) and brightness (R+G+B)/3, all float32: illumination-invariant colour."""
+    """Normalised r, g, b (sum 1) and brightness (R+G+B)/3, all float32: illumination-invariant colour.
+
+    Several detectors ask for the same tile's chromaticity: the last result per thread is
+    kept and reused while the caller passes the very same array object (never mutated here).
+    """
+    hit = getattr(_last, "chroma", None)
+    if hit is not None and hit[0] is image:
+        return hit[1]
     f = image.astype(np.float32)
     s = f.sum(axis=2) + 1e-3
-    return f[..., 0] / s, f[..., 1] / s, f[..., 2] / s, s / 3.0
+    inv = 1.0 / s
+    out = (f[..., 0] * inv, f[..., 1] * inv, f[..., 2] * inv, s / 3.0)
+    _last.chroma = (image, out)
+    return out
 
 
 def robust_sigma(values: np.ndarray) -> float:

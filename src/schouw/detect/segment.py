@@ -36,7 +36,8 @@ def segment_areas(
     edge_line_m: float = 4.0,
     max_reach_m: float = 1.0,
 ) -> dict[str, np.ndarray]:
-    """Boolean masks ``road``, ``green`` (detector areas) and ``road_ref``, ``green_ref`` (overgrowth reference)."""
+    """Boolean masks ``road``, ``green`` (detector areas), ``road_ref``, ``green_ref`` (overgrowth reference)
+    and ``green_coarse`` (green at the 2 m scale: lawns and verges, not a weed clump on a footpath)."""
     cls = vegetation_classes(image, valid, GreenParams(), nir)
     r, g, b, bright = chromaticity(image)
     sat = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
@@ -69,7 +70,7 @@ def segment_areas(
     # Inside the road at the coarse scale, whatever is not green is road surface (a large
     # dark pothole is not grey, but it is in the road).
     out["road"] |= out.pop("road_coarse") & ~out["green"]
-    green_coarse = out.pop("green_coarse")
+    green_coarse = out["green_coarse"]
     road_ref = laid_edge(out["road"], gsd_m, edge_line_m, max_reach_m)
     if road_ref is None:  # no single straight road here: no trustworthy paved edge, no overgrowth reference
         out["road_ref"] = np.zeros_like(out["road"])
