@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.checkpoint import Checkpoints, file_digest, run_key
 from flows.progress import emit
 from schouw import __version__
 from schouw.areas import AreaMapping
@@ -49,15 +50,32 @@ def checksum_task(path: str) -> str:
     return file_sha256(path)
 
 
+def batch_id(specs: list[TileSpec]) -> str:
+    return f"{specs[0].tile_id}-{specs[-1].tile_id}-{len(specs)}"
+
+
 @task(name="detect-tiles", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
-def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, params: InspectParams) -> TileResult:
-    return process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1))
+def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, params: InspectParams, ckpt: Checkpoints | None = None) -> TileResult:
+    """Detect on a batch of tiles, or load the batch's checkpoint from an earlier, interrupted run."""
+    if ckpt is not None and (done := ckpt.load(batch_id(specs))) is not None:
+        done.resumed = True
+        emit("tile", len(specs))
+        return done
+    result = process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1))
+    if ckpt is not None:
+        ckpt.save(batch_id(specs), result)
+    return result
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict, flight_key: str, params: InspectParams, areas_path: str | None) -> dict:
     issues, areas = finish(ortho, result, flight_key, params, areas_path)
     return write_outputs(staging, ortho, issues, run, areas)
+
+
+def flight_checkpoints(out: Path, digest: str, p: InspectParams, areas: str | None, area_mapping, nir_band, n_batches: int) -> Checkpoints:
+    """The checkpoint store of one flight run: keyed on everything its batch results depend on."""
+    return Checkpoints(out, run_key(digest, p.digest(), file_digest(areas), area_mapping, nir_band, n_batches, DETECTOR_VERSIONS, __version__))
 
 
 def default_out_dir(orthophoto: str | os.PathLike) -> Path:
@@ -96,12 +114,16 @@ def inspect_flight(
         emit("total", len(specs))
         n_batches = min(len(specs), default_workers() * batches_per_worker)
         logger.info("%s: %d tiles in %d batches", ortho.name, len(specs), n_batches)
-        futures = [detect_batch.submit(ortho, b, areas_path, p) for b in batched(specs, n_batches)]
-        result = TileResult()
-        for f in futures:
-            result.add(f.result())
-        t_detect = time.perf_counter()
         digest = sha.result()
+        ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band, n_batches)
+        futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt) for b in batched(specs, n_batches)]
+        result = TileResult()
+        resumed = 0
+        for f in futures:
+            r = f.result()
+            resumed += int(getattr(r, "resumed", False))
+            result.add(r)
+        t_detect = time.perf_counter()
         flight_key = f"{digest}|{p.digest()}"
         px_area = ortho.pixel_area_m2
         run = {
@@ -130,7 +152,8 @@ def inspect_flight(
             "parameters_digest": p.digest(),
             "detectors": DETECTOR_VERSIONS,
             "detectors_applied": detectors_applied(ortho.gsd_m),
-            "tiles": {"count": len(specs), "batches": n_batches, "tile_px": p.tile_px, "overlap_px": p.overlap_px(ortho.gsd_m)},
+            "tiles": {"count": len(specs), "batches": n_batches, "resumed_batches": resumed, "tile_px": p.tile_px,
+                      "overlap_px": p.overlap_px(ortho.gsd_m)},
             "area_inspected_m2": {
                 "valid": result.valid_px * px_area,
                 "road": result.road_px * px_area,
@@ -147,6 +170,7 @@ def inspect_flight(
         run["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
         (staging / "run.json").write_text(__import__("json").dumps(run, indent=2), encoding="utf-8")
         commit_dir(staging, out)
+        ckpt.clear()
     except BaseException:
         discard_dir(staging)
         raise

@@ -153,3 +153,31 @@ def test_automatic_areas_without_file(prefect_harness, tmp_path):
     }
     # Without polygons the segmentation must still put road detectors on the road and green ones on the lawn.
     assert len(found) >= 0.8 * len(truth), f"found {len(found)} of {len(truth)}"
+
+
+def test_interrupted_run_resumes_from_checkpoints(prefect_harness, tmp_path):
+    """A run that died after two batches: the rerun loads them and computes only the rest."""
+    from flows.inspect_flight import default_workers, detect_batch, flight_checkpoints, inspect_flight
+    from schouw.orthophoto import file_sha256, open_orthophoto
+    from schouw.params import InspectParams
+    from schouw.pipeline import make_tiles, prepare_areas
+    from schouw.tiling import batched
+
+    out = tmp_path / "resume" / "sample"
+    fresh = inspect_flight(orthophoto=str(ORTHO), out_dir=str(tmp_path / "fresh"), areas=str(AREAS), params={"tile_px": 512})
+    p = InspectParams(tile_px=512)
+    o = open_orthophoto(ORTHO)
+    specs = make_tiles(o, p)
+    n_batches = min(len(specs), default_workers() * 4)
+    ckpt = flight_checkpoints(out, file_sha256(ORTHO), p, str(AREAS), None, None, n_batches)
+    work = tmp_path / "w"
+    work.mkdir()
+    ap, _ = prepare_areas(o, AREAS, work)
+    for b in batched(specs, n_batches)[:2]:  # the "first run" got this far
+        detect_batch.fn(o, b, ap, p, ckpt)
+    assert ckpt.count() == 2
+    run = inspect_flight(orthophoto=str(ORTHO), out_dir=str(out), areas=str(AREAS), params={"tile_px": 512})
+    assert run["tiles"]["resumed_batches"] == 2 and run["tiles"]["batches"] == n_batches > 2
+    ids = lambda d: sorted(f["properties"]["id"] for f in json.loads((d / "issues.geojson").read_text())["features"])  # noqa: E731
+    assert ids(out) == ids(tmp_path / "fresh") and run["counts"] == fresh["counts"]
+    assert not (tmp_path / "resume" / ".schouw-cache").exists()  # cleared once the outputs are in place

@@ -59,6 +59,7 @@ class TileResult:
     road_px: int = 0
     green_px: int = 0
     seconds: float = 0.0
+    resumed: bool = False  # loaded from a checkpoint of an interrupted run
 
     def add(self, other: "TileResult") -> None:
         self.pieces.extend(other.pieces)
