@@ -51,6 +51,8 @@ def mask_to_geometry(mask: np.ndarray, transform: Affine):
         for geom, val in features.shapes(mask.astype(np.uint8), mask=mask, transform=transform, connectivity=8)
         if val == 1
     ]
+    if not polys:
+        return shapely.Polygon()
     geom = shapely.union_all(polys) if len(polys) > 1 else polys[0]
     if not geom.is_valid:
         geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
@@ -128,6 +130,8 @@ def area_to_pieces(masks: dict[str, np.ndarray], spec: TileSpec, gsd_m: float, c
             continue
         h, w = core.shape
         small = cv2.resize(core.astype(np.uint8), (-(-w // f), -(-h // f)), interpolation=cv2.INTER_NEAREST) > 0
+        if not small.any():  # too small to show on the coarse grid
+            continue
         # cell (i, j) covers core pixels [j*f, (j+1)*f): scale by f, clip to the core, shift to global pixels
         geom = mask_to_geometry(small, Affine.translation(spec.core_col_off, spec.core_row_off) @ Affine.scale(f))
         geom = shapely.intersection(geom, shapely.box(spec.core_col_off, spec.core_row_off, spec.core_col_off + w, spec.core_row_off + h))
