@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import rasterio
 from affine import Affine
@@ -294,7 +295,7 @@ def valid_mask(src: rasterio.DatasetReader, rgb: np.ndarray, window: Window | No
             if src.mask_flag_enums[b - 1] != src.mask_flag_enums[0] or MaskFlags.nodata in src.mask_flag_enums[b - 1]:
                 m &= src.read_masks(b, **kw) > 0
         return m
-    return np.any(rgb != 0, axis=0)
+    return cv2.bitwise_or(cv2.bitwise_or(rgb[0], rgb[1]), rgb[2]) > 0
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 8 * 1024 * 1024) -> str:
@@ -340,4 +341,4 @@ def read_window(ortho: Orthophoto, src: rasterio.DatasetReader, window: Window) 
             lo, hi = ortho.scale_lo[3], ortho.scale_hi[3]
             n = np.clip((n.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
         nir = n.astype(np.uint8)
-    return TilePixels(rgb=np.ascontiguousarray(np.moveaxis(rgb8, 0, -1)), valid=valid, nir=nir)
+    return TilePixels(rgb=cv2.merge(list(rgb8)), valid=valid, nir=nir)

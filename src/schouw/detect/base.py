@@ -95,7 +95,7 @@ def robust_sigma(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - med)))
 
 
-def subsample(values: np.ndarray, n: int = 200_000, seed: int = 0) -> np.ndarray:
+def subsample(values: np.ndarray, n: int = 50_000, seed: int = 0) -> np.ndarray:
     """At most ``n`` values, deterministically strided (statistics on big tiles stay cheap)."""
     if values.size <= n:
         return values

@@ -92,7 +92,7 @@ def _vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams, ni
     greenness = g - np.maximum(r, b)
     living0 = (greenness > p.green_margin) & valid
     thr = p.green_margin
-    if living0.sum() > 500:
+    if np.count_nonzero(living0) > 500:
         lawn = float(np.median(subsample(greenness[living0])))
         thr = float(np.clip(0.5 * (lawn + p.dead_greenness), p.green_margin, 0.1))
     green = (greenness > thr) & valid
@@ -104,10 +104,11 @@ def _vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams, ni
         ndvi = (n - red) / np.maximum(n + red, 1.0)
         alive0 = (ndvi > p.ndvi_living) & valid
         t = p.ndvi_living
-        if alive0.sum() > 500:
+        if np.count_nonzero(alive0) > 500:
             t = float(np.clip(0.5 * (np.median(subsample(ndvi[alive0])) + p.dead_ndvi), p.ndvi_living, 0.6))
         green |= (ndvi > t) & valid
-    ref = np.median(bright[green]) if green.sum() > 200 else np.median(bright[valid]) if valid.any() else 128.0
+    n_green = np.count_nonzero(green)
+    ref = np.median(subsample(bright[green])) if n_green > 200 else np.median(subsample(bright[valid])) if valid.any() else 128.0
     shadow = (bright < p.shadow_ratio * ref) | (b > p.shadow_blue)
     sat = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     vivid = sat > p.max_saturation
@@ -116,7 +117,7 @@ def _vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams, ni
     mean = cv2.blur(gray, (5, 5))
     sq = cv2.blur(gray * gray, (5, 5))
     tex = np.sqrt(np.maximum(sq - mean * mean, 0)) / np.maximum(mean, 1)
-    lawn_tex = float(np.median(tex[green])) if green.sum() > 200 else 0.08
+    lawn_tex = float(np.median(subsample(tex[green]))) if n_green > 200 else 0.08
     tex_s = cv2.blur(tex, (9, 9))
     # Soil is orange-brown (hue 20-32 degrees), dead grass straw-yellow (38-50 degrees). Hue does not
     # depend on how pale or saturated the patch is, which redness (r - g) does.
@@ -173,7 +174,7 @@ def detect_green(
 ) -> list[Defect]:
     """Dry grass and bare-soil patches inside the green area."""
     region = valid & area
-    if region.sum() < 100:
+    if np.count_nonzero(region) < 100:
         return []
     return _patches(vegetation_classes(image, valid, p, nir), region, gsd_m, p)
 

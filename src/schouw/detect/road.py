@@ -113,7 +113,7 @@ def _orientation(sk: np.ndarray) -> float | None:
 def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
     """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter."""
     region = valid & area
-    if region.sum() < 100:
+    if np.count_nonzero(region) < 100:
         return []
     gray = _gray(image)
     resp = crack_response(gray, gsd_m, p.crack_max_width_m)
@@ -195,7 +195,7 @@ def _background(gray: np.ndarray, region: np.ndarray, radius_px: float) -> np.nd
 def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
     """Compact dark blobs clearly darker than the surrounding road, not bluish (shadows) and not thin (cracks)."""
     region = valid & area
-    if region.sum() < 100:
+    if np.count_nonzero(region) < 100:
         return []
     gray = _gray(image).astype(np.float32)
     bg = _background(gray, region, 1.5 / gsd_m)
@@ -234,7 +234,7 @@ def detect_weeds(
     Clumps touching the ``green`` area are the lawn's edge or overgrowth, not weeds in the pavement.
     """
     region = valid & area
-    if region.sum() < 100:
+    if np.count_nonzero(region) < 100:
         return []
     r, g, b, bright = chromaticity(image)
     exg = 2 * g - r - b
