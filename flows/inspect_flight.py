@@ -119,9 +119,10 @@ def inspect_flight(
         futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt) for b in batched(specs, n_batches)]
         result = TileResult()
         resumed = 0
-        for f in futures:
+        for f, b in zip(futures, batched(specs, n_batches)):
             r = f.result()
             resumed += int(getattr(r, "resumed", False))
+            emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)
             result.add(r)
         t_detect = time.perf_counter()
         flight_key = f"{digest}|{p.digest()}"
@@ -176,3 +177,16 @@ def inspect_flight(
         raise
     run["output_dir"] = str(out.resolve())
     return run
+
+
+def task_runner_for(executor: str = "threads", dask_address: str | None = None):
+    """The task runner for ``executor``: a thread pool (default) or Dask (an existing cluster, or a local one)."""
+    if executor == "threads":
+        return ThreadPoolTaskRunner(max_workers=default_workers())
+    if executor == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": default_workers(), "threads_per_worker": 1, "processes": True})
+    raise ValueError(f"executor {executor!r} is not known; expected 'threads' or 'dask'")

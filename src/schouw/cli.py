@@ -51,10 +51,14 @@ def inspect(
     green_values: Optional[str] = typer.Option(None, help="comma-separated values of --area-field meaning green"),
     tile_px: int = typer.Option(1024, help="core tile size (pixels)"),
     nir_band: Optional[int] = typer.Option(None, help="band number of near-infrared (0: none) [default: from band descriptions / layout]"),
+    executor: str = typer.Option("threads", help="where tile tasks run: threads (this process) or dask"),
+    dask_address: Optional[str] = typer.Option(None, help="existing Dask scheduler, e.g. tcp://host:8786 [default: a local cluster]"),
 ) -> None:
     """Inspect one orthophoto: detect road and green-area defects and write georeferenced issue layers."""
     t0 = time.perf_counter()
     try:
+        if executor not in ("threads", "dask"):
+            raise ParameterError(f"--executor {executor} is not known; expected threads or dask")
         mapping = _mapping(area_field, road_values, green_values)
         from .orthophoto import open_orthophoto
         from .params import InspectParams
@@ -74,23 +78,38 @@ def inspect(
 
     from .prefect_env import configure_prefect
 
-    configure_prefect()
+    home = configure_prefect()
+    import contextlib
+    import os
+
     from flows import progress
-    from flows.inspect_flight import inspect_flight
+    from flows.inspect_flight import inspect_flight, task_runner_for
+
+    server = contextlib.nullcontext(os.environ.get("PREFECT_API_URL"))
+    if executor == "dask" and not os.environ.get("PREFECT_API_URL"):
+        from flows.server import prefect_server
+
+        server = prefect_server(home / "server")  # Dask workers need a real Prefect API
 
     prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("tiles"), TimeElapsedColumn(), console=err)
     bar = prog.add_task(f"inspecting {orthophoto.name}", total=None)
 
+    seen = {"tile": 0, "batch": 0}
+
     def listen(event: str, n: int) -> None:
         if event == "total":
             prog.update(bar, total=n)
-        else:
-            prog.advance(bar, n)
+        else:  # per-tile events (threads) or per-batch events (also Dask): show the larger count
+            seen[event] = seen.get(event, 0) + n
+            prog.update(bar, completed=max(seen["tile"], seen["batch"]))
 
     progress.set_listener(listen)
     try:
-        with prog:
-            run = inspect_flight(
+        with server as url, prog:
+            if url:
+                os.environ["PREFECT_API_URL"] = url
+            flow_fn = inspect_flight.with_options(task_runner=task_runner_for(executor, dask_address))
+            run = flow_fn(
                 orthophoto=str(orthophoto),
                 out_dir=str(out_dir) if out_dir else None,
                 areas=str(areas) if areas else None,
