@@ -1,6 +1,6 @@
-"""Per-batch checkpoints: a crashed or interrupted run resumes where it stopped.
+"""Per-tile checkpoints: a crashed or killed run resumes where it stopped.
 
-Each finished batch of tiles is saved under ``<out_root>/.schouw-cache/<flight>/<key>/``
+Each finished tile's result is saved under ``<out_root>/.schouw-cache/<flight>/<key>/``
 (written to a temporary name, then renamed, so a checkpoint is whole or absent). The key
 hashes the orthophoto's *content*, the effective parameters, the areas file's content, the
 tiling and the detector versions: change any of them and nothing stale is reused. The cache
@@ -36,17 +36,17 @@ def file_digest(path: str | None) -> str:
 
 
 class Checkpoints:
-    """Saved batch results of one flight run identified by ``key``."""
+    """Saved tile results of one flight run identified by ``key``."""
 
     def __init__(self, out_dir: Path, key: str):
         self.root = out_dir.parent / ".schouw-cache" / out_dir.name
         self.dir = self.root / key
 
-    def _path(self, batch_id: str) -> Path:
-        return self.dir / f"{batch_id}.pickle"
+    def _path(self, key: str) -> Path:
+        return self.dir / f"{key}.pickle"
 
-    def load(self, batch_id: str):
-        p = self._path(batch_id)
+    def load(self, key: str):
+        p = self._path(key)
         if not p.exists():
             return None
         try:
@@ -55,12 +55,12 @@ class Checkpoints:
         except Exception:  # a damaged checkpoint is recomputed, never trusted
             return None
 
-    def save(self, batch_id: str, result) -> None:
+    def save(self, key: str, result) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.dir / f".{batch_id}.{uuid.uuid4().hex[:6]}.tmp"
+        tmp = self.dir / f".{key}.{uuid.uuid4().hex[:6]}.tmp"
         with open(tmp, "wb") as fh:
             pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self._path(batch_id))
+        os.replace(tmp, self._path(key))
 
     def count(self) -> int:
         return len(list(self.dir.glob("*.pickle"))) if self.dir.exists() else 0

@@ -50,21 +50,10 @@ def checksum_task(path: str) -> str:
     return file_sha256(path)
 
 
-def batch_id(specs: list[TileSpec]) -> str:
-    return f"{specs[0].tile_id}-{specs[-1].tile_id}-{len(specs)}"
-
-
 @task(name="detect-tiles", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
 def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, params: InspectParams, ckpt: Checkpoints | None = None) -> TileResult:
-    """Detect on a batch of tiles, or load the batch's checkpoint from an earlier, interrupted run."""
-    if ckpt is not None and (done := ckpt.load(batch_id(specs))) is not None:
-        done.resumed = True
-        emit("tile", len(specs))
-        return done
-    result = process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1))
-    if ckpt is not None:
-        ckpt.save(batch_id(specs), result)
-    return result
+    """Detect on a batch of tiles; tiles checkpointed by an earlier, interrupted run are loaded, not recomputed."""
+    return process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1), store=ckpt)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -73,9 +62,9 @@ def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict
     return write_outputs(staging, ortho, issues, run, areas)
 
 
-def flight_checkpoints(out: Path, digest: str, p: InspectParams, areas: str | None, area_mapping, nir_band, n_batches: int) -> Checkpoints:
-    """The checkpoint store of one flight run: keyed on everything its batch results depend on."""
-    return Checkpoints(out, run_key(digest, p.digest(), file_digest(areas), area_mapping, nir_band, n_batches, DETECTOR_VERSIONS, __version__))
+def flight_checkpoints(out: Path, digest: str, p: InspectParams, areas: str | None, area_mapping, nir_band) -> Checkpoints:
+    """The checkpoint store of one flight run: keyed on everything its tile results depend on."""
+    return Checkpoints(out, run_key(digest, p.digest(), file_digest(areas), area_mapping, nir_band, DETECTOR_VERSIONS, __version__))
 
 
 def default_out_dir(orthophoto: str | os.PathLike) -> Path:
@@ -115,13 +104,11 @@ def inspect_flight(
         n_batches = min(len(specs), default_workers() * batches_per_worker)
         logger.info("%s: %d tiles in %d batches", ortho.name, len(specs), n_batches)
         digest = sha.result()
-        ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band, n_batches)
+        ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band)
         futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt) for b in batched(specs, n_batches)]
         result = TileResult()
-        resumed = 0
         for f, b in zip(futures, batched(specs, n_batches)):
             r = f.result()
-            resumed += int(getattr(r, "resumed", False))
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)
             result.add(r)
         t_detect = time.perf_counter()
@@ -153,7 +140,7 @@ def inspect_flight(
             "parameters_digest": p.digest(),
             "detectors": DETECTOR_VERSIONS,
             "detectors_applied": detectors_applied(ortho.gsd_m),
-            "tiles": {"count": len(specs), "batches": n_batches, "resumed_batches": resumed, "tile_px": p.tile_px,
+            "tiles": {"count": len(specs), "batches": n_batches, "resumed_tiles": result.resumed_tiles, "computed_tiles": result.tiles - result.resumed_tiles, "tile_px": p.tile_px,
                       "overlap_px": p.overlap_px(ortho.gsd_m)},
             "area_inspected_m2": {
                 "valid": result.valid_px * px_area,

@@ -155,29 +155,37 @@ def test_automatic_areas_without_file(prefect_harness, tmp_path):
     assert len(found) >= 0.8 * len(truth), f"found {len(found)} of {len(truth)}"
 
 
-def test_interrupted_run_resumes_from_checkpoints(prefect_harness, tmp_path):
-    """A run that died after two batches: the rerun loads them and computes only the rest."""
-    from flows.inspect_flight import default_workers, detect_batch, flight_checkpoints, inspect_flight
-    from schouw.orthophoto import file_sha256, open_orthophoto
-    from schouw.params import InspectParams
-    from schouw.pipeline import make_tiles, prepare_areas
-    from schouw.tiling import batched
+def test_killed_run_resumes_computing_only_unfinished_tiles(prefect_harness, tmp_path):
+    """SIGKILL a real `schouw inspect` mid-way; the rerun loads every finished tile and computes only the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
 
-    out = tmp_path / "resume" / "sample"
-    fresh = inspect_flight(orthophoto=str(ORTHO), out_dir=str(tmp_path / "fresh"), areas=str(AREAS), params={"tile_px": 512})
-    p = InspectParams(tile_px=512)
-    o = open_orthophoto(ORTHO)
-    specs = make_tiles(o, p)
-    n_batches = min(len(specs), default_workers() * 4)
-    ckpt = flight_checkpoints(out, file_sha256(ORTHO), p, str(AREAS), None, None, n_batches)
-    work = tmp_path / "w"
-    work.mkdir()
-    ap, _ = prepare_areas(o, AREAS, work)
-    for b in batched(specs, n_batches)[:2]:  # the "first run" got this far
-        detect_batch.fn(o, b, ap, p, ckpt)
-    assert ckpt.count() == 2
-    run = inspect_flight(orthophoto=str(ORTHO), out_dir=str(out), areas=str(AREAS), params={"tile_px": 512})
-    assert run["tiles"]["resumed_batches"] == 2 and run["tiles"]["batches"] == n_batches > 2
-    ids = lambda d: sorted(f["properties"]["id"] for f in json.loads((d / "issues.geojson").read_text())["features"])  # noqa: E731
-    assert ids(out) == ids(tmp_path / "fresh") and run["counts"] == fresh["counts"]
-    assert not (tmp_path / "resume" / ".schouw-cache").exists()  # cleared once the outputs are in place
+    from flows.inspect_flight import inspect_flight
+
+    params = {"tile_px": 128}
+    out = tmp_path / "killed" / "sample"
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "ph"))
+    env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "schouw", "inspect", str(ORTHO), "--areas", str(AREAS), "--out", str(out),
+                             "--tile-px", "128"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    cache = out.parent / ".schouw-cache" / out.name
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and len(list(cache.glob("*/*.pickle"))) < 30:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(cache.glob("*/*.pickle")))
+    assert 30 <= done < 192, done  # killed mid-way (the sample has 16 x 12 = 192 tiles of 128 px)
+    assert not out.exists()  # nothing published by the killed run
+
+    run = inspect_flight(orthophoto=str(ORTHO), out_dir=str(out), areas=str(AREAS), params=params)
+    assert run["tiles"]["count"] == 192
+    assert run["tiles"]["resumed_tiles"] == done and run["tiles"]["computed_tiles"] == 192 - done
+    fresh = inspect_flight(orthophoto=str(ORTHO), out_dir=str(tmp_path / "fresh"), areas=str(AREAS), params=params)
+    assert fresh["tiles"]["resumed_tiles"] == 0
+    fc = lambda d: json.loads((d / "issues.geojson").read_text())["features"]  # noqa: E731
+    assert fc(out) == fc(tmp_path / "fresh")  # same geometry, ids and attributes as an uninterrupted run
+    assert sorted(p.name for p in out.parent.iterdir()) == ["sample"]  # cache and stale staging folder gone

@@ -196,6 +196,34 @@ def batch(
         raise typer.Exit(2)
 
 
+@app.command("serve-flows")
+def serve_flows(
+    limit: int = typer.Option(2, min=1, help="flow runs executed at the same time by this process"),
+) -> None:
+    """Serve the inspect_flight and inspect_batch deployments to a Prefect server (PREFECT_API_URL).
+
+    Then trigger runs with e.g.
+    prefect deployment run inspect_flight/inspect-flight -p orthophoto=/data/flight.tif -p out_dir=/data/out/flight
+    """
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail_input(ParameterError("PREFECT_API_URL is not set; start `prefect server start` and export PREFECT_API_URL=http://HOST:4200/api"))
+    from .prefect_env import configure_prefect
+
+    configure_prefect()
+    from prefect import serve
+
+    from flows.inspect_batch import inspect_batch
+    from flows.inspect_flight import inspect_flight
+
+    serve(
+        inspect_flight.to_deployment(name="inspect-flight", description="Inspect one orthophoto", tags=["schouw"]),
+        inspect_batch.to_deployment(name="inspect-batch", description="Inspect many orthophotos", tags=["schouw"]),
+        limit=limit,
+    )
+
+
 @app.command()
 def synth(
     out_dir: Path = typer.Option(Path("sample_data"), "--out", help="folder to write the sample into"),

@@ -59,12 +59,12 @@ class TileResult:
     road_px: int = 0
     green_px: int = 0
     seconds: float = 0.0
-    resumed: bool = False  # loaded from a checkpoint of an interrupted run
+    resumed_tiles: int = 0  # loaded from checkpoints of an interrupted run, not recomputed
 
     def add(self, other: "TileResult") -> None:
         self.pieces.extend(other.pieces)
         self.area_pieces.extend(other.area_pieces)
-        for k in ("tiles", "valid_px", "road_px", "green_px", "seconds"):
+        for k in ("tiles", "valid_px", "road_px", "green_px", "seconds", "resumed_tiles"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
 
@@ -119,13 +119,25 @@ def process_tiles(
     areas_path: str | None,
     params: InspectParams,
     on_tile: Callable[[TileSpec], None] | None = None,
+    store=None,
 ) -> TileResult:
-    """Run :func:`detect_tile` over ``specs`` with one open dataset; ``on_tile`` is called after each tile."""
+    """Run :func:`detect_tile` over ``specs`` with one open dataset; ``on_tile`` is called after each tile.
+
+    ``store`` (optional, with ``load(tile_id)`` and ``save(tile_id, result)``) keeps each
+    tile's result, so an interrupted run recomputes only the tiles it had not finished.
+    """
     cv2.setNumThreads(1)  # parallelism comes from running batches side by side; OpenCV releases the GIL
     total = TileResult()
     with gdal_env(), rasterio.open(ortho.path) as src:
         for spec in specs:
-            total.add(detect_tile(ortho, src, spec, areas_path, params))
+            done = store.load(spec.tile_id) if store is not None else None
+            if done is not None:
+                done.resumed_tiles = done.tiles
+            else:
+                done = detect_tile(ortho, src, spec, areas_path, params)
+                if store is not None:
+                    store.save(spec.tile_id, done)
+            total.add(done)
             if on_tile is not None:
                 on_tile(spec)
     return total

@@ -20,8 +20,13 @@ from .report import summary_counts, write_report
 
 
 def staging_dir(out_dir: Path) -> Path:
-    """A fresh hidden folder beside ``out_dir`` (same file system, so the final rename is atomic)."""
+    """A fresh hidden folder beside ``out_dir`` (same file system, so the final rename is atomic).
+
+    Staging folders left by a run that was killed (SIGKILL, power loss) are removed first.
+    """
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     d = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
     d.mkdir()
     return d
