@@ -66,11 +66,11 @@ def plain_read_s(path: Path) -> float:
     return time.perf_counter() - t
 
 
-def inspect_run(path: Path, out: Path, home: Path) -> tuple[float, float, dict]:
+def inspect_run(path: Path, out: Path, home: Path, *extra: str) -> tuple[float, float, dict]:
     """Wall time and peak RSS (MB) of one `schouw inspect` process (its own rusage, via wait4)."""
     env = dict(os.environ, PREFECT_HOME=str(home))
     t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "schouw", "inspect", str(path), "--out", str(out)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "schouw", "inspect", str(path), "--out", str(out), *extra], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
@@ -83,6 +83,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, action="append", help="side in pixels (repeatable); default 4096")
     ap.add_argument("--keep", type=Path, help="folder to keep the generated files in")
+    ap.add_argument("--workers-compare", action="store_true", help="also time 1 vs 2 workers on the first size")
     args = ap.parse_args()
     sizes = args.size or [4096]
     work = args.keep or Path(tempfile.mkdtemp(prefix="schouw-bench-"))
@@ -98,6 +99,13 @@ def main() -> None:
         mp = size * size / 1e6
         print(f"{size:>7} {mp:>7.1f} {read_s:>8.2f} {wall:>10.2f} {detect_s:>9.2f} {wall / read_s:>12.1f} {detect_s / read_s:>11.1f} "
               f"{mp / wall:>7.1f} {rss:>11.0f} {run['counts']['total']:>7}")
+    if args.workers_compare:
+        tif = work / f"bench_{sizes[0]}.tif"
+        times = {}
+        for w in (1, 2):
+            _, _, run = inspect_run(tif, work / f"out_w{w}", work / "prefect", "--workers", str(w))
+            times[w] = run["timings_s"]["detect"]
+        print(f"detect_s with 1 worker {times[1]:.2f}, with 2 workers {times[2]:.2f}: speed-up {times[1] / times[2]:.2f}x")
     print("peak_rss_MB: the inspect process and the descendants it waited for (the temporary Prefect server).")
 
 

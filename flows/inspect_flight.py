@@ -166,14 +166,18 @@ def inspect_flight(
     return run
 
 
-def task_runner_for(executor: str = "threads", dask_address: str | None = None):
-    """The task runner for ``executor``: a thread pool (default) or Dask (an existing cluster, or a local one)."""
+def task_runner_for(executor: str = "threads", dask_address: str | None = None, workers: int | None = None):
+    """The task runner for ``executor``: a thread pool (default) or Dask (an existing cluster, or a local one).
+
+    ``workers``: threads (or local Dask worker processes); default one per core.
+    """
+    workers = workers or default_workers()
     if executor == "threads":
-        return ThreadPoolTaskRunner(max_workers=default_workers())
+        return ThreadPoolTaskRunner(max_workers=workers)
     if executor == "dask":
         from prefect_dask import DaskTaskRunner
 
         if dask_address:
             return DaskTaskRunner(address=dask_address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": default_workers(), "threads_per_worker": 1, "processes": True})
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
     raise ValueError(f"executor {executor!r} is not known; expected 'threads' or 'dask'")

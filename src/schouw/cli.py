@@ -53,6 +53,7 @@ def inspect(
     nir_band: Optional[int] = typer.Option(None, help="band number of near-infrared (0: none) [default: from band descriptions / layout]"),
     executor: str = typer.Option("threads", help="where tile tasks run: threads (this process) or dask"),
     dask_address: Optional[str] = typer.Option(None, help="existing Dask scheduler, e.g. tcp://host:8786 [default: a local cluster]"),
+    workers: Optional[int] = typer.Option(None, min=1, help="parallel tile workers [default: one per core]"),
 ) -> None:
     """Inspect one orthophoto: detect road and green-area defects and write georeferenced issue layers."""
     t0 = time.perf_counter()
@@ -108,7 +109,7 @@ def inspect(
         with server as url, prog:
             if url:
                 os.environ["PREFECT_API_URL"] = url
-            flow_fn = inspect_flight.with_options(task_runner=task_runner_for(executor, dask_address))
+            flow_fn = inspect_flight.with_options(task_runner=task_runner_for(executor, dask_address, workers))
             run = flow_fn(
                 orthophoto=str(orthophoto),
                 out_dir=str(out_dir) if out_dir else None,
