@@ -59,7 +59,7 @@ def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | Non
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict, flight_key: str, params: InspectParams, areas_path: str | None) -> dict:
     issues, areas = finish(ortho, result, flight_key, params, areas_path)
-    return write_outputs(staging, ortho, issues, run, areas)
+    return write_outputs(staging, ortho, issues, run, areas, result.thumbs)
 
 
 def flight_checkpoints(out: Path, digest: str, p: InspectParams, areas: str | None, area_mapping, nir_band) -> Checkpoints:

@@ -13,18 +13,8 @@ from schouw.params import InspectParams
 from schouw.pipeline import finish, make_tiles, prepare_areas, process_tiles
 
 
-def run_library(tif: Path, areas: Path | None, work: Path, **params):
-    """Inspect ``tif`` with the library stages directly (the flow wires the same calls)."""
-    o = open_orthophoto(tif)
-    p = InspectParams(**params)
-    work.mkdir(parents=True, exist_ok=True)
-    ap, _ = prepare_areas(o, areas, work)
-    result = process_tiles(o, make_tiles(o, p), ap, p)
-    return o, finish(o, result, "test", p, ap)[0]
-
-
 def run_library_with_areas(tif: Path, areas: Path | None, work: Path, **params):
-    """Like :func:`run_library`, also returning the per-area records."""
+    """Inspect ``tif`` with the library stages directly (the flow wires the same calls): (ortho, issues, area records)."""
     o = open_orthophoto(tif)
     p = InspectParams(**params)
     work.mkdir(parents=True, exist_ok=True)
@@ -32,6 +22,12 @@ def run_library_with_areas(tif: Path, areas: Path | None, work: Path, **params):
     result = process_tiles(o, make_tiles(o, p), ap, p)
     issues, records = finish(o, result, "test", p, ap)
     return o, issues, records
+
+
+def run_library(tif: Path, areas: Path | None, work: Path, **params):
+    """Like :func:`run_library_with_areas`, returning (ortho, issues)."""
+    o, issues, _ = run_library_with_areas(tif, areas, work, **params)
+    return o, issues
 
 
 def paint_disc(bands: np.ndarray, cx: float, cy: float, r: float, colour) -> None:

@@ -148,3 +148,20 @@ def test_single_band_shared_orthophoto_refused():
         pytest.skip("shared data not present")
     with pytest.raises(OrthophotoError, match="1 band"):
         open_orthophoto(p)
+
+
+def _sparse(tmp: Path, name: str, patch: bool) -> Path:
+    """A 5000 x 5000 tiled file without overviews, nodata 0, empty but for an optional small patch."""
+    p = tmp / name
+    with rasterio.open(p, "w", driver="GTiff", width=5000, height=5000, count=3, dtype="uint8", crs=RD, transform=T_RD,
+                       tiled=True, sparse_ok=True, nodata=0) as dst:
+        if patch:  # between the sampling grid's windows: only the full check can see it
+            dst.write(lawn(64, 64), window=Window(10, 10, 64, 64))
+    return p
+
+
+def test_large_file_is_judged_by_samples_then_confirmed(tmp_path):
+    with pytest.raises(OrthophotoError, match="entirely no-data"):
+        open_orthophoto(_sparse(tmp_path, "empty.tif", patch=False))
+    o = open_orthophoto(_sparse(tmp_path, "patch.tif", patch=True))
+    assert 0 < o.valid_fraction < 0.01

@@ -234,16 +234,13 @@ def _describe(p: Path, src: rasterio.DatasetReader, size: int, nir_override: int
     last = Window(max(0, src.width - bw), max(0, src.height - bh), min(bw, src.width), min(bh, src.height))
     src.read(1, window=last)
 
-    # One low-resolution read (overviews when present) for the no-data check and 16-bit statistics.
-    f = max(1.0, max(src.width, src.height) / OVERVIEW_PX)
-    shape = (max(1, round(src.height / f)), max(1, round(src.width / f)))
+    # A look at the whole flight for the no-data check, 16-bit statistics and white balance.
     stat_bands = list(rgb) + ([nir] if nir is not None else [])
-    small_all = src.read(stat_bands, out_shape=(len(stat_bands), *shape))
-    small = small_all[:3]
-    valid = valid_mask(src, small, None, out_shape=shape)
+    small_all, valid = _flight_sample(src, stat_bands)
     valid_fraction = float(valid.mean())
     if valid_fraction == 0:
         raise _fail(p, "is entirely no-data", "expected an orthophoto with valid pixels")
+    small = small_all[:3]
     lo: tuple[float, ...] = ()
     hi: tuple[float, ...] = ()
     if dtype == "uint16":
@@ -296,6 +293,41 @@ def valid_mask(src: rasterio.DatasetReader, rgb: np.ndarray, window: Window | No
                 m &= src.read_masks(b, **kw) > 0
         return m
     return cv2.bitwise_or(cv2.bitwise_or(rgb[0], rgb[1]), rgb[2]) > 0
+
+
+def _decimated(src: rasterio.DatasetReader, bands: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    f = max(1.0, max(src.width, src.height) / OVERVIEW_PX)
+    shape = (max(1, round(src.height / f)), max(1, round(src.width / f)))
+    data = src.read(bands, out_shape=(len(bands), *shape))
+    return data, valid_mask(src, data[:3], None, out_shape=shape)
+
+
+def _flight_sample(src: rasterio.DatasetReader, bands: list[int], grid: int = 8, win_px: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels that represent the whole flight: (bands, H, W) and a valid mask.
+
+    Small files and files with overviews: one decimated read. A large file without overviews
+    would need a full decode for that (as long as reading it all), so a grid of ``grid`` x ``grid``
+    windows spread over it is read instead; only if none of them holds valid data is the full
+    decimated read made, to be sure before calling the file empty.
+    """
+    if src.width * src.height <= 4096 * 4096 or src.overviews(1):
+        return _decimated(src, bands)
+    tiles, masks = [], []
+    for gy in range(grid):
+        row_t, row_m = [], []
+        for gx in range(grid):
+            c = int((gx + 0.5) * src.width / grid - win_px / 2)
+            r = int((gy + 0.5) * src.height / grid - win_px / 2)
+            w = Window(max(0, c), max(0, r), min(win_px, src.width), min(win_px, src.height))
+            data = src.read(bands, window=w, out_shape=(len(bands), win_px, win_px))
+            row_t.append(data)
+            row_m.append(valid_mask(src, data[:3], w, out_shape=(win_px, win_px)))
+        tiles.append(np.concatenate(row_t, axis=2))
+        masks.append(np.concatenate(row_m, axis=1))
+    data, valid = np.concatenate(tiles, axis=1), np.concatenate(masks, axis=0)
+    if not valid.any():
+        return _decimated(src, bands)
+    return data, valid
 
 
 def file_sha256(path: str | os.PathLike, chunk: int = 8 * 1024 * 1024) -> str:

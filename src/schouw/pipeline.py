@@ -28,6 +28,7 @@ from .merge import merge_areas, merge_pieces
 from .quality import area_records, share_severity
 from .orthophoto import Orthophoto, gdal_env, read_window
 from .params import InspectParams
+from .preview import thumbnail
 from .tiling import TileSpec, tile_grid
 from .vectorize import Piece, area_to_pieces, defect_to_piece, defects_mask
 
@@ -60,10 +61,12 @@ class TileResult:
     green_px: int = 0
     seconds: float = 0.0
     resumed_tiles: int = 0  # loaded from checkpoints of an interrupted run, not recomputed
+    thumbs: list = field(default_factory=list)  # preview pixels of each tile's core (preview.thumbnail)
 
     def add(self, other: "TileResult") -> None:
         self.pieces.extend(other.pieces)
         self.area_pieces.extend(other.area_pieces)
+        self.thumbs.extend(other.thumbs)
         for k in ("tiles", "valid_px", "road_px", "green_px", "seconds", "resumed_tiles"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
@@ -102,7 +105,9 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
     defects += over
     pieces = [p for d in defects if (p := defect_to_piece(d, spec)) is not None]
     rs, cs = spec.core_slices()
+    thumb = thumbnail(px.rgb, px.valid, spec, ortho.width, ortho.height)
     return TileResult(
+        thumbs=[thumb] if thumb is not None else [],
         pieces=pieces,
         area_pieces=area_pieces,
         tiles=1,

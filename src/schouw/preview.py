@@ -19,14 +19,51 @@ from .orthophoto import Orthophoto, gdal_env, to_uint8, valid_mask
 SEVERITY_BGR = {"L": (76, 201, 242), "M": (74, 153, 242), "E": (61, 38, 215)}
 
 
-def render_preview(ortho: Orthophoto, issues: list[Issue], path: Path, max_px: int = 1200) -> tuple[int, int]:
-    """Write the preview PNG; return its (width, height) in pixels."""
-    f = max(1.0, max(ortho.width, ortho.height) / max_px)
-    h, w = max(1, round(ortho.height / f)), max(1, round(ortho.width / f))
-    with gdal_env(), rasterio.open(ortho.path) as src:
-        bands = src.read(list(ortho.rgb_bands), out_shape=(3, h, w))
-        valid = valid_mask(src, bands, None, out_shape=(h, w))
-    rgb = np.moveaxis(to_uint8(ortho, bands), 0, -1)
+PREVIEW_PX = 1200
+
+
+def preview_shape(width: int, height: int, max_px: int = PREVIEW_PX) -> tuple[int, int]:
+    """(height, width) of the preview of a ``width`` x ``height`` raster."""
+    f = max(1.0, max(width, height) / max_px)
+    return max(1, round(height / f)), max(1, round(width / f))
+
+
+def thumbnail(rgb: np.ndarray, valid: np.ndarray, spec, width: int, height: int, max_px: int = PREVIEW_PX):
+    """The preview pixels of one tile's core: (row0, col0, rgb, valid) in preview coordinates, or None.
+
+    Tiles hand these in while they are processed, so the preview costs no second read of
+    the orthophoto and no memory beyond the preview itself.
+    """
+    ph, pw = preview_shape(width, height, max_px)
+    sy, sx = ph / height, pw / width
+    r0, r1 = round(spec.core_row_off * sy), round((spec.core_row_off + spec.core_height) * sy)
+    c0, c1 = round(spec.core_col_off * sx), round((spec.core_col_off + spec.core_width) * sx)
+    if r1 <= r0 or c1 <= c0:
+        return None
+    rs, cs = spec.core_slices()
+    small = cv2.resize(rgb[rs, cs], (c1 - c0, r1 - r0), interpolation=cv2.INTER_AREA)
+    vsmall = cv2.resize(valid[rs, cs].astype(np.uint8) * 255, (c1 - c0, r1 - r0), interpolation=cv2.INTER_AREA) > 127
+    return r0, c0, small, vsmall
+
+
+def render_preview(ortho: Orthophoto, issues: list[Issue], path: Path, max_px: int = PREVIEW_PX, thumbs: list | None = None) -> tuple[int, int]:
+    """Write the preview PNG; return its (width, height) in pixels.
+
+    ``thumbs`` (from :func:`thumbnail`, one per tile) are assembled when given; otherwise the
+    orthophoto is read at preview resolution (through its overviews when it has them).
+    """
+    h, w = preview_shape(ortho.width, ortho.height, max_px)
+    if thumbs:
+        rgb = np.zeros((h, w, 3), np.uint8)
+        valid = np.zeros((h, w), bool)
+        for r0, c0, t, v in thumbs:
+            rgb[r0 : r0 + t.shape[0], c0 : c0 + t.shape[1]] = t
+            valid[r0 : r0 + v.shape[0], c0 : c0 + v.shape[1]] = v
+    else:
+        with gdal_env(), rasterio.open(ortho.path) as src:
+            bands = src.read(list(ortho.rgb_bands), out_shape=(3, h, w))
+            valid = valid_mask(src, bands, None, out_shape=(h, w))
+        rgb = np.moveaxis(to_uint8(ortho, bands), 0, -1)
     img = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
     img[~valid] = (img[~valid] * 0.3 + np.array([40, 40, 40]) * 0.7).astype(np.uint8)
     inv = ~(ortho.affine @ Affine.scale(ortho.width / w, ortho.height / h))

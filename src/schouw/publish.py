@@ -47,7 +47,7 @@ def discard_dir(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict, areas: list | None = None) -> dict:
+def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict, areas: list | None = None, thumbs: list | None = None) -> dict:
     """Write every output file into ``staging``; return the updated run record (also saved as run.json)."""
     areas = areas or []
     layer_counts = write_gpkg(issues, ortho.crs_wkt, staging / "issues.gpkg", areas, ortho.affine)
@@ -56,7 +56,7 @@ def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: di
     }
     write_geojson(issues, ortho.crs_wkt, staging / "issues.geojson")
     write_csv(issues, ortho.crs_wkt, staging / "issues.csv")
-    render_preview(ortho, issues, staging / "preview.png")
+    render_preview(ortho, issues, staging / "preview.png", thumbs=thumbs)
     run["counts"] = {"total": len(issues), "by_layer": layer_counts, "by_type_severity": summary_counts(issues)}
     write_report(staging / "report.html", run, issues, areas)
     (staging / "run.json").write_text(json.dumps(run, indent=2, sort_keys=False), encoding="utf-8")
