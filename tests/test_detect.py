@@ -138,3 +138,17 @@ def test_severity_table_thresholds():
     assert severity("pothole", {"area_m2": rule.m_max * 1.1}) == "E"
     assert severity("crack", {"mean_width_m": 0.02}) == "M"
     assert all(r.source for r in SEVERITY_RULES.values())
+
+
+def test_asphalt_strip_beside_an_edge_marking_is_not_a_crack():
+    from schouw.detect.road import RoadParams
+
+    img = np.concatenate([_rgb(asphalt(250, 500)), _rgb(lawn(50, 500))], axis=0)
+    img[232:237, :] = 228  # edge marking 13 px (26 cm) from the road's border with the lawn
+    # orthophotos are JPEG-compressed: ringing leaves a dark seam along bright paint
+    img = cv2.imdecode(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])[1], cv2.IMREAD_UNCHANGED)
+    area = np.zeros(img.shape[:2], bool)
+    area[:250] = True
+    assert detect_cracks(img, _ones(img), area, GSD) == []
+    # the rule is what keeps it out: without it the strip comes back as a crack
+    assert detect_cracks(img, _ones(img), area, GSD, RoadParams(marking_contrast=255.0)) != []

@@ -18,7 +18,7 @@ from .base import Defect, DetectorSpec, chromaticity, components, disk, odd, rob
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.1.0",
+    version="0.2.0",
     area="road",
     types=("crack", "pothole", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -39,6 +39,8 @@ class RoadParams:
     crack_min_elongation: float = 4.0
     crack_max_density: float = 0.2  # share of a window of crack_pattern_window_m: above it the lines are a paving joint pattern
     crack_pattern_window_m: float = 3.0
+    marking_contrast: float = 60.0  # grey levels above the surroundings: a painted marking
+    marking_min_area_m2: float = 0.02
     alligator_min_cell_m: float = 0.05  # side of the smallest enclosed surface piece of a crack network
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
@@ -138,10 +140,24 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     max_w = max(p.crack_max_width_m / gsd_m, 1.5)
     road_dir = road_direction(area)
     out: list[Defect] = []
+    # Beside a bright lane marking the plain asphalt is "darker than its surroundings" to a
+    # black-hat: a line of candidates that mostly hugs a marking is that artefact, not a crack.
+    rad = max(1.5, p.crack_max_width_m / gsd_m)
+    marking = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, disk(rad)) > p.marking_contrast
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(marking.astype(np.uint8), connectivity=8)
+    stripe = np.zeros(n, bool)
+    for i in np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= p.marking_min_area_m2 / gsd_m**2)[0] + 1:
+        x, y, w, h = stats[i, :4]  # paint is a long stripe; a sunlit patch of aggregate is not
+        pts = np.column_stack(np.nonzero(lab[y : y + h, x : x + w] == i)).astype(np.float32)
+        (_, _), (a, b), _ = cv2.minAreaRect(pts)
+        stripe[i] = max(a, b) >= 5 * max(min(a, b), 1.0)
+    beside_marking = cv2.dilate(stripe[lab].astype(np.uint8), disk(rad + 1)) > 0
     linked = cv2.dilate(weak.astype(np.uint8), disk(max(1.0, p.crack_link_gap_m / gsd_m / 2)))
     for crop, r0, c0, _ in components(linked, min_area_px=max(3, int(min_len * 0.5))):
         h, w = crop.shape
         crop = crop & weak[r0 : r0 + h, c0 : c0 + w]
+        if beside_marking[r0 : r0 + h, c0 : c0 + w][crop].mean() > 0.5:
+            continue
         area_px = int(crop.sum())
         if not strong[r0 : r0 + h, c0 : c0 + w][crop].any():
             continue
