@@ -197,6 +197,35 @@ def batch(
         raise typer.Exit(2)
 
 
+@app.command("detect-image")
+def detect_image(
+    paths: list[str] = typer.Argument(..., help="photos (JPEG, PNG) or folders of photos"),
+    out_dir: Path = typer.Option(..., "--out-dir", help="folder for <stem>.png (crack mask) and <stem>.json"),
+    gsd_m: Optional[float] = typer.Option(None, "--gsd-m", min=0.0001, max=0.1, help="metres per pixel [default: 0.002, close-range road photos]"),
+) -> None:
+    """Run the road detectors on plain photos; bad photos are listed at the end, the others still processed."""
+    from rich.progress import track
+
+    from .photos import list_photos, process_photo
+
+    photos = list_photos(paths)
+    if not photos:
+        _fail_input(ParameterError(f"no photos found in {' '.join(paths)}; give JPEG/PNG files or folders"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failed: list[str] = []
+    n_defects = 0
+    for path in track(photos, description="photos", console=err, disable=len(photos) < 5):
+        try:
+            n_defects += len(process_photo(path, out_dir, gsd_m)["defects"])
+        except InputError as exc:
+            failed.append(" ".join(str(exc).split()))
+    out.print(f"{len(photos) - len(failed)} of {len(photos)} photos processed, {n_defects} defects; output: {out_dir}")
+    for msg in failed:
+        print(f"error: {msg}", file=sys.stderr)
+    if failed:
+        raise typer.Exit(2)
+
+
 @app.command("serve-flows")
 def serve_flows(
     limit: int = typer.Option(2, min=1, help="flow runs executed at the same time by this process"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .base import Defect, DetectorSpec, chromaticity, components, disk, odd, robust_sigma, subsample
+from .base import Defect, DetectorSpec, chromaticity, components, disk, odd, robust_sigma, subsample, tighten
 
 SPEC = DetectorSpec(
     name="road-classic",
@@ -152,10 +152,12 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         (_, _), (a, b), _ = cv2.minAreaRect(pts)
         stripe[i] = max(a, b) >= 5 * max(min(a, b), 1.0)
     beside_marking = cv2.dilate(stripe[lab].astype(np.uint8), disk(rad + 1)) > 0
-    linked = cv2.dilate(weak.astype(np.uint8), disk(max(1.0, p.crack_link_gap_m / gsd_m / 2)))
+    # the gap is capped in pixels: at close range 6 cm is 30 px, and linking that far gathers texture into the crack
+    linked = cv2.dilate(weak.astype(np.uint8), disk(min(max(1.0, p.crack_link_gap_m / gsd_m / 2), 3.0)))
     for crop, r0, c0, _ in components(linked, min_area_px=max(3, int(min_len * 0.5))):
         h, w = crop.shape
-        crop = crop & weak[r0 : r0 + h, c0 : c0 + w]
+        crop, r0, c0 = tighten(crop & weak[r0 : r0 + h, c0 : c0 + w], r0, c0)
+        h, w = crop.shape
         if beside_marking[r0 : r0 + h, c0 : c0 + w][crop].mean() > 0.5:
             continue
         area_px = int(crop.sum())

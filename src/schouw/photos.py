@@ -1,0 +1,117 @@
+"""Single-photo mode: the road detectors on plain, non-georeferenced photos (JPEG / PNG).
+
+For each photo: a crack mask (0/255, the photo's size) and a JSON list of defects in pixel
+coordinates. No Prefect: a folder of hundreds of photos is a plain loop in one process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .detect.road import RoadParams, detect_road
+from .errors import InputError
+from .issues import severity
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+MIN_SIDE_PX = 64
+MAX_PIXELS = 100_000_000
+#: Close-range road photos are about 1-5 mm per pixel; without --gsd-m the middle of that range is assumed.
+DEFAULT_GSD_M = 0.002
+
+
+class PhotoError(InputError):
+    """A photo cannot be processed."""
+
+
+def read_photo(path: Path) -> np.ndarray:
+    """The photo as (H, W, 3) uint8 RGB; :class:`PhotoError` with a clear message otherwise."""
+    if not path.is_file():
+        raise PhotoError(f"{path}: file not found; expected a JPEG or PNG photo")
+    if path.stat().st_size == 0:
+        raise PhotoError(f"{path}: file is empty (0 bytes); expected a JPEG or PNG photo")
+    header = cv2.imread(str(path), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    if header is None:
+        raise PhotoError(f"{path}: not an image OpenCV can read; expected a JPEG or PNG photo")
+    if header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
+        raise PhotoError(f"{path}: about {header.shape[1] * 8} x {header.shape[0] * 8} pixels is too large; expected at most {MAX_PIXELS // 10**6} megapixels")
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise PhotoError(f"{path}: the image data is damaged or truncated; expected a complete JPEG or PNG photo")
+    if img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 1):
+        raise PhotoError(f"{path}: is a grayscale image; expected a colour (RGB) photo")
+    if img.dtype != np.uint8:
+        img = cv2.convertScaleAbs(img, alpha=255.0 / max(float(img.max()), 1.0))
+    h, w = img.shape[:2]
+    if min(h, w) < MIN_SIDE_PX:
+        raise PhotoError(f"{path}: {w} x {h} pixels is too small; expected at least {MIN_SIDE_PX} pixels a side")
+    return cv2.cvtColor(img[..., :3], cv2.COLOR_BGR2RGB)
+
+
+@dataclass
+class PhotoDefect:
+    type: str
+    subtype: str | None
+    severity: str
+    score: float
+    bbox_px: list[int]
+    polygon_px: list[list[int]]
+    length_px: float
+    area_px: int
+
+
+def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams()) -> tuple[np.ndarray, list[PhotoDefect]]:
+    """Crack mask (uint8 0/255) and defects of one photo; the whole photo is road, black padding is not."""
+    from .detect.road import _skeleton_length_px
+
+    valid = cv2.bitwise_or(cv2.bitwise_or(rgb[..., 0], rgb[..., 1]), rgb[..., 2]) > 8
+    valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # JPEG fringe of padding bands
+    defects = detect_road(rgb, valid, np.ones(valid.shape, bool), gsd_m, params)
+    mask = np.zeros(valid.shape, np.uint8)
+    out = []
+    for d in defects:
+        h, w = d.mask.shape
+        if d.type == "crack":
+            mask[d.row0 : d.row0 + h, d.col0 : d.col0 + w][d.mask] = 255
+        area_px = int(d.mask.sum())
+        length_px = _skeleton_length_px(d.mask)[0] if d.type == "crack" else 0.0
+        measures = {"area_m2": area_px * gsd_m**2, "length_m": length_px * gsd_m,
+                    "mean_width_m": d.extra.get("mean_width_px", 0.0) * gsd_m}
+        cnts, _ = cv2.findContours(d.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        c = max(cnts, key=cv2.contourArea)
+        poly = cv2.approxPolyDP(c, 1.0, True).reshape(-1, 2) + [d.col0, d.row0]
+        out.append(PhotoDefect(d.type, d.subtype, severity(d.type, measures), round(d.score, 3), list(map(int, d.bbox_px)),
+                               poly.astype(int).tolist(), round(float(length_px), 2), area_px))
+    return mask, out
+
+
+def list_photos(items: list[str]) -> list[Path]:
+    """Files and folders (their photos, sorted) to a list of paths."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out += sorted(x for x in p.iterdir() if x.suffix.lower() in PHOTO_SUFFIXES)
+        else:
+            out.append(p)
+    return out
+
+
+def process_photo(path: Path, out_dir: Path, gsd_m: float | None) -> dict:
+    """Detect on one photo and write ``<stem>.png`` and ``<stem>.json`` into ``out_dir`` (atomically)."""
+    rgb = read_photo(path)
+    g = gsd_m or DEFAULT_GSD_M
+    mask, defects = detect_photo(rgb, g)
+    doc = {"image": str(path), "width": rgb.shape[1], "height": rgb.shape[0], "gsd_m": g, "gsd_assumed": gsd_m is None,
+           "defects": [asdict(d) for d in defects]}
+    for name, write in ((f"{path.stem}.png", lambda t: cv2.imwrite(str(t), mask)),
+                        (f"{path.stem}.json", lambda t: t.write_text(json.dumps(doc, indent=1)))):
+        tmp = out_dir / f".{name}.tmp{os.getpid()}{Path(name).suffix}"
+        write(tmp)
+        os.replace(tmp, out_dir / name)
+    return doc

@@ -1,0 +1,50 @@
+"""Single-photo mode: the detect-image contract (mask, JSON) and bad photos that do not stop a folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+from conftest import asphalt
+
+
+def _crack_photo(path):
+    img = np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1))
+    cv2.polylines(img, [np.array([[40, 160], [240, 170], [440, 150]], np.int32)], False, (30, 30, 32), 4, cv2.LINE_AA)
+    cv2.imwrite(str(path), img)
+
+
+def test_detect_image_contract_and_bad_photos(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    _crack_photo(photos / "crack.png")
+    cv2.imwrite(str(photos / "grey.png"), np.full((200, 200), 90, np.uint8))
+    cv2.imwrite(str(photos / "tiny.png"), np.full((32, 32, 3), 90, np.uint8))
+    (photos / "broken.jpg").write_text("not a jpeg")
+    cv2.imwrite(str(photos / "huge.png"), np.zeros((10500, 10000), np.uint8))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(photos), "--out-dir", str(out), "--gsd-m", "0.002"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr
+    errors = sorted(line for line in r.stderr.splitlines() if line.startswith("error: "))
+    assert len(errors) == 4
+    for name, what in (("broken.jpg", "not an image"), ("grey.png", "grayscale"), ("huge.png", "too large"), ("tiny.png", "too small")):
+        assert any(name in e and what in e for e in errors), (name, errors)
+    assert "1 of 5 photos processed" in r.stdout
+    mask = cv2.imread(str(out / "crack.png"), cv2.IMREAD_UNCHANGED)
+    assert mask.shape == (320, 480) and set(np.unique(mask)) <= {0, 255}
+    doc = json.loads((out / "crack.json").read_text())
+    assert {"image", "width", "height", "gsd_m", "defects"} <= set(doc) and (doc["width"], doc["height"]) == (480, 320)
+    cracks = [d for d in doc["defects"] if d["type"] == "crack"]
+    assert len(cracks) == 1
+    d = cracks[0]
+    assert set(d) >= {"type", "subtype", "severity", "score", "bbox_px", "polygon_px", "length_px", "area_px"}
+    xmin, ymin, xmax, ymax = d["bbox_px"]
+    assert xmin <= 45 and xmax >= 435 and 130 <= ymin and ymax <= 190  # where it was painted
+    assert d["length_px"] > 350 and d["severity"] in ("L", "M", "E") and len(d["polygon_px"]) >= 3
+    assert mask[155:175, 240].max() == 255  # the mask marks the painted crack
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
