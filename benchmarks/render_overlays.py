@@ -1,10 +1,13 @@
-"""Render the detectors' results on the real orthophotos in ../shared/data/orthophotos into docs/overlays/.
+"""Render the detectors' results on the real orthophotos in ../shared/data/orthophotos.
 
-    .venv/bin/python benchmarks/render_overlays.py [NAME ...]
+    .venv/bin/python benchmarks/render_overlays.py [--photo] [NAME ...]
 
-Automatic areas (no AREAS file), default parameters. Each PNG is the orthophoto at most
-640 px wide with issues outlined by severity (yellow L, orange M, red E); a line per file
-with the issue counts is printed for the model card.
+Automatic areas (no AREAS file) and default parameters, plus an `_as_green` run with the
+whole raster given as a green area where listed. Writes into docs/overlays/ a *result map* per
+file: road areas grey, green areas pale green, issues outlined by severity (yellow L, orange M,
+red E) — no pixel of the orthophoto, whose imagery stays in ../shared/data and is not copied
+into the project. With --photo it also writes the outlines over the orthophoto itself into
+build/overlays/ (ignored by git) to look at locally. Prints the issue counts per file.
 """
 
 from __future__ import annotations
@@ -15,12 +18,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import cv2
-
 from schouw.orthophoto import open_orthophoto
 from schouw.params import InspectParams
 from schouw.pipeline import finish, make_tiles, prepare_areas, process_tiles
-from schouw.preview import render_preview
+from schouw.preview import render_preview, render_result_map
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCHOUW_SHARED_DATA", ROOT.parent / "shared" / "data")) / "orthophotos"
@@ -31,9 +32,12 @@ AS_GREEN = ["dry_pasture_10cm", "dry_grass_shrub_1p8cm"]
 
 
 def main() -> None:
-    names = sys.argv[1:] or DEFAULT
+    args = sys.argv[1:]
+    photo = "--photo" in args
+    names = [a for a in args if a != "--photo"] or DEFAULT
     out = ROOT / "docs" / "overlays"
     out.mkdir(parents=True, exist_ok=True)
+    local = ROOT / "build" / "overlays"
     jobs = [(n, False) for n in names] + [(n, True) for n in names if n in AS_GREEN]
     for name, as_green in jobs:
         o = open_orthophoto(SHARED / f"{name}.tif")
@@ -47,11 +51,11 @@ def main() -> None:
             gpd.GeoDataFrame({"area": ["green"]}, geometry=[o.footprint()], crs=o.crs).to_file(areas_file)
         ap, _ = prepare_areas(o, areas_file, work)
         issues, areas = finish(o, process_tiles(o, make_tiles(o, p), ap, p), "docs", p, ap)
-        png = out / f"{name}{'_as_green' if as_green else ''}.png"
-        render_preview(o, issues, png, max_px=560)
-        img = cv2.imread(str(png))
-        cv2.imwrite(str(png), (img // 8) * 8 + 4, [cv2.IMWRITE_PNG_COMPRESSION, 9])  # posterised: a third of the bytes
-        name = png.stem
+        name = f"{name}{'_as_green' if as_green else ''}"
+        render_result_map(o, issues, areas, out / f"{name}.png", max_px=560)
+        if photo:
+            local.mkdir(parents=True, exist_ok=True)
+            render_preview(o, issues, local / f"{name}_photo.png", max_px=800)
         counts = Counter((i.type, i.severity) for i in issues)
         levels = Counter(r.properties()["quality_level"] for r in areas if r.kind == "green")
         print(f"{name}: gsd {o.gsd_m:.3f} m; " + ", ".join(f"{t} {s}: {n}" for (t, s), n in sorted(counts.items()))

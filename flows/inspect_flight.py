@@ -22,7 +22,7 @@ from schouw.areas import AreaMapping
 from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
 from schouw.params import InspectParams
 from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, finish, make_tiles, prepare_areas, process_tiles
-from schouw.publish import commit_dir, discard_dir, staging_dir, write_outputs
+from schouw.publish import commit_dir, discard_dir, staging_dir, write_outputs, write_run_record
 from schouw.tiling import TileSpec, batched
 
 
@@ -156,7 +156,7 @@ def inspect_flight(
         discard_dir(work)
         run["timings_s"]["publish"] = round(time.perf_counter() - t_pub, 3)
         run["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
-        (staging / "run.json").write_text(__import__("json").dumps(run, indent=2), encoding="utf-8")
+        write_run_record(staging, run)
         commit_dir(staging, out)
         ckpt.clear()
     except BaseException:

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 from affine import Affine

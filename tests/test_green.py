@@ -15,7 +15,7 @@ from pyproj import CRS
 from conftest import ROOT, write_tif
 from helpers import run_library_with_areas
 from schouw.detect.segment import segment_areas
-from schouw.quality import AreaRecord, area_records, quality_level, share_severity
+from schouw.quality import area_records, quality_level, share_severity
 from schouw.synth_green import green_scene
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -1,6 +1,7 @@
 """Vectorizing masks: exact pixel outlines, and areas too small for the coarse area grid."""
 
 import numpy as np
+import shapely
 import pytest
 from affine import Affine
 
@@ -21,5 +22,8 @@ def test_tiny_area_on_the_coarse_grid_is_skipped_not_an_error(pixels):
     spec = tile_grid(256, 256, Affine.identity(), 256, 0)[0]
     m = np.zeros((256, 256), bool)
     m[5, 5 : 5 + pixels] = True  # on a 12-px grid cell, nearest sampling may miss it
-    pieces = area_to_pieces({"green": m}, spec, gsd_m=0.02)
-    assert all(not p.wkb is None for p in pieces)
+    pieces = area_to_pieces({"green": m}, spec, gsd_m=0.02)  # raised IndexError before the fix
+    assert len(pieces) <= 1
+    for p in pieces:
+        g = shapely.from_wkb(p.wkb)
+        assert g.is_valid and not g.is_empty and g.within(shapely.box(0, 0, 256, 256))

@@ -249,9 +249,7 @@ def _describe(p: Path, src: rasterio.DatasetReader, size: int, nir_override: int
         hi_a = np.percentile(vals, 99.8, axis=1)
         hi_a = np.maximum(hi_a, lo_a + 1)
         lo, hi = tuple(float(v) for v in lo_a), tuple(float(v) for v in hi_a)
-    probe = Orthophoto(path="", name="", width=0, height=0, count=0, dtype=dtype, crs_wkt="", transform=(1, 0, 0, 0, 1, 0),
-                       gsd_x_m=1, gsd_y_m=1, rgb_bands=rgb, nir_band=None, has_alpha=False, scale_lo=lo, scale_hi=hi)
-    gains = white_balance_gains(to_uint8(probe, small), valid)
+    gains = white_balance_gains(stretch_to_uint8(small, dtype, lo, hi), valid)
     return Orthophoto(
         wb_gains=gains,
         path=str(p.resolve()),
@@ -339,14 +337,18 @@ def file_sha256(path: str | os.PathLike, chunk: int = 8 * 1024 * 1024) -> str:
     return h.hexdigest()
 
 
+def stretch_to_uint8(bands: np.ndarray, dtype: str, lo: tuple[float, ...], hi: tuple[float, ...]) -> np.ndarray:
+    """Scale a (3, H, W) array to uint8: uint8 as is, uint16 linearly from ``lo`` to ``hi`` per band."""
+    if dtype == "uint8":
+        return bands.astype(np.uint8, copy=False)
+    lo_a = np.asarray(lo[:3], dtype=np.float32)[:, None, None]
+    hi_a = np.asarray(hi[:3], dtype=np.float32)[:, None, None]
+    return np.clip((bands.astype(np.float32) - lo_a) * (255.0 / (hi_a - lo_a)), 0, 255).astype(np.uint8)
+
+
 def to_uint8(ortho: Orthophoto, bands: np.ndarray) -> np.ndarray:
     """Scale a (3, H, W) array of the RGB bands to uint8 using the flight's own statistics."""
-    if ortho.dtype == "uint8":
-        return bands.astype(np.uint8, copy=False)
-    lo = np.asarray(ortho.scale_lo[:3], dtype=np.float32)[:, None, None]
-    hi = np.asarray(ortho.scale_hi[:3], dtype=np.float32)[:, None, None]
-    out = (bands.astype(np.float32) - lo) * (255.0 / (hi - lo))
-    return np.clip(out, 0, 255).astype(np.uint8)
+    return stretch_to_uint8(bands, ortho.dtype, ortho.scale_lo, ortho.scale_hi)
 
 
 @dataclass

@@ -67,7 +67,7 @@ class PhotoDefect:
 
 def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams()) -> tuple[np.ndarray, list[PhotoDefect]]:
     """Crack mask (uint8 0/255) and defects of one photo; the whole photo is road, black padding is not."""
-    from .detect.road import _skeleton_length_px
+    from .detect.road import skeleton_length_px
 
     valid = cv2.bitwise_or(cv2.bitwise_or(rgb[..., 0], rgb[..., 1]), rgb[..., 2]) > 8
     valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # JPEG fringe of padding bands
@@ -79,7 +79,7 @@ def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(
         if d.type == "crack":
             mask[d.row0 : d.row0 + h, d.col0 : d.col0 + w][d.mask] = 255
         area_px = int(d.mask.sum())
-        length_px = _skeleton_length_px(d.mask)[0] if d.type == "crack" else 0.0
+        length_px = skeleton_length_px(d.mask)[0] if d.type == "crack" else 0.0
         measures = {"area_m2": area_px * gsd_m**2, "length_m": length_px * gsd_m,
                     "mean_width_m": d.extra.get("mean_width_px", 0.0) * gsd_m}
         cnts, _ = cv2.findContours(d.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

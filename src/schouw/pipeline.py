@@ -7,7 +7,6 @@ detectors, vectorize the core part), :func:`finish` (seam merge into issues).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,7 +199,7 @@ def merge_issues(ortho: Orthophoto, result: TileResult, flight_key: str, params:
 def prepare_areas(ortho: Orthophoto, areas_file: str | Path | None, work_dir: Path, mapping=None) -> tuple[str | None, dict]:
     """Read and reproject AREAS into ``work_dir``; return (path for tasks, run.json description)."""
     if areas_file is None:
-        return None, {"mode": "automatic", "method": "colour/texture segmentation (schouw.detect.segment)"}
+        return None, {"mode": "automatic", "method": "colour segmentation (schouw.detect.segment)"}
     a = areas_mod.read_areas(areas_file, ortho.crs_wkt, ortho.footprint(), mapping)
     path = work_dir / "areas.wkb.pickle"
     areas_mod.save_areas(a, path)

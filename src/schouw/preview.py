@@ -66,20 +66,48 @@ def render_preview(ortho: Orthophoto, issues: list[Issue], path: Path, max_px: i
         rgb = np.moveaxis(to_uint8(ortho, bands), 0, -1)
     img = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
     img[~valid] = (img[~valid] * 0.3 + np.array([40, 40, 40]) * 0.7).astype(np.uint8)
-    inv = ~(ortho.affine @ Affine.scale(ortho.width / w, ortho.height / h))
+    draw_issues(img, issues, ~(ortho.affine @ Affine.scale(ortho.width / w, ortho.height / h)))
+    cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    return w, h
+
+
+def _to_preview(geom, inv: Affine):
+    return shapely.transform(geom, lambda xy: np.column_stack(inv * (xy[:, 0], xy[:, 1])))
+
+
+def draw_issues(img: np.ndarray, issues: list[Issue], inv: Affine) -> None:
+    """Outline issues on a BGR image by severity; ``inv`` maps map coordinates to image pixels."""
+    h, w = img.shape[:2]
     thick = max(1, round(max(w, h) / 800))
     for sev in ("L", "M", "E"):  # worst drawn last, on top
         for i in (x for x in issues if x.severity == sev):
-            g = shapely.transform(i.geometry, lambda xy: np.column_stack(inv * (xy[:, 0], xy[:, 1])))
-            polys = getattr(g, "geoms", [g])
-            for p in polys:
-                if p.geom_type != "Polygon":
-                    continue
-                ring = np.round(np.asarray(p.exterior.coords)).astype(np.int32)
-                cv2.polylines(img, [ring], True, SEVERITY_BGR[sev], thick + 1, cv2.LINE_AA)
+            g = _to_preview(i.geometry, inv)
+            for p in getattr(g, "geoms", [g]):
+                if p.geom_type == "Polygon":
+                    ring = np.round(np.asarray(p.exterior.coords)).astype(np.int32)
+                    cv2.polylines(img, [ring], True, SEVERITY_BGR[sev], thick + 1, cv2.LINE_AA)
             b = g.bounds
             if (b[2] - b[0]) < 6 and (b[3] - b[1]) < 6:  # too small to see: ring it
                 c = g.centroid
                 cv2.circle(img, (int(c.x), int(c.y)), 6 * thick, SEVERITY_BGR[sev], thick, cv2.LINE_AA)
+
+
+AREA_BGR = {"road": (170, 170, 170), "green": (170, 215, 170)}
+
+
+def render_result_map(ortho: Orthophoto, issues: list[Issue], areas: list, path: Path, max_px: int = PREVIEW_PX) -> tuple[int, int]:
+    """A map of the result alone — road and green areas filled flat, issues outlined by severity —
+    with no pixel of the orthophoto in it (for documentation that must not copy the imagery)."""
+    h, w = preview_shape(ortho.width, ortho.height, max_px)
+    img = np.full((h, w, 3), 245, np.uint8)
+    inv = ~(ortho.affine @ Affine.scale(ortho.width / w, ortho.height / h))
+    for r in areas:
+        g = _to_preview(r.geometry_px, Affine.scale(w / ortho.width, h / ortho.height))
+        for p in getattr(g, "geoms", [g]):
+            if p.geom_type == "Polygon" and not p.is_empty:
+                rings = [np.round(np.asarray(p.exterior.coords)).astype(np.int32)]
+                rings += [np.round(np.asarray(i.coords)).astype(np.int32) for i in p.interiors]
+                cv2.fillPoly(img, rings, AREA_BGR[r.kind])
+    draw_issues(img, issues, inv)
     cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     return w, h

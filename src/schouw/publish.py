@@ -48,7 +48,10 @@ def discard_dir(staging: Path) -> None:
 
 
 def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict, areas: list | None = None, thumbs: list | None = None) -> dict:
-    """Write every output file into ``staging``; return the updated run record (also saved as run.json)."""
+    """Write every output file but run.json into ``staging``; return the run record with counts added.
+
+    run.json is written last, once, by :func:`write_run_record`, when the timings are complete.
+    """
     areas = areas or []
     layer_counts = write_gpkg(issues, ortho.crs_wkt, staging / "issues.gpkg", areas, ortho.affine)
     run["area_quality"] = {
@@ -59,5 +62,9 @@ def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: di
     render_preview(ortho, issues, staging / "preview.png", thumbs=thumbs)
     run["counts"] = {"total": len(issues), "by_layer": layer_counts, "by_type_severity": summary_counts(issues)}
     write_report(staging / "report.html", run, issues, areas)
-    (staging / "run.json").write_text(json.dumps(run, indent=2, sort_keys=False), encoding="utf-8")
     return run
+
+
+def write_run_record(staging: Path, run: dict) -> None:
+    """``run.json``: input checksum, CRS, GSD, parameters, detector versions, timings, counts."""
+    (staging / "run.json").write_text(json.dumps(run, indent=2), encoding="utf-8")

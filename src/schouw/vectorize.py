@@ -20,7 +20,7 @@ from rasterio import features
 from rasterio.errors import NotGeoreferencedWarning
 
 from .detect.base import Defect
-from .detect.road import _skeleton_length_px
+from .detect.road import skeleton_length_px
 from .tiling import TileSpec
 
 
@@ -72,7 +72,7 @@ def defect_to_piece(defect: Defect, spec: TileSpec) -> Piece | None:
     if area_px == 0:
         return None
     if defect.type == "crack":
-        length_px = _skeleton_length_px(m)[0]
+        length_px = skeleton_length_px(m)[0]
     elif "border_px" in defect.extra:  # overgrowth: length along the green border, in the core part
         full = max(int(defect.mask.sum()), 1)
         length_px = defect.extra["border_px"] * area_px / full

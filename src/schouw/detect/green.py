@@ -50,7 +50,6 @@ class GreenParams:
     soil_max_hue_deg: float = 35.0  # warm ground with a hue below this is soil; above, dry grass
     type_scale_m: float = 0.15  # soil or dry grass is decided by the majority within about this distance
     type_majority: float = 0.7  # a patch this much one type is wholly that type (its soft rim included)
-    soil_texture: float = 0.8  # soil is smoother than grass: local contrast below this share of the lawn's
     overgrowth_min_m: float = 0.2  # vegetation reaching further than this beyond the green border
     overgrowth_min_area_m2: float = 0.02
 
@@ -81,9 +80,9 @@ def vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams = Gr
 
 
 def _vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams, nir: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Per-pixel boolean maps ``green``, ``dry``, ``soil``, ``shadow``, ``vivid`` (no area restriction), and ``texture``.
+    """Per-pixel boolean maps ``green``, ``dry``, ``soil``, ``shadow``, ``vivid`` (no area restriction), and ``deadness``.
 
-    ``texture`` is the local contrast (std / mean over 5 x 5 px, smoothed): grass is rough, soil and water smooth.
+    ``deadness`` (0-1) says how far below the living threshold a pixel's greenness is.
     ``vivid`` marks saturated warm colours (flowers, autumn leaves), which are neither dry grass nor soil.
     """
     r, g, b, bright = chromaticity(image)
@@ -113,19 +112,13 @@ def _vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams, ni
     sat = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     vivid = sat > p.max_saturation
     warm = (r > b + 0.04) & ~green & ~shadow & ~vivid & valid
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mean = cv2.blur(gray, (5, 5))
-    sq = cv2.blur(gray * gray, (5, 5))
-    tex = np.sqrt(np.maximum(sq - mean * mean, 0)) / np.maximum(mean, 1)
-    lawn_tex = float(np.median(subsample(tex[green]))) if n_green > 200 else 0.08
-    tex_s = cv2.blur(tex, (9, 9))
     # Soil is orange-brown (hue 20-32 degrees), dead grass straw-yellow (38-50 degrees). Hue does not
     # depend on how pale or saturated the patch is, which redness (r - g) does.
     hue_deg = cv2.cvtColor(image, cv2.COLOR_RGB2HSV_FULL)[..., 0].astype(np.float32) * (360.0 / 256.0)
     soil = warm & (hue_deg < p.soil_max_hue_deg)
     dry = warm & ~soil
     deadness = np.clip((thr - greenness) / 0.06, 0, 1).astype(np.float32)
-    return {"green": green, "dry": dry, "soil": soil, "shadow": shadow & valid, "vivid": vivid & valid, "texture": tex_s,
+    return {"green": green, "dry": dry, "soil": soil, "shadow": shadow & valid, "vivid": vivid & valid,
             "deadness": deadness}
 
 

@@ -54,7 +54,7 @@ def _gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
-def _skeleton_length_px(mask: np.ndarray) -> tuple[float, np.ndarray]:
+def skeleton_length_px(mask: np.ndarray) -> tuple[float, np.ndarray]:
     """Centre-line length (pixels, diagonal steps count sqrt 2) and the skeleton of a binary mask."""
     m = mask.astype(np.uint8) * 255
     sk = cv2.ximgproc.thinning(np.pad(m, 1), thinningType=cv2.ximgproc.THINNING_GUOHALL)[1:-1, 1:-1] > 0
@@ -160,10 +160,9 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         h, w = crop.shape
         if beside_marking[r0 : r0 + h, c0 : c0 + w][crop].mean() > 0.5:
             continue
-        area_px = int(crop.sum())
         if not strong[r0 : r0 + h, c0 : c0 + w][crop].any():
             continue
-        length, sk = _skeleton_length_px(crop)
+        length, sk = skeleton_length_px(crop)
         if length < min_len:
             continue
         # Width from the crack's core (response above half its typical peak): the weak mask is widened by blur.

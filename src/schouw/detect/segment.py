@@ -1,4 +1,4 @@
-"""Automatic road / green segmentation from colour and texture (used when no AREAS file is given).
+"""Automatic road / green segmentation from colour (used when no AREAS file is given).
 
 Paved surfaces are grey (low saturation); green areas are living vegetation,
 plus dry-grass and soil colours only where living vegetation surrounds them
