@@ -59,3 +59,68 @@ def prefect_server(home: Path | None = None, port: int | None = None):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+
+
+class TemporaryServer:
+    """Prefect's temporary API server, started by us as early as possible (the process starts on creation).
+
+    Without ``PREFECT_API_URL`` Prefect itself would start the same server (uvicorn on
+    ``prefect.server.api.server:create_app`` in ephemeral mode) at the first flow run: after
+    importing the server code into this process (~2.5 s) and then waiting 4–6 s for it to boot.
+    Created right after the inputs are validated, it boots on the other core while this process
+    imports and prepares, and this process never imports the server code at all. Use as a
+    context manager: entering waits until it answers and gives its API URL; leaving stops it.
+    """
+
+    def __init__(self, timeout_s: float = 90.0):
+        import importlib.util
+
+        app_dir = Path(importlib.util.find_spec("prefect").origin).parent.parent
+        port = free_port()
+        # the same environment Prefect's own SubprocessASGIServer gives its temporary server
+        env = dict(os.environ, PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1", PREFECT__SERVER_FINAL="1")
+        env.pop("PREFECT_API_URL", None)
+        cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "--factory", "prefect.server.api.server:create_app",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"]
+        self.url = f"http://127.0.0.1:{port}/api"
+        self._timeout_s = timeout_s
+        import tempfile
+
+        self._log = tempfile.TemporaryFile()  # a pipe nobody reads would block the server once full
+        self._proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=self._log, start_new_session=True)
+
+    def ready(self) -> str:
+        """Wait until the server answers its health check; its API URL."""
+        deadline = time.monotonic() + self._timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                self._log.seek(0)
+                err = self._log.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"the temporary Prefect server exited with code {self._proc.returncode}: {err}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self.url
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"the temporary Prefect server at {self.url} did not answer within {self._timeout_s:.0f} s")
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+        self._log.close()
+
+    def __enter__(self) -> str:
+        try:
+            return self.ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -83,14 +83,19 @@ def inspect(
     import contextlib
     import os
 
+    from flows.server import TemporaryServer, free_port, prefect_server
+
+    # The server URL must be in the environment before Prefect is imported (it reads its settings once).
+    server = contextlib.nullcontext(os.environ.get("PREFECT_API_URL"))
+    if not os.environ.get("PREFECT_API_URL"):
+        if executor != "dask":
+            server = TemporaryServer()  # starts now: it boots while this process imports the flow code
+        else:
+            port = free_port()
+            server = prefect_server(home / "server", port=port)  # Dask workers need a real Prefect API
+        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api" if executor == "dask" else server.url
     from flows import progress
     from flows.inspect_flight import inspect_flight, task_runner_for
-
-    server = contextlib.nullcontext(os.environ.get("PREFECT_API_URL"))
-    if executor == "dask" and not os.environ.get("PREFECT_API_URL"):
-        from flows.server import prefect_server
-
-        server = prefect_server(home / "server")  # Dask workers need a real Prefect API
 
     prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("tiles"), TimeElapsedColumn(), console=err)
     bar = prog.add_task(f"inspecting {orthophoto.name}", total=None)
@@ -106,9 +111,7 @@ def inspect(
 
     progress.set_listener(listen)
     try:
-        with server as url, prog:
-            if url:
-                os.environ["PREFECT_API_URL"] = url
+        with server, prog:
             flow_fn = inspect_flight.with_options(task_runner=task_runner_for(executor, dask_address, workers))
             run = flow_fn(
                 orthophoto=str(orthophoto),
@@ -178,10 +181,20 @@ def batch(
     from .prefect_env import configure_prefect
 
     configure_prefect()
+    import contextlib
+    import os
+
+    from flows.server import TemporaryServer
+
+    server = contextlib.nullcontext()
+    if not os.environ.get("PREFECT_API_URL"):
+        server = TemporaryServer()  # boots while the flow code is imported; URL set before Prefect is
+        os.environ["PREFECT_API_URL"] = server.url
     from flows.inspect_batch import inspect_batch
 
     t0 = time.perf_counter()
-    results = inspect_batch(paths=paths, out_root=str(out_root), areas=str(areas) if areas else None)
+    with server:
+        results = inspect_batch(paths=paths, out_root=str(out_root), areas=str(areas) if areas else None)
     t = Table(title=f"batch: {len(results)} orthophotos in {time.perf_counter() - t0:.1f} s")
     for col in ("orthophoto", "status", "issues", "seconds", "output"):
         t.add_column(col)

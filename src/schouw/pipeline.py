@@ -80,19 +80,19 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
     t0 = time.perf_counter()
     px = read_window(ortho, src, spec.window)
     gsd = ortho.gsd_m
+    gp = params.green_params()
     if areas_path:
         masks = areas_mod.rasterize_areas(areas_path, px.valid.shape, spec.affine)
         road, green = masks["road"] & px.valid, masks["green"] & px.valid
         road_ref, green_ref, green_big = road, green, green
         area_pieces: list[Piece] = []
     else:
-        seg = segment_areas(px.rgb, px.valid, gsd, px.nir)
+        seg = segment_areas(px.rgb, px.valid, gsd, px.nir, work_gsd_m=gp.work_gsd_m)
         road, green, road_ref, green_ref = seg["road"], seg["green"], seg["road_ref"], seg["green_ref"]
         green_big = seg["green_coarse"] | green_ref
         area_pieces = area_to_pieces({"road": road, "green": green}, spec, gsd)
     defects = []
     applies = detectors_applied(gsd)
-    gp = params.green_params()
     over: list = []
     if green_ref.any() and road_ref.any() and applies[green_det.SPEC.name] == "applied":
         over = green_det.detect_overgrowth(px.rgb, px.valid, road_ref, green_ref, gsd, gp, px.nir)
@@ -110,9 +110,9 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
         pieces=pieces,
         area_pieces=area_pieces,
         tiles=1,
-        valid_px=int(px.valid[rs, cs].sum()),
-        road_px=int(road[rs, cs].sum()),
-        green_px=int(green[rs, cs].sum()),
+        valid_px=np.count_nonzero(px.valid[rs, cs]),
+        road_px=np.count_nonzero(road[rs, cs]),
+        green_px=np.count_nonzero(green[rs, cs]),
         seconds=time.perf_counter() - t0,
     )
 
@@ -171,7 +171,7 @@ def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: Inspe
                 continue
             hits = tree.query(i.geometry_px, predicate="intersects")
             if len(hits):
-                best = max(hits, key=lambda h: shapely.intersection(green_px[h].geometry_px, i.geometry_px).area)
+                best = hits[0] if len(hits) == 1 else max(hits, key=lambda h: shapely.intersection(green_px[h].geometry_px, i.geometry_px).area)
                 i.severity = share_severity(i.severity, i.area_m2 / max(green_px[best].area_m2, 1e-9))
     return issues, records
 

@@ -86,9 +86,11 @@ def area_records(areas: dict[str, list[tuple[str, Any]]], issues_px: list[tuple[
                 continue
             rec = AreaRecord(f"{kind}-{n + 1}", kind, name, clipped, clipped.area * pixel_area_m2)
             if tree is not None:
+                inside = set(tree.query(clipped, predicate="contains_properly").tolist())  # no overlay needed for these
                 for i in tree.query(clipped, predicate="intersects"):
                     t, g = issues_px[i]
-                    rec.affected_m2[t] = rec.affected_m2.get(t, 0.0) + shapely.intersection(g, clipped).area * pixel_area_m2
+                    a_px = g.area if i in inside else shapely.intersection(g, clipped).area
+                    rec.affected_m2[t] = rec.affected_m2.get(t, 0.0) + a_px * pixel_area_m2
             records.append(rec)
     return records
 

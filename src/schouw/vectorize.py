@@ -68,13 +68,14 @@ def defect_to_piece(defect: Defect, spec: TileSpec) -> Piece | None:
     if r0 >= r1 or c0 >= c1:
         return None
     m = defect.mask[r0 - defect.row0 : r1 - defect.row0, c0 - defect.col0 : c1 - defect.col0]
-    area_px = int(m.sum())
+    area_px = int(np.count_nonzero(m))
     if area_px == 0:
         return None
     if defect.type == "crack":
-        length_px = skeleton_length_px(m)[0]
+        whole = m.shape == defect.mask.shape and "length_px" in defect.extra
+        length_px = defect.extra["length_px"] if whole else skeleton_length_px(m)[0]
     elif "border_px" in defect.extra:  # overgrowth: length along the green border, in the core part
-        full = max(int(defect.mask.sum()), 1)
+        full = max(int(np.count_nonzero(defect.mask)), 1)
         length_px = defect.extra["border_px"] * area_px / full
     else:
         length_px = 0.0

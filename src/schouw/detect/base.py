@@ -56,12 +56,53 @@ def disk(radius_px: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
 
-def components(mask: np.ndarray, min_area_px: int = 1):
-    """Yield (label_mask_crop, row0, col0, area_px) for 8-connected components of ``mask``."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+def block_mean(a: np.ndarray, f: int) -> np.ndarray:
+    """Mean over f x f blocks (edge rows/columns padded by reflection to a multiple of f).
+
+    An exact integer factor keeps OpenCV's INTER_AREA on its fast path (a non-integer one is ~10x slower).
+    """
+    if f == 1:
+        return a
+    h, w = a.shape[:2]
+    ph, pw = -h % f, -w % f
+    if ph or pw:
+        a = cv2.copyMakeBorder(a, 0, ph, 0, pw, cv2.BORDER_REFLECT)
+    return cv2.resize(a, ((w + pw) // f, (h + ph) // f), interpolation=cv2.INTER_AREA)
+
+
+def block_up(a: np.ndarray, f: int, shape: tuple[int, int]) -> np.ndarray:
+    """Inverse of :func:`block_mean`: bilinear upsampling by ``f``, cropped to ``shape`` (rows, cols)."""
+    if f == 1:
+        return a
+    big = cv2.resize(a, (a.shape[1] * f, a.shape[0] * f), interpolation=cv2.INTER_LINEAR)
+    return big[: shape[0], : shape[1]]
+
+
+def label(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """8-connected labelling: (count including background, int32 labels, stats rows x, y, w, h, area).
+
+    Grana's algorithm: with statistics, OpenCV 5's default (Spaghetti) costs ~3x more
+    (8 ms against 2.5 ms on a 1124 px tile, measured here), even on an empty mask.
+    """
+    if not mask.any():
+        return 1, np.zeros(mask.shape, np.int32), np.zeros((1, 5), np.int32)
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(mask.astype(np.uint8), 8, cv2.CV_32S, cv2.CCL_GRANA)
+    return n, labels, stats
+
+
+def components(mask: np.ndarray, min_area_px: int = 1, seeds: np.ndarray | None = None):
+    """Yield (label_mask_crop, row0, col0, area_px) for 8-connected components of ``mask``.
+
+    With ``seeds`` (a boolean mask), only components holding at least one seed pixel.
+    """
+    n, labels, stats = label(mask)
+    wanted = None
+    if seeds is not None:
+        wanted = np.zeros(n, bool)
+        wanted[labels[seeds]] = True
     for i in range(1, n):
         x, y, w, h, area = stats[i]
-        if area < min_area_px:
+        if area < min_area_px or (wanted is not None and not wanted[i]):
             continue
         crop = labels[y : y + h, x : x + w] == i
         yield crop, int(y), int(x), int(area)
@@ -79,10 +120,15 @@ def chromaticity(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     hit = getattr(_last, "chroma", None)
     if hit is not None and hit[0] is image:
         return hit[1]
-    f = image.astype(np.float32)
-    s = f.sum(axis=2) + 1e-3
+    r, g, b = cv2.split(image.astype(np.float32))  # planes: numpy's sum over the channel axis is ~10x slower
+    s = r + g + b
+    s += 1e-3
     inv = 1.0 / s
-    out = (f[..., 0] * inv, f[..., 1] * inv, f[..., 2] * inv, s / 3.0)
+    r *= inv
+    g *= inv
+    b *= inv
+    s *= 1.0 / 3.0
+    out = (r, g, b, s)
     _last.chroma = (image, out)
     return out
 

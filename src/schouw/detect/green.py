@@ -26,7 +26,7 @@ from .base import Defect, DetectorSpec, chromaticity, components, disk, subsampl
 
 SPEC = DetectorSpec(
     name="green-classic",
-    version="0.2.0",
+    version="0.3.0",
     area="green",
     types=("dry_grass", "bare_soil", "overgrowth"),
     min_gsd_m=0.005,
@@ -52,6 +52,7 @@ class GreenParams:
     type_majority: float = 0.7  # a patch this much one type is wholly that type (its soft rim included)
     overgrowth_min_m: float = 0.2  # vegetation reaching further than this beyond the green border
     overgrowth_min_area_m2: float = 0.02
+    work_gsd_m: float = 0.04  # automatic road/green segmentation works on a grid of about this (areas are metres across)
 
 
 def living_vegetation(image: np.ndarray, valid: np.ndarray, nir: np.ndarray | None = None, p: GreenParams = GreenParams()) -> np.ndarray:
@@ -165,7 +166,12 @@ def _patches(cls: dict[str, np.ndarray], region: np.ndarray, gsd_m: float, p: Gr
 def detect_green(
     image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: GreenParams = GreenParams(), nir: np.ndarray | None = None
 ) -> list[Defect]:
-    """Dry grass and bare-soil patches inside the green area."""
+    """Dry grass and bare-soil patches inside the green area.
+
+    On every pixel: judged on a coarser grid, block-averaged colours blend flower petals and
+    leaves with the grass into straw-like browns (measured: 70 % of a flower bed became dry
+    grass at 1-2 cm, and dry/bare IoU fell from 0.98/0.94 to 0.93/0.86).
+    """
     region = valid & area
     if np.count_nonzero(region) < 100:
         return []

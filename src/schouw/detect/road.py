@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .base import Defect, DetectorSpec, chromaticity, components, disk, odd, robust_sigma, subsample, tighten
+from .base import Defect, DetectorSpec, block_mean, block_up, chromaticity, components, disk, label, odd, robust_sigma, subsample, tighten
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.2.0",
+    version="0.3.0",
     area="road",
     types=("crack", "pothole", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -112,6 +112,44 @@ def _orientation(sk: np.ndarray) -> float | None:
     return float(math.atan2(v[1], v[0]))
 
 
+def _box_mean(mask: np.ndarray, f: int, win_px: float) -> np.ndarray:
+    """Share of ``mask`` in a window of ``win_px`` around each pixel, computed on a grid ``f`` times coarser."""
+    h, w = mask.shape
+    small = block_mean(mask.astype(np.float32), f)
+    k = odd(win_px / f, 3)
+    box = cv2.boxFilter(small, -1, (k, k), borderType=cv2.BORDER_REFLECT)
+    if f == 1:
+        return box
+    return block_up(box, f, (h, w))
+
+
+def _beside_marking(gray: np.ndarray, rad: float, gsd_m: float, p: RoadParams) -> np.ndarray:
+    """Pixels within ``rad`` of a painted marking stripe (bright, long and narrow).
+
+    Beside a bright lane marking the plain asphalt is "darker than its surroundings" to a
+    black-hat: a line of candidates that mostly hugs a marking is that artefact, not a crack.
+    Markings are a decimetre wide: found on a grid half as fine when that still gives 3 px.
+    """
+    f = 2 if rad >= 5 else 1
+    h, w = gray.shape
+    g = cv2.resize(gray, (w // f, h // f), interpolation=cv2.INTER_AREA) if f > 1 else gray
+    r = rad / f
+    marking = cv2.morphologyEx(g, cv2.MORPH_TOPHAT, disk(r)) > p.marking_contrast
+    n, lab, stats = label(marking)
+    stripe = np.zeros(n, bool)
+    for i in np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= p.marking_min_area_m2 / (gsd_m * f) ** 2)[0] + 1:
+        x, y, bw, bh = stats[i, :4]  # paint is a long stripe; a sunlit patch of aggregate is not
+        pts = np.column_stack(np.nonzero(lab[y : y + bh, x : x + bw] == i)).astype(np.float32)
+        (_, _), (a, b), _ = cv2.minAreaRect(pts)
+        stripe[i] = max(a, b) >= 5 * max(min(a, b), 1.0)
+    if not stripe.any():
+        return np.zeros(gray.shape, bool)
+    near = cv2.dilate(stripe[lab].astype(np.uint8), disk(r + 1))
+    if f > 1:
+        near = cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST)
+    return near > 0
+
+
 def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
     """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter."""
     region = valid & area
@@ -129,10 +167,11 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     weak_t = max(base + p.crack_k_sigma_weak * sigma, 0.6 * p.crack_min_contrast)
     weak = (resp >= weak_t) & region & ~edge
     strong = resp >= strong_t
-    # Dense regular line patterns (paving joints) are not cracks.
-    win = odd(p.crack_pattern_window_m / gsd_m, 5)
-    density = cv2.boxFilter(weak.astype(np.float32), -1, (win, win))
-    area_share = cv2.boxFilter(region.astype(np.float32), -1, (win, win))
+    # Dense regular line patterns (paving joints) are not cracks. Densities over metres: on a coarse grid.
+    win = p.crack_pattern_window_m / gsd_m
+    fp = max(1, int(win // 16))
+    density = _box_mean(weak, fp, win)
+    area_share = _box_mean(region, fp, win)
     pattern = density > p.crack_max_density * np.maximum(area_share, 1e-3)
     weak &= ~pattern
 
@@ -140,21 +179,11 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     max_w = max(p.crack_max_width_m / gsd_m, 1.5)
     road_dir = road_direction(area)
     out: list[Defect] = []
-    # Beside a bright lane marking the plain asphalt is "darker than its surroundings" to a
-    # black-hat: a line of candidates that mostly hugs a marking is that artefact, not a crack.
     rad = max(1.5, p.crack_max_width_m / gsd_m)
-    marking = cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, disk(rad)) > p.marking_contrast
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(marking.astype(np.uint8), connectivity=8)
-    stripe = np.zeros(n, bool)
-    for i in np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= p.marking_min_area_m2 / gsd_m**2)[0] + 1:
-        x, y, w, h = stats[i, :4]  # paint is a long stripe; a sunlit patch of aggregate is not
-        pts = np.column_stack(np.nonzero(lab[y : y + h, x : x + w] == i)).astype(np.float32)
-        (_, _), (a, b), _ = cv2.minAreaRect(pts)
-        stripe[i] = max(a, b) >= 5 * max(min(a, b), 1.0)
-    beside_marking = cv2.dilate(stripe[lab].astype(np.uint8), disk(rad + 1)) > 0
+    beside_marking = _beside_marking(gray, rad, gsd_m, p)
     # the gap is capped in pixels: at close range 6 cm is 30 px, and linking that far gathers texture into the crack
     linked = cv2.dilate(weak.astype(np.uint8), disk(min(max(1.0, p.crack_link_gap_m / gsd_m / 2), 3.0)))
-    for crop, r0, c0, _ in components(linked, min_area_px=max(3, int(min_len * 0.5))):
+    for crop, r0, c0, _ in components(linked, min_area_px=max(3, int(min_len * 0.5)), seeds=strong & weak):
         h, w = crop.shape
         crop, r0, c0 = tighten(crop & weak[r0 : r0 + h, c0 : c0 + w], r0, c0)
         h, w = crop.shape
@@ -191,7 +220,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
                 c0,
                 score,
                 subtype,
-                {"max_width_px": float(2 * dist.max()), "mean_width_px": width_px, "contrast": contrast},
+                {"max_width_px": float(2 * dist.max()), "mean_width_px": width_px, "contrast": contrast, "length_px": length},
             )
         )
     return out
@@ -200,13 +229,13 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
 def _background(gray: np.ndarray, region: np.ndarray, radius_px: float) -> np.ndarray:
     """Local road brightness (grey levels) at a scale of ``radius_px``, ignoring pixels outside ``region``."""
     f = max(1, int(radius_px / 8))
-    small_g = cv2.resize(gray.astype(np.float32) * region, None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA)
-    small_w = cv2.resize(region.astype(np.float32), None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA)
+    small_g = block_mean(gray.astype(np.float32) * region, f)
+    small_w = block_mean(region.astype(np.float32), f)
     k = odd(2 * radius_px / f + 1)
     num = cv2.GaussianBlur(small_g, (k, k), 0)
     den = cv2.GaussianBlur(small_w, (k, k), 0)
     bg = num / np.maximum(den, 1e-3)
-    return cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return block_up(bg, f, gray.shape)
 
 
 def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
@@ -267,7 +296,7 @@ def detect_weeds(
     for crop, r0, c0, _ in components(linked):
         h, w = crop.shape
         crop = crop & veg[r0 : r0 + h, c0 : c0 + w]
-        if crop.sum() < min_px:
+        if np.count_nonzero(crop) < min_px:
             continue
         if near_green is not None and (near_green[r0 : r0 + h, c0 : c0 + w] & crop).any():
             continue

@@ -19,9 +19,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .base import chromaticity, odd
+from .base import block_mean, block_up, chromaticity, odd
 from .road import road_direction
 from .green import GreenParams, vegetation_classes
+from .grid import reduce
 
 
 def segment_areas(
@@ -35,9 +36,19 @@ def segment_areas(
     min_context: float = 0.3,
     edge_line_m: float = 4.0,
     max_reach_m: float = 1.0,
+    work_gsd_m: float = GreenParams().work_gsd_m,
 ) -> dict[str, np.ndarray]:
     """Boolean masks ``road``, ``green`` (detector areas), ``road_ref``, ``green_ref`` (overgrowth reference)
-    and ``green_coarse`` (green at the 2 m scale: lawns and verges, not a weed clump on a footpath)."""
+    and ``green_coarse`` (green at the 2 m scale: lawns and verges, not a weed clump on a footpath).
+
+    Decided on a grid of about ``work_gsd_m`` (areas are metres across), returned on the tile's own grid.
+    """
+    g = reduce(image, valid, nir, gsd_m, work_gsd_m)
+    out = _segment(g.image, g.valid, g.gsd_m, g.nir, scale_m, ref_scale_m, context_m, min_context, edge_line_m, max_reach_m)
+    return {k: g.up(m) & valid for k, m in out.items()}
+
+
+def _segment(image, valid, gsd_m, nir, scale_m, ref_scale_m, context_m, min_context, edge_line_m, max_reach_m) -> dict[str, np.ndarray]:
     cls = vegetation_classes(image, valid, GreenParams(), nir)
     r, g, b, bright = chromaticity(image)
     sat = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
@@ -45,8 +56,7 @@ def segment_areas(
     plant = cls["green"] & valid
     bare = (cls["soil"] | cls["dry"]) & valid
     f = max(1, int(round(scale_m / gsd_m / 8)))
-    size = (image.shape[1], image.shape[0])
-    small = {k: cv2.resize(m.astype(np.float32), None, fx=1 / f, fy=1 / f, interpolation=cv2.INTER_AREA) for k, m in
+    small = {k: block_mean(m.astype(np.float32), f) for k, m in
              (("grey", grey), ("plant", plant), ("bare", bare))}
 
     def smooth(key: str, metres: float) -> np.ndarray:
@@ -54,7 +64,7 @@ def segment_areas(
         return cv2.GaussianBlur(small[key], (k, k), 0)
 
     context = smooth("plant", context_m) > min_context
-    up = lambda m: cv2.resize(m, size, interpolation=cv2.INTER_LINEAR)
+    up = lambda m: block_up(m, f, image.shape[:2])
     # Reference scale first: soil/dry colours count as green only inside green surroundings, so a
     # brown pothole in the asphalt stays road while a dry patch in the lawn stays lawn.
     p_ref = smooth("grey", ref_scale_m)
