@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .base import Defect, DetectorSpec, chromaticity, components, disk, subsample
+from .base import Defect, DetectorSpec, block_mean, block_up, chromaticity, components, disk, subsample
 
 SPEC = DetectorSpec(
     name="green-classic",
@@ -93,7 +93,7 @@ def _vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams, ni
     living0 = (greenness > p.green_margin) & valid
     thr = p.green_margin
     if np.count_nonzero(living0) > 500:
-        lawn = float(np.median(subsample(greenness[living0])))
+        lawn = float(np.median(subsample(greenness[::2, ::2][living0[::2, ::2]])))
         thr = float(np.clip(0.5 * (lawn + p.dead_greenness), p.green_margin, 0.1))
     green = (greenness > thr) & valid
     if nir is not None:
@@ -108,7 +108,7 @@ def _vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams, ni
             t = float(np.clip(0.5 * (np.median(subsample(ndvi[alive0])) + p.dead_ndvi), p.ndvi_living, 0.6))
         green |= (ndvi > t) & valid
     n_green = np.count_nonzero(green)
-    ref = np.median(subsample(bright[green])) if n_green > 200 else np.median(subsample(bright[valid])) if valid.any() else 128.0
+    ref = np.median(subsample(bright[::2, ::2][green[::2, ::2]])) if n_green > 200 else np.median(subsample(bright[valid])) if valid.any() else 128.0
     shadow = (bright < p.shadow_ratio * ref) | (b > p.shadow_blue)
     sat = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     vivid = sat > p.max_saturation
@@ -138,9 +138,11 @@ def _patches(cls: dict[str, np.ndarray], region: np.ndarray, gsd_m: float, p: Gr
     sigma = max(1.5, p.type_scale_m / gsd_m)
     # Votes weighted by how dead a pixel is: blended rim pixels (half grass) hardly vote.
     w = cls["deadness"]
-    soil_s = cv2.GaussianBlur(cls["soil"] * w, (0, 0), sigma)
-    dry_s = cv2.GaussianBlur(cls["dry"] * w, (0, 0), sigma)
-    is_soil = soil_s > dry_s
+    # The vote is a smooth field at type_scale_m: blurred on a block grid (sigma >= 2.5 cells there), not every pixel.
+    f = max(1, int(sigma / 2.5))
+    soil_s = cv2.GaussianBlur(block_mean(cls["soil"] * w, f), (0, 0), sigma / f)
+    dry_s = cv2.GaussianBlur(block_mean(cls["dry"] * w, f), (0, 0), sigma / f)
+    is_soil = block_up(soil_s - dry_s, f, region.shape) > 0
     min_px = max(4, int(p.min_patch_m2 / gsd_m**2))
     out = []
     for crop, r0, c0, _ in components(m, min_area_px=min_px):
