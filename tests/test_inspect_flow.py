@@ -7,6 +7,7 @@ import hashlib
 import json
 import sqlite3
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -155,6 +156,19 @@ def test_automatic_areas_without_file(prefect_harness, tmp_path):
     assert len(found) >= 0.8 * len(truth), f"found {len(found)} of {len(truth)}"
 
 
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 def test_killed_run_resumes_computing_only_unfinished_tiles(prefect_harness, tmp_path):
     """SIGKILL a real `schouw inspect` mid-way; the rerun loads every finished tile and computes only the rest."""
     import os
@@ -175,8 +189,14 @@ def test_killed_run_resumes_computing_only_unfinished_tiles(prefect_harness, tmp
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and len(list(cache.glob("*/*.pickle"))) < 30:
         time.sleep(0.05)
+    children = _children(proc.pid)  # the temporary Prefect server, in a session of its own
+    assert children
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{c}").exists() for c in children), "the killed run left its Prefect server running"
     done = len(list(cache.glob("*/*.pickle")))
     assert 30 <= done < 192, done  # killed mid-way (the sample has 16 x 12 = 192 tiles of 128 px)
     assert not out.exists()  # nothing published by the killed run
