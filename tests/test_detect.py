@@ -73,13 +73,50 @@ def test_shadow_on_road_is_not_a_pothole():
     assert detect_potholes(img.astype(np.uint8), _ones(img), _ones(img), GSD) == []
 
 
+def _pothole(img: np.ndarray, cx: float, cy: float, r: float, seed: int = 0) -> np.ndarray:
+    """Paint a pothole: an irregular bowl, shadowed on one side, with a lighter broken rim; returns its mask."""
+    rng = np.random.default_rng(seed)
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ang = np.arctan2(yy - cy, xx - cx)
+    wobble = 1 + 0.18 * np.sin(3 * ang + rng.uniform(0, 6)) + 0.1 * np.sin(5 * ang + rng.uniform(0, 6))
+    d = np.hypot(xx - cx, (yy - cy) * 1.3) / (r * wobble)
+    inside, rim = d < 1.0, (d >= 1.0) & (d < 1.0 + 2.5 / r)
+    depth = np.clip(0.45 + 0.25 * (xx - cx) / r, 0.25, 0.7)
+    img[inside] = (img[inside] * depth[inside][:, None]).astype(np.uint8)
+    img[rim] = np.clip(img[rim] * 1.2, 0, 255).astype(np.uint8)
+    return inside
+
+
 def test_pothole_found_and_not_reported_as_crack():
-    bands = asphalt(300, 300)
-    paint_disc(bands, 150, 150, 16, (35, 32, 30))
-    img = _rgb(bands)
+    img = _rgb(asphalt(300, 300))
+    truth = _pothole(img, 150, 150, 18)
     d = detect_road(img, _ones(img), _ones(img), GSD)
     assert [x.type for x in d] == ["pothole"]
-    assert d[0].mask.sum() * GSD**2 == pytest.approx(np.pi * (16 * GSD) ** 2, rel=0.2)
+    assert d[0].mask.sum() == pytest.approx(truth.sum(), rel=0.2)
+
+
+def test_manhole_cover_is_not_a_pothole():
+    """A dark cast-iron disc of 60 cm in a lighter frame: as dark as a pothole, but a perfect circle."""
+    bands = asphalt(300, 300)
+    paint_disc(bands, 150, 150, 17, (150, 150, 148))  # frame
+    paint_disc(bands, 150, 150, 15, (48, 47, 46))  # cover
+    img = _rgb(bands)
+    assert detect_road(img, _ones(img), _ones(img), GSD) == []
+    # the same detector still finds a pothole of that size beside it
+    truth = _pothole(img, 60, 60, 15, seed=3)
+    assert [x.type for x in detect_road(img, _ones(img), _ones(img), GSD)] == ["pothole"] and truth.any()
+
+
+def test_oil_stain_is_not_a_pothole():
+    """A dark stain whose darkness fades out over ~10 cm: no broken edge, not a hole."""
+    img = _rgb(asphalt(300, 300)).astype(np.float32)
+    yy, xx = np.mgrid[0:300, 0:300]
+    core = (((xx - 150) / 26.0) ** 2 + ((yy - 150) / 18.0) ** 2 < 1).astype(np.float32)
+    fade = cv2.GaussianBlur(core, (0, 0), 5.0)  # sigma 10 cm at 2 cm per pixel
+    img *= (1 - 0.6 * fade)[..., None]
+    img = img.astype(np.uint8)
+    assert [x.type for x in detect_road(img, _ones(img), _ones(img), GSD) if x.type == "pothole"] == []
 
 
 def test_weeds_in_joints_found():

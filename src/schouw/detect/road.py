@@ -18,7 +18,7 @@ from .base import Defect, DetectorSpec, block_mean, block_up, chromaticity, comp
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.3.0",
+    version="0.4.0",
     area="road",
     types=("crack", "pothole", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -45,6 +45,10 @@ class RoadParams:
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
     pothole_darkness: float = 0.72  # pothole brightness / local road brightness
+    manhole_min_diameter_m: float = 0.4  # a near-perfect disc of this size ...
+    manhole_max_diameter_m: float = 1.0  # ... to this is a manhole or gully cover
+    manhole_min_fill: float = 0.85  # area / area of the enclosing circle: a disc ~0.9+, a pothole is irregular
+    stain_min_edge_m: float = 0.10  # an edge this soft (contrast / boundary gradient) is a stain fading out, not a hole
     weeds_min_area_m2: float = 0.01
     weeds_link_gap_m: float = 0.10
     weeds_exg: float = 0.04  # excess green 2g-r-b in chromaticity
@@ -238,6 +242,26 @@ def _background(gray: np.ndarray, region: np.ndarray, radius_px: float) -> np.nd
     return block_up(bg, f, gray.shape)
 
 
+def _edge_width_px(gray: np.ndarray, bg: np.ndarray, crop: np.ndarray, r0: int, c0: int, pad: int = 4) -> float:
+    """How many pixels a dark blob's edge takes to reach the road's brightness: contrast / mean gradient on its rim.
+
+    A hole's broken edge is a step (1-3 px); a stain fades out over many pixels.
+    """
+    h, w = crop.shape
+    y0, x0 = max(r0 - pad, 0), max(c0 - pad, 0)
+    y1, x1 = min(r0 + h + pad, gray.shape[0]), min(c0 + w + pad, gray.shape[1])
+    g = gray[y0:y1, x0:x1]
+    m = np.zeros(g.shape, np.uint8)
+    m[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
+    rim = cv2.morphologyEx(m, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+    grad = float(np.sqrt(gx * gx + gy * gy)[rim].mean()) if rim.any() else 0.0
+    inside = m > 0
+    contrast = float(bg[y0:y1, x0:x1][inside].mean() - g[inside].mean())
+    return contrast / max(grad, 1e-3)
+
+
 def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
     """Compact dark blobs clearly darker than the surrounding road, not bluish (shadows) and not thin (cracks)."""
     region = valid & area
@@ -265,6 +289,12 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
         aspect = max(w_r, h_r) / max(min(w_r, h_r), 1.0)
         if solidity < 0.6 or aspect > 3.0:
             continue
+        (_, _), radius = cv2.minEnclosingCircle(c)
+        lo_m, hi_m = p.manhole_min_diameter_m, p.manhole_max_diameter_m
+        if area_px / max(math.pi * radius**2, 1.0) >= p.manhole_min_fill and lo_m <= 2 * radius * gsd_m <= hi_m:
+            continue  # manhole / gully cover
+        if _edge_width_px(gray, bg, crop, r0, c0) > max(5.0, p.stain_min_edge_m / gsd_m):
+            continue  # oil or water stain: darkness fading out, no broken edge
         h, w = crop.shape
         rel = float((gray[r0 : r0 + h, c0 : c0 + w][crop] / np.maximum(bg[r0 : r0 + h, c0 : c0 + w][crop], 1)).mean())
         score = float(np.clip(0.5 + (p.pothole_darkness - rel) * 2.0 + 0.2 * (solidity - 0.6), 0.05, 1.0))
