@@ -189,3 +189,60 @@ def test_asphalt_strip_beside_an_edge_marking_is_not_a_crack():
     assert detect_cracks(img, _ones(img), area, GSD) == []
     # the rule is what keeps it out: without it the strip comes back as a crack
     assert detect_cracks(img, _ones(img), area, GSD, RoadParams(marking_contrast=255.0)) != []
+
+
+def _ravelled(img: np.ndarray, r0: int, c0: int, h: int, w: int, seed: int = 5) -> np.ndarray:
+    """Roughen a patch as lost fines do: stone-scale blotches and dark pits; returns its mask."""
+    rng = np.random.default_rng(seed)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 0.8) * 90
+    pits = (rng.random((h, w)) < 0.04).astype(np.float32)
+    pits = cv2.dilate(pits, np.ones((2, 2), np.uint8)) * -45
+    patch = img[r0 : r0 + h, c0 : c0 + w].astype(np.float32) + (noise + pits)[..., None]
+    img[r0 : r0 + h, c0 : c0 + w] = np.clip(patch, 0, 255).astype(np.uint8)
+    m = np.zeros(img.shape[:2], bool)
+    m[r0 : r0 + h, c0 : c0 + w] = True
+    return m
+
+
+def test_ravelling_found_as_one_patch_and_not_as_cracks():
+    img = _rgb(asphalt(300, 300))
+    truth = _ravelled(img, 100, 90, 60, 90)  # 1.2 m x 1.8 m at 2 cm
+    d = detect_road(img, _ones(img), _ones(img), GSD)
+    assert [x.type for x in d] == ["ravelling"]
+    got = np.zeros(truth.shape, bool)
+    got[d[0].row0 : d[0].row0 + d[0].mask.shape[0], d[0].col0 : d[0].col0 + d[0].mask.shape[1]] = d[0].mask
+    assert (got & truth).sum() / (got | truth).sum() > 0.7
+    assert d[0].extra["texture_ratio"] > 2.5
+
+
+def test_paving_blocks_beside_asphalt_are_not_ravelling():
+    """Blocks are as rough as lost stones next to smooth asphalt, but their joints follow one grid."""
+    rng = np.random.default_rng(1)
+    img = _rgb(asphalt(300, 300))
+    blocks = np.zeros((300, 80), np.float32)  # a 1.6 m footpath of blocks beside 4.4 m of asphalt
+    for r in range(0, 300, 5):  # 10 x 20 cm blocks in stretcher bond, each its own shade
+        off = (r // 5 % 2) * 5
+        for c in range(-off, 80, 10):
+            blocks[r : r + 5, max(c, 0) : c + 10] = rng.uniform(105, 175)
+    blocks[::5, :] = 70
+    for r in range(0, 300, 5):
+        blocks[r : r + 5, (r // 5 % 2) * 5 :: 10] = 70
+    img[:, 220:] = np.clip(blocks + rng.normal(0, 5, blocks.shape), 0, 255).astype(np.uint8)[..., None]
+    assert [x for x in detect_road(img, _ones(img), _ones(img), GSD) if x.type == "ravelling"] == []
+    # ... while a ravelled patch in the same asphalt is still found
+    _ravelled(img, 100, 40, 60, 90)
+    assert [x.type for x in detect_road(img, _ones(img), _ones(img), GSD) if x.type == "ravelling"] == ["ravelling"]
+
+
+def test_gravel_verge_between_asphalt_and_blocks_is_not_ravelling():
+    """Rough without a grid, but not a patch in a sound road: half its surroundings are rough blocks."""
+    rng = np.random.default_rng(4)
+    img = _rgb(asphalt(300, 300))
+    blocks = np.zeros((300, 80), np.float32)
+    for r in range(0, 300, 5):
+        for c in range(-(r // 5 % 2) * 5, 80, 10):
+            blocks[r : r + 5, max(c, 0) : c + 10] = rng.uniform(105, 175)
+    blocks[::5, :] = 70
+    img[:, 220:] = np.clip(blocks + rng.normal(0, 5, blocks.shape), 0, 255).astype(np.uint8)[..., None]
+    _ravelled(img, 0, 170, 300, 50, seed=6)  # a 1 m gravel strip along the blocks, the full height
+    assert [x for x in detect_road(img, _ones(img), _ones(img), GSD) if x.type == "ravelling"] == []

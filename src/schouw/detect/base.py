@@ -151,9 +151,7 @@ def subsample(values: np.ndarray, n: int = 50_000, seed: int = 0) -> np.ndarray:
 
 def tighten(crop: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, int, int]:
     """Trim a boolean crop to the bounding box of its True pixels (and shift its origin accordingly)."""
-    rows, cols = np.any(crop, axis=1), np.any(crop, axis=0)
-    if not rows.any():
+    x, y, w, h = cv2.boundingRect(crop.view(np.uint8))
+    if w == 0:
         return crop, row0, col0
-    r0, r1 = np.argmax(rows), len(rows) - np.argmax(rows[::-1])
-    c0, c1 = np.argmax(cols), len(cols) - np.argmax(cols[::-1])
-    return crop[r0:r1, c0:c1], row0 + int(r0), col0 + int(c0)
+    return crop[y : y + h, x : x + w], row0 + y, col0 + x

@@ -15,12 +15,13 @@ import cv2
 import numpy as np
 
 from .base import Defect, DetectorSpec, block_mean, block_up, chromaticity, components, disk, label, odd, robust_sigma, subsample, tighten
+from .grid import reduce
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.5.0",
+    version="0.6.0",
     area="road",
-    types=("crack", "pothole", "weeds_in_pavement"),
+    types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
     max_gsd_m=0.08,
 )
@@ -51,6 +52,14 @@ class RoadParams:
     manhole_min_fill: float = 0.85  # area / area of the enclosing circle: a disc ~0.9+, a pothole is irregular
     stain_min_edge_m: float = 0.10  # an edge this soft (contrast / boundary gradient) is a stain fading out, not a hole
     weeds_min_area_m2: float = 0.01
+    ravelling_ratio: float = 2.5  # local stone-scale texture (std) this many times the road's typical texture
+    ravelling_window_m: float = 0.3  # texture is measured over this
+    ravelling_min_area_m2: float = 0.25
+    ravelling_work_gsd_m: float = 0.01  # finer photos are judged for ravelling on a grid of about this
+    ravelling_smooth_ratio: float = 1.5  # texture below this times the road's typical one is sound surface
+    ravelling_ring_m: float = 0.5  # the ring around a rough patch that must be mostly sound road ...
+    ravelling_min_smooth_ring: float = 0.6  # ... in at least this share
+    ravelling_max_grid_coherence: float = 0.25  # edges this aligned with one square grid are paving joints
     weeds_link_gap_m: float = 0.10
     weeds_exg: float = 0.04  # excess green 2g-r-b in chromaticity
 
@@ -65,9 +74,8 @@ def skeleton_length_px(mask: np.ndarray) -> tuple[float, np.ndarray]:
     sk = cv2.ximgproc.thinning(np.pad(m, 1), thinningType=cv2.ximgproc.THINNING_GUOHALL)[1:-1, 1:-1] > 0
     if not sk.any():
         return 0.0, sk
-    s = np.pad(sk, 1)
-    orth = (s[1:-1, 1:-1] & s[1:-1, 2:]).sum() + (s[1:-1, 1:-1] & s[2:, 1:-1]).sum()
-    diag = (s[1:-1, 1:-1] & s[2:, 2:]).sum() + (s[1:-1, 1:-1] & s[2:, :-2]).sum()
+    orth = np.count_nonzero(sk[:, :-1] & sk[:, 1:]) + np.count_nonzero(sk[:-1, :] & sk[1:, :])
+    diag = np.count_nonzero(sk[:-1, :-1] & sk[1:, 1:]) + np.count_nonzero(sk[:-1, 1:] & sk[1:, :-1])
     length = float(orth + math.sqrt(2) * diag)
     return max(length, 1.0), sk
 
@@ -346,6 +354,97 @@ def detect_weeds(
     return out
 
 
+def texture_px(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: float) -> tuple[np.ndarray, int]:
+    """Stone-scale texture (grey levels, std) averaged over ``window_m``, on a grid ``f`` times coarser; returns (map, f).
+
+    The high-pass is clipped at 6 robust sigmas of the region, so a marking's edge or a crack
+    (one strong step) adds little, while a surface that has lost its fines (many moderate
+    steps everywhere) adds a lot.
+    """
+    g = gray.astype(np.float32)
+    hp = g - cv2.GaussianBlur(g, (0, 0), max(1.0, 0.02 / gsd_m))
+    vals = subsample(hp[region])
+    clip = 6.0 * max(robust_sigma(vals), 0.5)
+    e = np.minimum(hp * hp, clip * clip) * region
+    win = window_m / gsd_m
+    f = max(1, int(win // 4))
+    num, den = block_mean(e, f), block_mean(region.astype(np.float32), f)
+    k = odd(win / f, 3)
+    num, den = cv2.blur(num, (k, k)), cv2.blur(den, (k, k))
+    return np.sqrt(num / np.maximum(den, 1e-3)), f
+
+
+def _grid_coherence(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: float, f: int) -> np.ndarray:
+    """How much the edges in each window follow one square grid (0: no direction, 1: all along two perpendicular ones).
+
+    Gradient angles are folded four-fold (theta and theta + 90 degrees count the same), so
+    the joints of paving blocks in any laying pattern add up, while random stones cancel.
+    On the grid ``f`` times coarser that :func:`texture_px` uses.
+    """
+    g = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), max(0.7, 0.01 / gsd_m))
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    # cos(4 theta), sin(4 theta) weighted by |g|: from the double angle (gx^2 - gy^2, 2 gx gy) once more
+    c2, s2 = gx * gx - gy * gy, 2 * gx * gy
+    mag = np.sqrt(gx * gx + gy * gy) + 1e-3
+    c4, s4 = (c2 * c2 - s2 * s2) / mag**3 * region, (2 * c2 * s2) / mag**3 * region
+    win = window_m / gsd_m
+    k = odd(win / f, 3)
+    mean = lambda a: cv2.blur(block_mean(a, f), (k, k))  # noqa: E731
+    return np.hypot(mean(c4), mean(s4)) / np.maximum(mean(mag * region), 1e-3)
+
+
+def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
+    """Ravelling (rafeling): road patches whose stone-scale texture is far coarser than this tile's typical road.
+
+    Relative to the tile's own road (median texture), so camera, exposure and asphalt mix
+    shift the reference, not the result. ``extra['texture_ratio']`` says how much coarser.
+    """
+    region = valid & area
+    if np.count_nonzero(region) < 400:
+        return []
+    tex, f = texture_px(_gray(image), region, gsd_m, p.ravelling_window_m)
+    reg = block_mean(region.astype(np.float32), f) > 0.5
+    if np.count_nonzero(reg) < 16:
+        return []
+    ref = float(np.median(tex[reg]))
+    rough = (tex > p.ravelling_ratio * max(ref, 1.0)) & reg
+    if np.count_nonzero(rough) < p.ravelling_min_area_m2 / (gsd_m * f) ** 2:
+        return []
+    # Paving blocks are rough too, but along two perpendicular joint directions; lost stones leave no direction.
+    rough &= _grid_coherence(_gray(image), region, gsd_m, p.ravelling_window_m, f) < p.ravelling_max_grid_coherence
+    # A patch, not a strip: the bands along markings, kerbs and slab edges are narrower than the window.
+    rough = cv2.morphologyEx(rough.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, p.ravelling_window_m / gsd_m / f / 2))) > 0
+    min_cells = p.ravelling_min_area_m2 / (gsd_m * f) ** 2
+    smooth = (tex < p.ravelling_smooth_ratio * max(ref, 1.0)) & reg
+    ring_k = disk(max(1.0, p.ravelling_ring_m / (gsd_m * f)))
+    out = []
+    full = np.zeros(region.shape, bool)
+    for crop, r0, c0, _ in components(rough, min_area_px=max(4, int(min_cells))):
+        # Lost fines are a rough patch *in* a smooth road; a rough surface next to another rough one
+        # (tiles, gravel, kerb-side debris, a tree's shadow on a footpath) is a different surface.
+        h, w = crop.shape
+        pad = ring_k.shape[0]
+        y0, x0 = max(r0 - pad, 0), max(c0 - pad, 0)
+        y1, x1 = min(r0 + h + pad, rough.shape[0]), min(c0 + w + pad, rough.shape[1])
+        blob = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        blob[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
+        ring = (cv2.dilate(blob, ring_k) > 0) & (blob == 0) & reg[y0:y1, x0:x1]
+        if not ring.any() or smooth[y0:y1, x0:x1][ring].mean() < p.ravelling_min_smooth_ring:
+            continue
+        full[:] = False
+        up = block_up(crop.astype(np.float32), f, (h * f, w * f)) >= 0.5
+        full[r0 * f : r0 * f + h * f, c0 * f : c0 * f + w * f] = up[: region.shape[0] - r0 * f, : region.shape[1] - c0 * f]
+        full &= region
+        if np.count_nonzero(full) * gsd_m**2 < p.ravelling_min_area_m2:
+            continue
+        ratio = float(tex[r0 : r0 + h, c0 : c0 + w][crop].mean() / max(ref, 1.0))
+        m, y, x = tighten(full[r0 * f : r0 * f + h * f, c0 * f : c0 * f + w * f], r0 * f, c0 * f)
+        score = float(np.clip(0.4 + 0.3 * (ratio - p.ravelling_ratio), 0.05, 1.0))
+        out.append(Defect("ravelling", m.copy(), y, x, score, None, {"texture_ratio": ratio}))
+    return out
+
+
 def detect_road(
     image: np.ndarray,
     valid: np.ndarray,
@@ -368,5 +467,14 @@ def detect_road(
         h, w = d.mask.shape
         taken[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
     taken = cv2.dilate(taken.astype(np.uint8), disk(max(1.0, 0.03 / gsd_m))) > 0
+    # A ravelled surface is all small dark gaps: its candidates are that texture, not cracks.
+    g = reduce(image, valid, None, gsd_m, p.ravelling_work_gsd_m)  # stones: a 1 cm grid sees them
+    ravelling = g.up_defects(detect_ravelling(g.image, g.valid, g.down(area & ~taken), g.gsd_m, p))
+    if ravelling:  # its rim too: the texture window blurs the patch's edge by half a window
+        rough = np.zeros(area.shape, np.uint8)
+        for d in ravelling:
+            h, w = d.mask.shape
+            rough[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
+        taken |= cv2.dilate(rough, disk(p.ravelling_window_m / gsd_m / 2)) > 0
     cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p)
-    return cracks + potholes + weeds
+    return cracks + potholes + ravelling + weeds
