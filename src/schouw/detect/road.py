@@ -384,14 +384,13 @@ def _grid_coherence(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m
     g = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), max(0.7, 0.01 / gsd_m))
     gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
-    # cos(4 theta), sin(4 theta) weighted by |g|: from the double angle (gx^2 - gy^2, 2 gx gy) once more
-    c2, s2 = gx * gx - gy * gy, 2 * gx * gy
-    mag = np.sqrt(gx * gx + gy * gy) + 1e-3
-    c4, s4 = (c2 * c2 - s2 * s2) / mag**3 * region, (2 * c2 * s2) / mag**3 * region
+    mag, ang = cv2.cartToPolar(gx, gy)
+    mag *= region
+    c4, s4 = cv2.polarToCart(mag, ang * 4)  # |g| cos 4 theta, |g| sin 4 theta
     win = window_m / gsd_m
     k = odd(win / f, 3)
     mean = lambda a: cv2.blur(block_mean(a, f), (k, k))  # noqa: E731
-    return np.hypot(mean(c4), mean(s4)) / np.maximum(mean(mag * region), 1e-3)
+    return np.hypot(mean(c4), mean(s4)) / np.maximum(mean(mag), 1e-3)
 
 
 def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
@@ -412,7 +411,14 @@ def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd
     if np.count_nonzero(rough) < p.ravelling_min_area_m2 / (gsd_m * f) ** 2:
         return []
     # Paving blocks are rough too, but along two perpendicular joint directions; lost stones leave no direction.
-    rough &= _grid_coherence(_gray(image), region, gsd_m, p.ravelling_window_m, f) < p.ravelling_max_grid_coherence
+    # (measured only around the rough cells: the rest of the tile cannot change the answer)
+    ys, xs = np.nonzero(rough)
+    m = odd(p.ravelling_window_m / gsd_m / f, 3)
+    y0, y1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + m + 1, rough.shape[0])
+    x0, x1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + m + 1, rough.shape[1])
+    box = (slice(y0 * f, y1 * f), slice(x0 * f, x1 * f))
+    coh = _grid_coherence(_gray(image)[box], region[box], gsd_m, p.ravelling_window_m, f)
+    rough[y0:y1, x0:x1] &= coh[: y1 - y0, : x1 - x0] < p.ravelling_max_grid_coherence
     # A patch, not a strip: the bands along markings, kerbs and slab edges are narrower than the window.
     rough = cv2.morphologyEx(rough.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, p.ravelling_window_m / gsd_m / f / 2))) > 0
     min_cells = p.ravelling_min_area_m2 / (gsd_m * f) ** 2
