@@ -155,3 +155,8 @@ def tighten(crop: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, int, in
     if w == 0:
         return crop, row0, col0
     return crop[y : y + h, x : x + w], row0 + y, col0 + x
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Grey levels (uint8) of an RGB tile."""
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)

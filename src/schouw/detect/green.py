@@ -22,7 +22,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .base import Defect, DetectorSpec, block_mean, block_up, chromaticity, components, disk, subsample
+from .base import (
+    Defect,
+    DetectorSpec,
+    block_mean,
+    block_up,
+    chromaticity,
+    components,
+    disk,
+    subsample,
+)
 
 SPEC = DetectorSpec(
     name="green-classic",

@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 
 from .base import block_mean, block_up, chromaticity, odd
-from .road import road_direction
 from .green import GreenParams, vegetation_classes
 from .grid import reduce
+from .road import road_direction
 
 
 def segment_areas(

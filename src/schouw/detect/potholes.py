@@ -1,0 +1,92 @@
+"""Potholes: compact dark bowls, not shadows, manhole covers or stains (pixel space, pure)."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from .base import (
+    Defect,
+    block_mean,
+    block_up,
+    chromaticity,
+    components,
+    disk,
+    odd,
+    to_gray,
+)
+from .road_params import RoadParams
+
+
+def _background(gray: np.ndarray, region: np.ndarray, radius_px: float) -> np.ndarray:
+    """Local road brightness (grey levels) at a scale of ``radius_px``, ignoring pixels outside ``region``."""
+    f = max(1, int(radius_px / 8))
+    small_g = block_mean(gray.astype(np.float32) * region, f)
+    small_w = block_mean(region.astype(np.float32), f)
+    k = odd(2 * radius_px / f + 1)
+    num = cv2.GaussianBlur(small_g, (k, k), 0)
+    den = cv2.GaussianBlur(small_w, (k, k), 0)
+    bg = num / np.maximum(den, 1e-3)
+    return block_up(bg, f, gray.shape)
+
+
+def _edge_width_px(gray: np.ndarray, bg: np.ndarray, crop: np.ndarray, r0: int, c0: int, pad: int = 4) -> float:
+    """How many pixels a dark blob's edge takes to reach the road's brightness: contrast / mean gradient on its rim.
+
+    A hole's broken edge is a step (1-3 px); a stain fades out over many pixels.
+    """
+    h, w = crop.shape
+    y0, x0 = max(r0 - pad, 0), max(c0 - pad, 0)
+    y1, x1 = min(r0 + h + pad, gray.shape[0]), min(c0 + w + pad, gray.shape[1])
+    g = gray[y0:y1, x0:x1]
+    m = np.zeros(g.shape, np.uint8)
+    m[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
+    rim = cv2.morphologyEx(m, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
+    grad = float(np.sqrt(gx * gx + gy * gy)[rim].mean()) if rim.any() else 0.0
+    inside = m > 0
+    contrast = float(bg[y0:y1, x0:x1][inside].mean() - g[inside].mean())
+    return contrast / max(grad, 1e-3)
+
+
+def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
+    """Compact dark blobs clearly darker than the surrounding road, not bluish (shadows) and not thin (cracks)."""
+    region = valid & area
+    if np.count_nonzero(region) < 100:
+        return []
+    gray = to_gray(image).astype(np.float32)
+    bg = _background(gray, region, 1.5 / gsd_m)
+    dark = (gray < p.pothole_darkness * bg) & region
+    r, g, b, _ = chromaticity(image)
+    dark &= b < 0.36  # shadows on grey asphalt turn blue (sky light)
+    dark = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, 0.02 / gsd_m)))
+    dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, disk(max(1.0, 0.04 / gsd_m))) > 0
+    dark &= region
+    min_px = p.pothole_min_area_m2 / gsd_m**2
+    max_px = p.pothole_max_area_m2 / gsd_m**2
+    out: list[Defect] = []
+    for crop, r0, c0, area_px in components(dark, min_area_px=int(min_px)):
+        if area_px > max_px:
+            continue
+        cnts, _ = cv2.findContours(crop.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        c = max(cnts, key=cv2.contourArea)
+        hull_area = cv2.contourArea(cv2.convexHull(c))
+        solidity = area_px / max(hull_area, 1.0)
+        (_, _), (w_r, h_r), _ = cv2.minAreaRect(c)
+        aspect = max(w_r, h_r) / max(min(w_r, h_r), 1.0)
+        if solidity < 0.6 or aspect > 3.0:
+            continue
+        (_, _), radius = cv2.minEnclosingCircle(c)
+        lo_m, hi_m = p.manhole_min_diameter_m, p.manhole_max_diameter_m
+        if area_px / max(math.pi * radius**2, 1.0) >= p.manhole_min_fill and lo_m <= 2 * radius * gsd_m <= hi_m:
+            continue  # manhole / gully cover
+        if _edge_width_px(gray, bg, crop, r0, c0) > max(5.0, p.stain_min_edge_m / gsd_m):
+            continue  # oil or water stain: darkness fading out, no broken edge
+        h, w = crop.shape
+        rel = float((gray[r0 : r0 + h, c0 : c0 + w][crop] / np.maximum(bg[r0 : r0 + h, c0 : c0 + w][crop], 1)).mean())
+        score = float(np.clip(0.5 + (p.pothole_darkness - rel) * 2.0 + 0.2 * (solidity - 0.6), 0.05, 1.0))
+        out.append(Defect("pothole", crop, r0, c0, score, None, {"solidity": solidity}))
+    return out

@@ -1,0 +1,117 @@
+"""Ravelling (rafeling): road patches that have lost their fine stones (pixel space, pure)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .base import (
+    Defect,
+    block_mean,
+    block_up,
+    components,
+    disk,
+    odd,
+    robust_sigma,
+    subsample,
+    tighten,
+    to_gray,
+)
+from .road_params import RoadParams
+
+
+def texture_px(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: float) -> tuple[np.ndarray, int]:
+    """Stone-scale texture (grey levels, std) averaged over ``window_m``, on a grid ``f`` times coarser; returns (map, f).
+
+    The high-pass is clipped at 6 robust sigmas of the region, so a marking's edge or a crack
+    (one strong step) adds little, while a surface that has lost its fines (many moderate
+    steps everywhere) adds a lot.
+    """
+    g = gray.astype(np.float32)
+    hp = g - cv2.GaussianBlur(g, (0, 0), max(1.0, 0.02 / gsd_m))
+    vals = subsample(hp[region])
+    clip = 6.0 * max(robust_sigma(vals), 0.5)
+    e = np.minimum(hp * hp, clip * clip) * region
+    win = window_m / gsd_m
+    f = max(1, int(win // 4))
+    num, den = block_mean(e, f), block_mean(region.astype(np.float32), f)
+    k = odd(win / f, 3)
+    num, den = cv2.blur(num, (k, k)), cv2.blur(den, (k, k))
+    return np.sqrt(num / np.maximum(den, 1e-3)), f
+
+
+def _grid_coherence(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: float, f: int) -> np.ndarray:
+    """How much the edges in each window follow one square grid (0: no direction, 1: all along two perpendicular ones).
+
+    Gradient angles are folded four-fold (theta and theta + 90 degrees count the same), so
+    the joints of paving blocks in any laying pattern add up, while random stones cancel.
+    On the grid ``f`` times coarser that :func:`texture_px` uses.
+    """
+    g = cv2.GaussianBlur(gray.astype(np.float32), (0, 0), max(0.7, 0.01 / gsd_m))
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    mag, ang = cv2.cartToPolar(gx, gy)
+    mag *= region
+    c4, s4 = cv2.polarToCart(mag, ang * 4)  # |g| cos 4 theta, |g| sin 4 theta
+    win = window_m / gsd_m
+    k = odd(win / f, 3)
+    mean = lambda a: cv2.blur(block_mean(a, f), (k, k))  # noqa: E731
+    return np.hypot(mean(c4), mean(s4)) / np.maximum(mean(mag), 1e-3)
+
+
+def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
+    """Ravelling (rafeling): road patches whose stone-scale texture is far coarser than this tile's typical road.
+
+    Relative to the tile's own road (median texture), so camera, exposure and asphalt mix
+    shift the reference, not the result. ``extra['texture_ratio']`` says how much coarser.
+    """
+    region = valid & area
+    if np.count_nonzero(region) < 400:
+        return []
+    tex, f = texture_px(to_gray(image), region, gsd_m, p.ravelling_window_m)
+    reg = block_mean(region.astype(np.float32), f) > 0.5
+    if np.count_nonzero(reg) < 16:
+        return []
+    ref = float(np.median(tex[reg]))
+    rough = (tex > p.ravelling_ratio * max(ref, 1.0)) & reg
+    if np.count_nonzero(rough) < p.ravelling_min_area_m2 / (gsd_m * f) ** 2:
+        return []
+    # Paving blocks are rough too, but along two perpendicular joint directions; lost stones leave no direction.
+    # (measured only around the rough cells: the rest of the tile cannot change the answer)
+    ys, xs = np.nonzero(rough)
+    m = odd(p.ravelling_window_m / gsd_m / f, 3)
+    y0, y1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + m + 1, rough.shape[0])
+    x0, x1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + m + 1, rough.shape[1])
+    box = (slice(y0 * f, y1 * f), slice(x0 * f, x1 * f))
+    coh = _grid_coherence(to_gray(image)[box], region[box], gsd_m, p.ravelling_window_m, f)
+    rough[y0:y1, x0:x1] &= coh[: y1 - y0, : x1 - x0] < p.ravelling_max_grid_coherence
+    # A patch, not a strip: the bands along markings, kerbs and slab edges are narrower than the window.
+    rough = cv2.morphologyEx(rough.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, p.ravelling_window_m / gsd_m / f / 2))) > 0
+    min_cells = p.ravelling_min_area_m2 / (gsd_m * f) ** 2
+    smooth = (tex < p.ravelling_smooth_ratio * max(ref, 1.0)) & reg
+    ring_k = disk(max(1.0, p.ravelling_ring_m / (gsd_m * f)))
+    out = []
+    full = np.zeros(region.shape, bool)
+    for crop, r0, c0, _ in components(rough, min_area_px=max(4, int(min_cells))):
+        # Lost fines are a rough patch *in* a smooth road; a rough surface next to another rough one
+        # (tiles, gravel, kerb-side debris, a tree's shadow on a footpath) is a different surface.
+        h, w = crop.shape
+        pad = ring_k.shape[0]
+        y0, x0 = max(r0 - pad, 0), max(c0 - pad, 0)
+        y1, x1 = min(r0 + h + pad, rough.shape[0]), min(c0 + w + pad, rough.shape[1])
+        blob = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        blob[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
+        ring = (cv2.dilate(blob, ring_k) > 0) & (blob == 0) & reg[y0:y1, x0:x1]
+        if not ring.any() or smooth[y0:y1, x0:x1][ring].mean() < p.ravelling_min_smooth_ring:
+            continue
+        full[:] = False
+        up = block_up(crop.astype(np.float32), f, (h * f, w * f)) >= 0.5
+        full[r0 * f : r0 * f + h * f, c0 * f : c0 * f + w * f] = up[: region.shape[0] - r0 * f, : region.shape[1] - c0 * f]
+        full &= region
+        if np.count_nonzero(full) * gsd_m**2 < p.ravelling_min_area_m2:
+            continue
+        ratio = float(tex[r0 : r0 + h, c0 : c0 + w][crop].mean() / max(ref, 1.0))
+        m, y, x = tighten(full[r0 * f : r0 * f + h * f, c0 * f : c0 * f + w * f], r0 * f, c0 * f)
+        score = float(np.clip(0.4 + 0.3 * (ratio - p.ravelling_ratio), 0.05, 1.0))
+        out.append(Defect("ravelling", m.copy(), y, x, score, None, {"texture_ratio": ratio}))
+    return out

@@ -1,0 +1,53 @@
+"""The road detectors' declaration (``SPEC``) and parameters (``RoadParams``), shared by their modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import DetectorSpec
+
+SPEC = DetectorSpec(
+    name="road-classic",
+    version="0.6.0",
+    area="road",
+    types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
+    min_gsd_m=0.0005,
+    max_gsd_m=0.08,
+)
+
+
+@dataclass(frozen=True)
+class RoadParams:
+    """Road detector parameters (metres unless named otherwise)."""
+
+    crack_max_width_m: float = 0.12
+    crack_max_radius_px: float = 10.0  # black-hat radius cap: at close range a 12 cm disk takes in the stones' texture
+    crack_link_gap_m: float = 0.06  # pieces closer than this are one crack (networks, interrupted lines)
+    crack_min_length_m: float = 0.25
+    crack_k_sigma: float = 4.0
+    crack_k_sigma_weak: float = 2.5
+    crack_min_contrast: float = 8.0  # grey levels, black-hat response
+    crack_min_elongation: float = 4.0
+    crack_max_density: float = 0.2  # share of a window of crack_pattern_window_m: above it the lines are a paving joint pattern
+    crack_pattern_window_m: float = 3.0
+    marking_contrast: float = 60.0  # grey levels above the surroundings: a painted marking
+    marking_min_area_m2: float = 0.02
+    alligator_min_cell_m: float = 0.05  # side of the smallest enclosed surface piece of a crack network
+    pothole_min_area_m2: float = 0.03
+    pothole_max_area_m2: float = 4.0
+    pothole_darkness: float = 0.72  # pothole brightness / local road brightness
+    manhole_min_diameter_m: float = 0.4  # a near-perfect disc of this size ...
+    manhole_max_diameter_m: float = 1.0  # ... to this is a manhole or gully cover
+    manhole_min_fill: float = 0.85  # area / area of the enclosing circle: a disc ~0.9+, a pothole is irregular
+    stain_min_edge_m: float = 0.10  # an edge this soft (contrast / boundary gradient) is a stain fading out, not a hole
+    weeds_min_area_m2: float = 0.01
+    ravelling_ratio: float = 2.5  # local stone-scale texture (std) this many times the road's typical texture
+    ravelling_window_m: float = 0.3  # texture is measured over this
+    ravelling_min_area_m2: float = 0.25
+    ravelling_work_gsd_m: float = 0.01  # finer photos are judged for ravelling on a grid of about this
+    ravelling_smooth_ratio: float = 1.5  # texture below this times the road's typical one is sound surface
+    ravelling_ring_m: float = 0.5  # the ring around a rough patch that must be mostly sound road ...
+    ravelling_min_smooth_ring: float = 0.6  # ... in at least this share
+    ravelling_max_grid_coherence: float = 0.25  # edges this aligned with one square grid are paving joints
+    weeds_link_gap_m: float = 0.10
+    weeds_exg: float = 0.04  # excess green 2g-r-b in chromaticity

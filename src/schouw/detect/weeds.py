@@ -1,0 +1,42 @@
+"""Weeds in pavement: green clumps on paving, not the lawn's edge (pixel space, pure)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .base import Defect, chromaticity, components, disk
+from .road_params import RoadParams
+
+
+def detect_weeds(
+    image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(), green: np.ndarray | None = None
+) -> list[Defect]:
+    """Green vegetation on paving (excess-green index), clumps closer than 10 cm joined.
+
+    Clumps touching the ``green`` area are the lawn's edge or overgrowth, not weeds in the pavement.
+    """
+    region = valid & area
+    if np.count_nonzero(region) < 100:
+        return []
+    r, g, b, bright = chromaticity(image)
+    exg = 2 * g - r - b
+    veg = (exg > p.weeds_exg) & (g > r + 0.02) & (g > b + 0.02) & (bright > 35) & region
+    veg = cv2.morphologyEx(veg.astype(np.uint8), cv2.MORPH_CLOSE, disk(max(1.0, 0.03 / gsd_m))) > 0
+    veg &= region
+    linked = cv2.dilate(veg.astype(np.uint8), disk(max(1.0, p.weeds_link_gap_m / gsd_m / 2)))
+    min_px = max(4, int(p.weeds_min_area_m2 / gsd_m**2))
+    near_green = None
+    if green is not None and green.any():
+        near_green = cv2.dilate(green.astype(np.uint8), disk(1.5)) > 0
+    out: list[Defect] = []
+    for crop, r0, c0, _ in components(linked):
+        h, w = crop.shape
+        crop = crop & veg[r0 : r0 + h, c0 : c0 + w]
+        if np.count_nonzero(crop) < min_px:
+            continue
+        if near_green is not None and (near_green[r0 : r0 + h, c0 : c0 + w] & crop).any():
+            continue
+        m = float(exg[r0 : r0 + h, c0 : c0 + w][crop].mean())
+        out.append(Defect("weeds_in_pavement", crop, r0, c0, float(np.clip(0.4 + 4 * (m - p.weeds_exg), 0.05, 1.0))))
+    return out
