@@ -3,11 +3,10 @@
     .venv/bin/python benchmarks/render_overlays.py [--photo] [NAME ...]
 
 Automatic areas (no AREAS file) and default parameters, plus an `_as_green` run with the
-whole raster given as a green area where listed. Writes into docs/overlays/ a *result map* per
-file: road areas grey, green areas pale green, issues outlined by severity (yellow L, orange M,
-red E) — no pixel of the orthophoto, whose imagery stays in ../shared/data and is not copied
-into the project. With --photo it also writes the outlines over the orthophoto itself into
-build/overlays/ (ignored by git) to look at locally. Prints the issue counts per file.
+whole raster given as a green area where listed. Writes into build/overlays/ (ignored by git:
+results derived from ../shared/data stay out of the project) a *result map* per file — road
+areas grey, green areas pale green, issues outlined by severity (yellow L, orange M, red E) —
+and with --photo also the outlines over the orthophoto itself. Prints the issue counts per file.
 """
 
 from __future__ import annotations
@@ -35,9 +34,8 @@ def main() -> None:
     args = sys.argv[1:]
     photo = "--photo" in args
     names = [a for a in args if a != "--photo"] or DEFAULT
-    out = ROOT / "docs" / "overlays"
+    out = ROOT / "build" / "overlays"
     out.mkdir(parents=True, exist_ok=True)
-    local = ROOT / "build" / "overlays"
     jobs = [(n, False) for n in names] + [(n, True) for n in names if n in AS_GREEN]
     for name, as_green in jobs:
         o = open_orthophoto(SHARED / f"{name}.tif")
@@ -54,8 +52,7 @@ def main() -> None:
         name = f"{name}{'_as_green' if as_green else ''}"
         render_result_map(o, issues, areas, out / f"{name}.png", max_px=560)
         if photo:
-            local.mkdir(parents=True, exist_ok=True)
-            render_preview(o, issues, local / f"{name}_photo.png", max_px=800)
+            render_preview(o, issues, out / f"{name}_photo.png", max_px=800)
         counts = Counter((i.type, i.severity) for i in issues)
         levels = Counter(r.properties()["quality_level"] for r in areas if r.kind == "green")
         print(f"{name}: gsd {o.gsd_m:.3f} m; " + ", ".join(f"{t} {s}: {n}" for (t, s), n in sorted(counts.items()))
