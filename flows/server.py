@@ -1,8 +1,12 @@
-"""A real Prefect server on this machine, for runs that need one (Dask workers, served deployments).
+"""The Prefect API a CLI run talks to, when the user has not given one (``PREFECT_API_URL``).
 
-Dask workers must report task runs to a Prefect API. Without ``PREFECT_API_URL`` each worker
-would start its own temporary server on the same SQLite file and may hang; so when the user
-has not given a server, schouw starts one here for the duration of the run.
+- :class:`TemporaryServer`: Prefect's own temporary server, started by us early (threads).
+- :func:`prefect_server`: a full ``prefect server start`` (Dask workers must all report to
+  one real API; each would otherwise start its own temporary server on the same SQLite file
+  and may hang).
+- :func:`api_for_run` picks one and puts its URL in the environment before Prefect is imported.
+
+Both servers die with the process that started them, however it ends.
 """
 
 from __future__ import annotations
@@ -23,44 +27,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, timeout_s: float = 90.0) -> None:
+def wait_healthy(url: str, timeout_s: float = 90.0, proc: subprocess.Popen | None = None) -> str:
+    """Wait until the API at ``url`` answers its health check and return ``url``.
+
+    With ``proc``, a server process that exits meanwhile raises at once instead of at the timeout.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the Prefect server for {url} exited with code {proc.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
                 if r.status == 200:
-                    return
+                    return url
         except OSError:
-            time.sleep(0.5)
+            time.sleep(0.1)
     raise TimeoutError(f"Prefect server at {url} did not become healthy within {timeout_s:.0f} s")
-
-
-@contextmanager
-def prefect_server(home: Path | None = None, port: int | None = None):
-    """Start ``prefect server start`` on 127.0.0.1 and yield its API URL; stop it afterwards."""
-    port = port or free_port()
-    env = dict(os.environ)
-    if home is not None:
-        env["PREFECT_HOME"] = str(home)
-        env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home}/server.db"
-    env.pop("PREFECT_API_URL", None)
-    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    env.setdefault("DO_NOT_TRACK", "1")
-    prefect = Path(sys.executable).with_name("prefect")
-    cmd = [str(prefect) if prefect.exists() else "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        wait_healthy(url)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 
 
 def _die_with_parent() -> None:
@@ -78,6 +60,33 @@ def _die_with_parent() -> None:
         pass
 
 
+@contextmanager
+def prefect_server(home: Path | None = None, port: int | None = None):
+    """Start ``prefect server start`` on 127.0.0.1 and yield its API URL; stop it afterwards."""
+    port = port or free_port()
+    env = dict(os.environ)
+    if home is not None:
+        env["PREFECT_HOME"] = str(home)
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{home}/server.db"
+    env.pop("PREFECT_API_URL", None)
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
+    prefect = Path(sys.executable).with_name("prefect")
+    cmd = [str(prefect) if prefect.exists() else "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=_die_with_parent)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_healthy(url, proc=proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 class TemporaryServer:
     """Prefect's temporary API server, started by us as early as possible (the process starts on creation).
 
@@ -91,6 +100,7 @@ class TemporaryServer:
 
     def __init__(self, timeout_s: float = 90.0):
         import importlib.util
+        import tempfile
 
         app_dir = Path(importlib.util.find_spec("prefect").origin).parent.parent
         port = free_port()
@@ -101,27 +111,17 @@ class TemporaryServer:
                "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"]
         self.url = f"http://127.0.0.1:{port}/api"
         self._timeout_s = timeout_s
-        import tempfile
-
         self._log = tempfile.TemporaryFile()  # a pipe nobody reads would block the server once full
         self._proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=self._log, start_new_session=True,
                                       preexec_fn=_die_with_parent)
 
     def ready(self) -> str:
         """Wait until the server answers its health check; its API URL."""
-        deadline = time.monotonic() + self._timeout_s
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                self._log.seek(0)
-                err = self._log.read().decode(errors="replace")[-2000:]
-                raise RuntimeError(f"the temporary Prefect server exited with code {self._proc.returncode}: {err}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self.url
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"the temporary Prefect server at {self.url} did not answer within {self._timeout_s:.0f} s")
+        try:
+            return wait_healthy(self.url, self._timeout_s, self._proc)
+        except RuntimeError as exc:
+            self._log.seek(0)
+            raise RuntimeError(f"{exc}: {self._log.read().decode(errors='replace')[-2000:]}") from None
 
     def stop(self) -> None:
         self._proc.terminate()
@@ -140,3 +140,23 @@ class TemporaryServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def api_for_run(home: Path, real: bool = False):
+    """A context manager for the Prefect API of one CLI run; its URL is in ``PREFECT_API_URL`` on return.
+
+    The user's ``PREFECT_API_URL`` wins. Otherwise a :class:`TemporaryServer` (starting now, so
+    it boots while the caller imports the flow code) or, with ``real``, a ``prefect server
+    start`` under ``home``. Call before Prefect is imported: it reads its settings once.
+    """
+    import contextlib
+
+    if os.environ.get("PREFECT_API_URL"):
+        return contextlib.nullcontext(os.environ["PREFECT_API_URL"])
+    if real:
+        port = free_port()
+        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+        return prefect_server(home / "server", port=port)
+    server = TemporaryServer()
+    os.environ["PREFECT_API_URL"] = server.url
+    return server

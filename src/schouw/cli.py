@@ -80,20 +80,9 @@ def inspect(
     from .prefect_env import configure_prefect
 
     home = configure_prefect()
-    import contextlib
-    import os
+    from flows.server import api_for_run
 
-    from flows.server import TemporaryServer, free_port, prefect_server
-
-    # The server URL must be in the environment before Prefect is imported (it reads its settings once).
-    server = contextlib.nullcontext(os.environ.get("PREFECT_API_URL"))
-    if not os.environ.get("PREFECT_API_URL"):
-        if executor != "dask":
-            server = TemporaryServer()  # starts now: it boots while this process imports the flow code
-        else:
-            port = free_port()
-            server = prefect_server(home / "server", port=port)  # Dask workers need a real Prefect API
-        os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api" if executor == "dask" else server.url
+    server = api_for_run(home, real=executor == "dask")  # Dask workers need a real Prefect API
     from flows import progress
     from flows.inspect_flight import inspect_flight, task_runner_for
 
@@ -180,16 +169,10 @@ def batch(
         _fail_input(ParameterError(f"no orthophoto matches {' '.join(inputs)}; give files, folders or glob patterns"))
     from .prefect_env import configure_prefect
 
-    configure_prefect()
-    import contextlib
-    import os
+    home = configure_prefect()
+    from flows.server import api_for_run
 
-    from flows.server import TemporaryServer
-
-    server = contextlib.nullcontext()
-    if not os.environ.get("PREFECT_API_URL"):
-        server = TemporaryServer()  # boots while the flow code is imported; URL set before Prefect is
-        os.environ["PREFECT_API_URL"] = server.url
+    server = api_for_run(home)
     from flows.inspect_batch import inspect_batch
 
     t0 = time.perf_counter()

@@ -90,8 +90,6 @@ def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams
 
 def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams()) -> tuple[np.ndarray, list[PhotoDefect]]:
     """Crack mask (uint8 0/255) and defects of one photo (see :func:`photo_defects`)."""
-    from .detect.road import skeleton_length_px
-
     defects, valid = photo_defects(rgb, gsd_m, params)
     mask = np.zeros(valid.shape, np.uint8)
     out = []
@@ -100,7 +98,7 @@ def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(
         if d.type == "crack":
             mask[d.row0 : d.row0 + h, d.col0 : d.col0 + w][d.mask] = 255
         area_px = int(d.mask.sum())
-        length_px = skeleton_length_px(d.mask)[0] if d.type == "crack" else 0.0
+        length_px = d.extra["length_px"] if d.type == "crack" else 0.0
         measures = {"area_m2": area_px * gsd_m**2, "length_m": length_px * gsd_m,
                     "mean_width_m": d.extra.get("mean_width_px", 0.0) * gsd_m}
         cnts, _ = cv2.findContours(d.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

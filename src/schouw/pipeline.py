@@ -29,7 +29,8 @@ from .orthophoto import Orthophoto, gdal_env, read_window
 from .params import InspectParams
 from .preview import thumbnail
 from .tiling import TileSpec, tile_grid
-from .vectorize import Piece, area_to_pieces, defect_to_piece, defects_mask
+from .detect.base import defects_mask
+from .vectorize import Piece, area_to_pieces, defect_to_piece
 
 DETECTOR_VERSIONS = {road_det.SPEC.name: road_det.SPEC.version, green_det.SPEC.name: green_det.SPEC.version}
 SPECS = (road_det.SPEC, green_det.SPEC)

@@ -107,15 +107,6 @@ def to_map(geom, transform: Affine):
     return out
 
 
-def defects_mask(defects: list[Defect], shape: tuple[int, int]) -> np.ndarray:
-    """Union of the defects' masks on a tile of ``shape``."""
-    out = np.zeros(shape, bool)
-    for d in defects:
-        h, w = d.mask.shape
-        out[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
-    return out
-
-
 def area_to_pieces(masks: dict[str, np.ndarray], spec: TileSpec, gsd_m: float, cell_m: float = 0.25) -> list[Piece]:
     """Automatic road/green areas of one tile's core as pieces (type ``area_<kind>``), traced on a coarse grid.
 

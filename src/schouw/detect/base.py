@@ -160,3 +160,12 @@ def tighten(crop: np.ndarray, row0: int, col0: int) -> tuple[np.ndarray, int, in
 def to_gray(image: np.ndarray) -> np.ndarray:
     """Grey levels (uint8) of an RGB tile."""
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def defects_mask(defects: list[Defect], shape: tuple[int, int]) -> np.ndarray:
+    """Union of the defects' masks on a tile of ``shape``."""
+    out = np.zeros(shape, bool)
+    for d in defects:
+        h, w = d.mask.shape
+        out[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
+    return out

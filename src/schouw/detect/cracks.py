@@ -60,11 +60,10 @@ def crack_scale_px(gsd_m: float, p: "RoadParams") -> float:
     return float(min(max(1.5, p.crack_max_width_m / gsd_m), p.crack_max_radius_px))
 
 
-def crack_response(gray: np.ndarray, gsd_m: float, max_width_m: float, max_radius_px: float = 1e9) -> np.ndarray:
-    """Black-hat response (grey levels): how much darker a pixel is than its surroundings at crack scale."""
-    r = min(max(1.5, max_width_m / gsd_m), max_radius_px)
+def crack_response(gray: np.ndarray, radius_px: float) -> np.ndarray:
+    """Black-hat response (grey levels): how much darker a pixel is than its surroundings within ``radius_px``."""
     smooth = cv2.GaussianBlur(gray, (3, 3), 0)  # single-pixel noise and aggregate speckles are not cracks
-    return cv2.morphologyEx(smooth, cv2.MORPH_BLACKHAT, disk(r)).astype(np.float32)
+    return cv2.morphologyEx(smooth, cv2.MORPH_BLACKHAT, disk(radius_px)).astype(np.float32)
 
 
 def road_direction(area: np.ndarray, min_ratio: float = 2.0) -> float | None:
@@ -138,7 +137,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         return []
     gray = to_gray(image)
     scale = crack_scale_px(gsd_m, p)
-    resp = crack_response(gray, gsd_m, p.crack_max_width_m, p.crack_max_radius_px)
+    resp = crack_response(gray, scale)
     resp[~region] = 0
     # Do not let the border of the valid region (no-data edges, area borders) look like a crack.
     edge = cv2.erode(region.astype(np.uint8), disk(max(2.0, scale))) == 0

@@ -16,7 +16,6 @@ Traps, and the rule that keeps each out:
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import cv2
@@ -75,21 +74,7 @@ def living_vegetation(image: np.ndarray, valid: np.ndarray, nir: np.ndarray | No
     return (g - np.maximum(r, b) > p.green_margin) & valid
 
 
-_last = threading.local()
-
-
 def vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams = GreenParams(), nir: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Cached per thread for the same (image, valid, nir, params) objects: segmentation and detectors share it."""
-    key = (image, valid, nir, p)
-    hit = getattr(_last, "classes", None)
-    if hit is not None and all(a is b for a, b in zip(hit[0][:3], key[:3])) and hit[0][3] == p:
-        return hit[1]
-    out = _vegetation_classes(image, valid, p, nir)
-    _last.classes = (key, out)
-    return out
-
-
-def _vegetation_classes(image: np.ndarray, valid: np.ndarray, p: GreenParams, nir: np.ndarray | None) -> dict[str, np.ndarray]:
     """Per-pixel boolean maps ``green``, ``dry``, ``soil``, ``shadow``, ``vivid`` (no area restriction), and ``deadness``.
 
     ``deadness`` (0-1) says how far below the living threshold a pixel's greenness is.

@@ -10,13 +10,12 @@ pixels with smooth (bilinear, half-way) edges, not blocky staircases.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-from .base import Defect, block_mean, tighten
+from .base import Defect, block_mean, block_up, tighten
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,7 @@ class Grid:
         """A boolean mask of this grid on the full grid: bilinear, cut half way (smooth edges)."""
         if self.f == 1:
             return mask
-        h, w = mask.shape
-        big = cv2.resize(mask.astype(np.float32), (w * self.f, h * self.f), interpolation=cv2.INTER_LINEAR)
-        return big[: self.shape[0], : self.shape[1]] >= 0.5
+        return block_up(mask.astype(np.float32), self.f, self.shape) >= 0.5
 
     def up_defects(self, defects: list[Defect]) -> list[Defect]:
         """Defects found on this grid, with masks, origins and ``*_px`` measures on the full grid."""
@@ -66,25 +63,15 @@ class Grid:
         return out
 
 
-_last = threading.local()
-
-
 def reduce(image: np.ndarray, valid: np.ndarray, nir: np.ndarray | None, gsd_m: float, work_gsd_m: float) -> Grid:
     """The tile on a grid of about ``work_gsd_m`` (metres per pixel), by an integer factor; never finer than it is.
 
     A coarse cell is valid only when all of its pixels are (no-data must not tint the colours).
-    The last grid per thread is reused while the same arrays are passed (segmentation and
-    the green detectors of one tile share it, and with it their cached colour classes).
     """
     f = max(1, int(work_gsd_m / gsd_m + 0.01))  # 1.9999 (a GSD a hair over 2 cm) counts as 2
     if f == 1:
         return Grid(1, valid.shape, image, valid, nir, gsd_m)
-    hit = getattr(_last, "grid", None)
-    if hit is not None and hit[0] is image and hit[1] is valid and hit[2] is nir and hit[3].f == f:
-        return hit[3]
     small = block_mean(image, f)
     v = block_mean(valid.astype(np.uint8) * 255, f) == 255
     n = block_mean(nir, f) if nir is not None else None
-    g = Grid(f, valid.shape, small, v, n, gsd_m * f)
-    _last.grid = (image, valid, nir, g)
-    return g
+    return Grid(f, valid.shape, small, v, n, gsd_m * f)

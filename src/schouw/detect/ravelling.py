@@ -68,13 +68,15 @@ def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd
     region = valid & area
     if np.count_nonzero(region) < 400:
         return []
-    tex, f = texture_px(to_gray(image), region, gsd_m, p.ravelling_window_m)
+    gray = to_gray(image)
+    tex, f = texture_px(gray, region, gsd_m, p.ravelling_window_m)
     reg = block_mean(region.astype(np.float32), f) > 0.5
     if np.count_nonzero(reg) < 16:
         return []
     ref = float(np.median(tex[reg]))
     rough = (tex > p.ravelling_ratio * max(ref, 1.0)) & reg
-    if np.count_nonzero(rough) < p.ravelling_min_area_m2 / (gsd_m * f) ** 2:
+    min_cells = p.ravelling_min_area_m2 / (gsd_m * f) ** 2
+    if np.count_nonzero(rough) < min_cells:
         return []
     # Paving blocks are rough too, but along two perpendicular joint directions; lost stones leave no direction.
     # (measured only around the rough cells: the rest of the tile cannot change the answer)
@@ -83,15 +85,13 @@ def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd
     y0, y1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + m + 1, rough.shape[0])
     x0, x1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + m + 1, rough.shape[1])
     box = (slice(y0 * f, y1 * f), slice(x0 * f, x1 * f))
-    coh = _grid_coherence(to_gray(image)[box], region[box], gsd_m, p.ravelling_window_m, f)
+    coh = _grid_coherence(gray[box], region[box], gsd_m, p.ravelling_window_m, f)
     rough[y0:y1, x0:x1] &= coh[: y1 - y0, : x1 - x0] < p.ravelling_max_grid_coherence
     # A patch, not a strip: the bands along markings, kerbs and slab edges are narrower than the window.
     rough = cv2.morphologyEx(rough.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, p.ravelling_window_m / gsd_m / f / 2))) > 0
-    min_cells = p.ravelling_min_area_m2 / (gsd_m * f) ** 2
     smooth = (tex < p.ravelling_smooth_ratio * max(ref, 1.0)) & reg
     ring_k = disk(max(1.0, p.ravelling_ring_m / (gsd_m * f)))
     out = []
-    full = np.zeros(region.shape, bool)
     for crop, r0, c0, _ in components(rough, min_area_px=max(4, int(min_cells))):
         # Lost fines are a rough patch *in* a smooth road; a rough surface next to another rough one
         # (tiles, gravel, kerb-side debris, a tree's shadow on a footpath) is a different surface.
@@ -104,14 +104,14 @@ def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd
         ring = (cv2.dilate(blob, ring_k) > 0) & (blob == 0) & reg[y0:y1, x0:x1]
         if not ring.any() or smooth[y0:y1, x0:x1][ring].mean() < p.ravelling_min_smooth_ring:
             continue
-        full[:] = False
-        up = block_up(crop.astype(np.float32), f, (h * f, w * f)) >= 0.5
-        full[r0 * f : r0 * f + h * f, c0 * f : c0 * f + w * f] = up[: region.shape[0] - r0 * f, : region.shape[1] - c0 * f]
-        full &= region
-        if np.count_nonzero(full) * gsd_m**2 < p.ravelling_min_area_m2:
+        y, x = r0 * f, c0 * f
+        mine = region[y : y + h * f, x : x + w * f]
+        up = block_up(crop.astype(np.float32), f, mine.shape) >= 0.5
+        up &= mine
+        if np.count_nonzero(up) * gsd_m**2 < p.ravelling_min_area_m2:
             continue
         ratio = float(tex[r0 : r0 + h, c0 : c0 + w][crop].mean() / max(ref, 1.0))
-        m, y, x = tighten(full[r0 * f : r0 * f + h * f, c0 * f : c0 * f + w * f], r0 * f, c0 * f)
+        m, y, x = tighten(up, y, x)
         score = float(np.clip(0.4 + 0.3 * (ratio - p.ravelling_ratio), 0.05, 1.0))
         out.append(Defect("ravelling", m.copy(), y, x, score, None, {"texture_ratio": ratio}))
     return out

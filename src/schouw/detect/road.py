@@ -11,23 +11,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .base import Defect, disk
-from .cracks import (
-    crack_response,
-    crack_scale_px,
-    detect_cracks,
-    road_direction,
-    skeleton_length_px,
-)
+from .base import Defect, defects_mask, disk
+from .cracks import detect_cracks, road_direction, skeleton_length_px
 from .grid import reduce
 from .potholes import detect_potholes
-from .ravelling import detect_ravelling, texture_px
+from .ravelling import detect_ravelling
 from .road_params import SPEC, RoadParams
 from .weeds import detect_weeds
 
 __all__ = [
-    "SPEC", "RoadParams", "crack_response", "crack_scale_px", "detect_cracks", "detect_potholes", "detect_ravelling",
-    "detect_road", "detect_weeds", "road_direction", "skeleton_length_px", "texture_px",
+    "SPEC", "RoadParams", "detect_cracks", "detect_potholes", "detect_ravelling", "detect_road", "detect_weeds",
+    "road_direction", "skeleton_length_px",
 ]
 
 
@@ -48,19 +42,15 @@ def detect_road(
     potholes = detect_potholes(image, valid, area, gsd_m, p)
     attached = green if exclude is None else (exclude if green is None else green | exclude)
     weeds = detect_weeds(image, valid, area, gsd_m, p, attached)
-    taken = np.zeros(area.shape, bool) if exclude is None else exclude.copy()
-    for d in potholes + weeds:
-        h, w = d.mask.shape
-        taken[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
+    taken = defects_mask(potholes + weeds, area.shape)
+    if exclude is not None:
+        taken |= exclude
     taken = cv2.dilate(taken.astype(np.uint8), disk(max(1.0, 0.03 / gsd_m))) > 0
     # A ravelled surface is all small dark gaps: its candidates are that texture, not cracks.
     g = reduce(image, valid, None, gsd_m, p.ravelling_work_gsd_m)  # stones: a 1 cm grid sees them
     ravelling = g.up_defects(detect_ravelling(g.image, g.valid, g.down(area & ~taken), g.gsd_m, p))
     if ravelling:  # its rim too: the texture window blurs the patch's edge by half a window
-        rough = np.zeros(area.shape, np.uint8)
-        for d in ravelling:
-            h, w = d.mask.shape
-            rough[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
+        rough = defects_mask(ravelling, area.shape).astype(np.uint8)
         taken |= cv2.dilate(rough, disk(p.ravelling_window_m / gsd_m / 2)) > 0
     cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p)
     return cracks + potholes + ravelling + weeds

@@ -1,0 +1,39 @@
+"""Speed of the full road detector set as `schouw detect-image` runs it, one core, per 512 x 512 pixels.
+
+    .venv/bin/python benchmarks/photo_speed.py FOLDER --gsd-m 0.002
+
+Times :func:`schouw.photos.photo_defects` (segmentation for drone photos, cracks, potholes,
+ravelling, weeds) over every photo of FOLDER after one warm-up photo; reading and writing
+files are not timed. Prints ms per photo and ms per 512 x 512 pixels (the issue's unit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+
+from schouw.photos import list_photos, photo_defects, read_photo
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--gsd-m", type=float, default=0.002)
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    photos = [read_photo(p) for p in list_photos([str(args.folder)])]
+    photo_defects(photos[0], args.gsd_m)
+    t = time.perf_counter()
+    for rgb in photos:
+        photo_defects(rgb, args.gsd_m)
+    dt = time.perf_counter() - t
+    px = sum(rgb.shape[0] * rgb.shape[1] for rgb in photos)
+    print(f"{len(photos)} photos at {args.gsd_m} m: {1000 * dt / len(photos):.1f} ms per photo, "
+          f"{1000 * dt / (px / 512 / 512):.1f} ms per 512 x 512 (one core)")
+
+
+if __name__ == "__main__":
+    main()
