@@ -12,22 +12,20 @@ import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.context import FlowRunContext
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.checkpoint import Checkpoints, file_digest, run_key
 from flows.progress import emit
 from schouw import __version__
 from schouw.areas import AreaMapping
+from schouw.checkpoint import Checkpoints, file_digest, run_key
 from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
 from schouw.params import InspectParams
-from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, finish, make_tiles, prepare_areas, process_tiles
+from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, finish, load_results, make_tiles, prepare_areas, process_tiles
 from schouw.publish import commit_dir, discard_dir, staging_dir, write_outputs, write_run_record
-from schouw.tiling import TileSpec, batched
-
-
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
+from schouw.tile_pool import TilePool, default_workers, shared_pool
+from schouw.tiling import TileSpec, batched, block_order
 
 
 def _is_io_error(task, task_run, state) -> bool:
@@ -51,13 +49,18 @@ def checksum_task(path: str) -> str:
 
 
 @task(name="detect-tiles", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
-def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, params: InspectParams, ckpt: Checkpoints | None = None) -> TileResult:
-    """Detect on a batch of tiles; tiles checkpointed by an earlier, interrupted run are loaded, not recomputed."""
-    return process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1), store=ckpt)
+def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, params: InspectParams, ckpt: Checkpoints,
+                 pool: TilePool | None = None) -> TileResult:
+    """Detect on a batch of tiles (in ``pool``'s processes when given, else here) and checkpoint each tile.
+
+    Returns counts only; tiles checkpointed by an earlier, interrupted run are not recomputed.
+    """
+    return process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1), store=ckpt, pool=pool)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict, flight_key: str, params: InspectParams, areas_path: str | None) -> dict:
+    """Seam-merge the checkpointed tile results into issues and write every output file into ``staging``."""
     issues, areas = finish(ortho, result, flight_key, params, areas_path)
     return write_outputs(staging, ortho, issues, run, areas, result.thumbs)
 
@@ -80,14 +83,21 @@ def inspect_flight(
     params: dict | None = None,
     batches_per_worker: int = 4,
     nir_band: int | None = None,
+    workers: int | None = None,
 ) -> dict:
     """Inspect one orthophoto; write issues.gpkg, issues.geojson, issues.csv, preview.png, report.html, run.json.
 
     Returns the run record (also written as run.json). Output appears atomically
-    in ``out_dir`` (default ``./schouw-out/<stem>``); a rerun replaces it.
+    in ``out_dir`` (default ``./schouw-out/<stem>``); a rerun replaces it. With the
+    thread-pool task runner the tiles are detected in ``workers`` processes (default
+    one per core, see :mod:`schouw.tile_pool`); with Dask, in the Dask workers.
     """
     t0 = time.perf_counter()
     logger = get_run_logger()
+    pool = None
+    if isinstance(FlowRunContext.get().task_runner, ThreadPoolTaskRunner):
+        pool = shared_pool(workers or default_workers())
+        pool.warm()  # its processes start while the orthophoto is opened and checksummed
     p = InspectParams(**(params or {}))
     mapping = AreaMapping(**area_mapping) if area_mapping else None
     out = Path(out_dir) if out_dir else default_out_dir(orthophoto)
@@ -105,13 +115,16 @@ def inspect_flight(
         logger.info("%s: %d tiles in %d batches", ortho.name, len(specs), n_batches)
         digest = sha.result()
         ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band)
-        futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt) for b in batched(specs, n_batches)]
-        result = TileResult()
-        for f, b in zip(futures, batched(specs, n_batches)):
+        batches = batched(block_order(specs), n_batches)  # spatially compact batches: neighbours share image blocks
+        futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool) for b in batches]
+        counts = TileResult()
+        for f, b in zip(futures, batches):
             r = f.result()
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)
-            result.add(r)
+            counts.add(r)
         t_detect = time.perf_counter()
+        result = load_results(ckpt, specs)  # pieces and thumbnails, read back from the checkpoints in tile order
+        result.resumed_tiles, result.seconds = counts.resumed_tiles, counts.seconds
         flight_key = f"{digest}|{p.digest()}"
         px_area = ortho.pixel_area_m2
         run = {

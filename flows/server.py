@@ -20,6 +20,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from schouw.lifetime import die_with_parent
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -45,21 +47,6 @@ def wait_healthy(url: str, timeout_s: float = 90.0, proc: subprocess.Popen | Non
     raise TimeoutError(f"Prefect server at {url} did not become healthy within {timeout_s:.0f} s")
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the parent dies, however it dies (SIGKILL included).
-
-    Without this a killed ``schouw inspect`` leaves its temporary server running for ever. Linux only;
-    elsewhere the server is still stopped on every normal exit.
-    """
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 @contextmanager
 def prefect_server(home: Path | None = None, port: int | None = None):
     """Start ``prefect server start`` on 127.0.0.1 and yield its API URL; stop it afterwards."""
@@ -74,7 +61,7 @@ def prefect_server(home: Path | None = None, port: int | None = None):
     prefect = Path(sys.executable).with_name("prefect")
     cmd = [str(prefect) if prefect.exists() else "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                            preexec_fn=_die_with_parent)
+                            preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}/api"
     try:
         wait_healthy(url, proc=proc)
@@ -113,7 +100,7 @@ class TemporaryServer:
         self._timeout_s = timeout_s
         self._log = tempfile.TemporaryFile()  # a pipe nobody reads would block the server once full
         self._proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=self._log, start_new_session=True,
-                                      preexec_fn=_die_with_parent)
+                                      preexec_fn=die_with_parent)
 
     def ready(self) -> str:
         """Wait until the server answers its health check; its API URL."""

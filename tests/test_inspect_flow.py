@@ -156,16 +156,20 @@ def test_automatic_areas_without_file(prefect_harness, tmp_path):
     assert len(found) >= 0.8 * len(truth), f"found {len(found)} of {len(truth)}"
 
 
-def _children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid`` (Linux /proc)."""
-    out = []
+def _descendants(pid: int) -> list[int]:
+    """Process ids of all descendants of ``pid`` (Linux /proc)."""
+    parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
             continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parents.items() if pp == p]
+        out += kids
+        todo += kids
     return out
 
 
@@ -189,14 +193,16 @@ def test_killed_run_resumes_computing_only_unfinished_tiles(prefect_harness, tmp
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and len(list(cache.glob("*/*.pickle"))) < 30:
         time.sleep(0.05)
-    children = _children(proc.pid)  # the temporary Prefect server, in a session of its own
-    assert children
-    os.killpg(proc.pid, signal.SIGKILL)
+    # the temporary Prefect server (a session of its own), the forkserver and the tile worker processes
+    children = _descendants(proc.pid)
+    assert len(children) >= 3
+    os.kill(proc.pid, signal.SIGKILL)  # the inspect process alone, as the OOM killer would
     proc.wait()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
         time.sleep(0.1)
-    assert not any(Path(f"/proc/{c}").exists() for c in children), "the killed run left its Prefect server running"
+    left = [Path(f"/proc/{c}/cmdline").read_text().replace("\0", " ")[:80] for c in children if Path(f"/proc/{c}").exists()]
+    assert not left, f"the killed run left processes running: {left}"
     done = len(list(cache.glob("*/*.pickle")))
     assert 30 <= done < 192, done  # killed mid-way (the sample has 16 x 12 = 192 tiles of 128 px)
     assert not out.exists()  # nothing published by the killed run

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
 from affine import Affine
 from pyproj import CRS
@@ -61,7 +59,7 @@ class Areas:
         return {"road": len(self.road), "green": len(self.green)}
 
 
-def _classify(df: gpd.GeoDataFrame, layer: str, mapping: AreaMapping | None) -> tuple[np.ndarray, str]:
+def _classify(df: "gpd.GeoDataFrame", layer: str, mapping: AreaMapping | None) -> tuple[np.ndarray, str]:
     cols = {c.lower(): c for c in df.columns if c != "geometry"}
     kinds = np.full(len(df), "", dtype=object)
     if mapping is not None:
@@ -99,6 +97,9 @@ def read_areas(path: str | os.PathLike, crs_wkt: str, footprint, mapping: AreaMa
     recognisable road/green features, or does not overlap ``footprint`` (a shapely
     polygon in ``crs_wkt``).
     """
+    import geopandas as gpd  # here, not at module level: tile workers import this module and never read files
+    import pyogrio
+
     p = Path(path)
     if not p.exists():
         raise AreasError(f"{p}: areas file not found; give a GeoPackage, GeoJSON or Shapefile of road/green polygons")

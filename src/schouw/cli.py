@@ -83,6 +83,10 @@ def inspect(
     from flows.server import api_for_run
 
     server = api_for_run(home, real=executor == "dask")  # Dask workers need a real Prefect API
+    if executor == "threads":
+        from .tile_pool import default_workers, shared_pool
+
+        shared_pool(workers or default_workers()).warm()  # worker processes start while the server boots
     from flows import progress
     from flows.inspect_flight import inspect_flight, task_runner_for
 
@@ -109,6 +113,7 @@ def inspect(
                 area_mapping=mapping,
                 params=params.model_dump(),
                 nir_band=nir_band,
+                workers=workers,
             )
     except InputError as exc:
         _fail_input(exc)

@@ -41,7 +41,8 @@ NIR_NAMES = ("nir", "near infrared", "near-infrared", "nearinfrared", "infrared"
 
 def gdal_env(**options: object) -> rasterio.Env:
     """A rasterio environment with the block cache capped (memory must not grow with file size)."""
-    return rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES, GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", **options)
+    options = {"GDAL_CACHEMAX": GDAL_CACHE_BYTES, "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", **options}
+    return rasterio.Env(**options)
 
 
 @dataclass(frozen=True)

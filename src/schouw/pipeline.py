@@ -8,6 +8,7 @@ detectors, vectorize the core part), :func:`finish` (seam merge into issues).
 from __future__ import annotations
 
 import time
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -34,6 +35,8 @@ from .vectorize import Piece, area_to_pieces, defect_to_piece
 
 DETECTOR_VERSIONS = {road_det.SPEC.name: road_det.SPEC.version, green_det.SPEC.name: green_det.SPEC.version}
 SPECS = (road_det.SPEC, green_det.SPEC)
+#: Most consecutive tiles handed to a pool worker at once (neighbours share image blocks).
+POOL_RUN_TILES = 16
 #: Automatic areas smaller than this (m2) are not reported as areas of their own (their issues still are).
 MIN_AUTO_AREA_M2 = 4.0
 
@@ -62,6 +65,11 @@ class TileResult:
     seconds: float = 0.0
     resumed_tiles: int = 0  # loaded from checkpoints of an interrupted run, not recomputed
     thumbs: list = field(default_factory=list)  # preview pixels of each tile's core (preview.thumbnail)
+
+    def counts_only(self) -> "TileResult":
+        """This result without its pieces and thumbnails (those stay in the checkpoint store)."""
+        return TileResult(tiles=self.tiles, valid_px=self.valid_px, road_px=self.road_px, green_px=self.green_px,
+                          seconds=self.seconds, resumed_tiles=self.resumed_tiles)
 
     def add(self, other: "TileResult") -> None:
         self.pieces.extend(other.pieces)
@@ -125,26 +133,67 @@ def process_tiles(
     params: InspectParams,
     on_tile: Callable[[TileSpec], None] | None = None,
     store=None,
+    pool=None,
 ) -> TileResult:
-    """Run :func:`detect_tile` over ``specs`` with one open dataset; ``on_tile`` is called after each tile.
+    """Run :func:`detect_tile` over ``specs``; ``on_tile`` is called after each tile.
 
-    ``store`` (optional, with ``load(tile_id)`` and ``save(tile_id, result)``) keeps each
-    tile's result, so an interrupted run recomputes only the tiles it had not finished.
+    ``store`` (optional, a :class:`schouw.checkpoint.Checkpoints`) keeps each tile's result,
+    so an interrupted run recomputes only the tiles it had not finished; with a store the
+    return value holds the counts only (:meth:`TileResult.counts_only`) and
+    :func:`load_results` gives the pieces. ``pool`` (a :class:`schouw.tile_pool.TilePool`,
+    needs ``store``) runs the tiles in its worker processes instead of this thread.
     """
-    cv2.setNumThreads(1)  # parallelism comes from running batches side by side; OpenCV releases the GIL
     total = TileResult()
+    todo = []
+    for spec in specs:
+        done = store.load(spec.tile_id) if store is not None else None
+        if done is None:
+            todo.append(spec)
+            continue
+        done.resumed_tiles = done.tiles
+        total.add(done.counts_only())
+        if on_tile is not None:
+            on_tile(spec)
+    if pool is not None and store is not None:
+        from .tile_worker import run_tiles
+
+        # runs of consecutive tiles per job (neighbours, in tiling.block_order): blocks they share are decoded once
+        n = max(1, min(POOL_RUN_TILES, len(todo) // (2 * pool.workers)))
+        runs = [todo[i : i + n] for i in range(0, len(todo), n)]
+        futures = {pool.submit(run_tiles, ortho, run, areas_path, params, store): run for run in runs}
+        try:
+            for f in as_completed(futures):
+                total.add(f.result())
+                for spec in futures[f] if on_tile is not None else ():
+                    on_tile(spec)
+        finally:
+            for f in futures:
+                f.cancel()
+        return total
+    cv2.setNumThreads(1)  # parallelism comes from running batches side by side; OpenCV releases the GIL
     with gdal_env(), rasterio.open(ortho.path) as src:
-        for spec in specs:
-            done = store.load(spec.tile_id) if store is not None else None
-            if done is not None:
-                done.resumed_tiles = done.tiles
-            else:
-                done = detect_tile(ortho, src, spec, areas_path, params)
-                if store is not None:
-                    store.save(spec.tile_id, done)
+        for spec in todo:
+            done = detect_tile(ortho, src, spec, areas_path, params)
+            if store is not None:
+                store.save(spec.tile_id, done)
+                done = done.counts_only()
             total.add(done)
             if on_tile is not None:
                 on_tile(spec)
+    return total
+
+
+def load_results(store, specs: list[TileSpec]) -> TileResult:
+    """The full results (pieces, thumbnails, counts) of ``specs`` from ``store``, in tile order.
+
+    Raises ``RuntimeError`` naming the first tile whose checkpoint is missing.
+    """
+    total = TileResult()
+    for spec in specs:
+        r = store.load(spec.tile_id)
+        if r is None:
+            raise RuntimeError(f"tile {spec.tile_id} has no saved result in {store.dir}; rerun to compute it")
+        total.add(r)
     return total
 
 

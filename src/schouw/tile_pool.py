@@ -1,0 +1,86 @@
+"""Worker processes for tile detection on one machine.
+
+Why processes, not the thread pool alone: OpenCV releases the GIL, but about a fifth
+of a tile's work is Python (component loops, tracing shapes, shapely), and two threads
+of one process contend for it: measured 1.45x on 2 cores with threads against 1.83x
+with two processes (benchmarks/bench_inspect.py --workers-compare). The workers import
+only the detection code (not Prefect, not geopandas), start from a forkserver that has
+it preloaded and keep their dataset open between tiles. (They are not recycled with
+``max_tasks_per_child``: on Python 3.11 a pool that replaces a worker can hang.)
+
+Results do not travel back: each worker saves its tile's result to the run's checkpoint
+store (:mod:`schouw.checkpoint`) and returns only the tile's counts, so the parent's
+memory does not grow with the number of tiles.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+
+_lock = threading.Lock()
+_pool: "TilePool | None" = None
+
+
+def default_workers() -> int:
+    """One tile worker per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+class TilePool:
+    """A pool of ``workers`` detection processes; :meth:`submit` runs ``fn(*args)`` in one of them."""
+
+    def __init__(self, workers: int):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["schouw.tile_worker"])
+        self.workers = workers
+        self._ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                       initargs=(os.getpid(),))
+
+    @property
+    def broken(self) -> bool:
+        """True once a worker died abruptly (killed, out of memory): the pool then refuses work."""
+        return bool(getattr(self._ex, "_broken", False))
+
+    def submit(self, fn, *args) -> Future:
+        return self._ex.submit(fn, *args)
+
+    def warm(self) -> None:
+        """Start the worker processes now (imports happen in the forkserver, once) without waiting for them."""
+        for _ in range(self.workers):
+            self._ex.submit(os.getpid)
+
+    def shutdown(self) -> None:
+        self._ex.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_worker(owner_pid: int) -> None:
+    from .tile_worker import init
+
+    init(owner_pid)
+
+
+def shared_pool(workers: int) -> TilePool:
+    """The process-wide pool with ``workers`` processes (created, or re-created with a new size, on demand).
+
+    Shared by the flights of a batch and by the runs of a long-running ``serve-flows``; shut down at exit.
+    """
+    global _pool
+    with _lock:
+        if _pool is None or _pool.workers != workers or _pool.broken:
+            if _pool is not None:
+                _pool.shutdown()
+            _pool = TilePool(workers)
+        return _pool
+
+
+@atexit.register
+def _shutdown() -> None:
+    global _pool
+    with _lock:
+        if _pool is not None:
+            _pool.shutdown()
+            _pool = None
