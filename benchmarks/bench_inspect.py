@@ -7,7 +7,7 @@ green content (the sample scene, mirrored and repeated), then times (a) reading 
 1024 x 1024 window with rasterio and (b) the `schouw inspect` command on it, in a
 child process whose peak RSS is measured. Prints read_s, inspect_s (wall, including
 the temporary Prefect server start) and detect_s (the flow's tile work), their ratios,
-megapixels per second and peak RSS (of the inspect process, and summed over all its processes).
+megapixels per second and peak memory (RSS of the inspect process; PSS summed over all its processes).
 """
 
 from __future__ import annotations
@@ -83,10 +83,11 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def _rss_kb(pid: int) -> int:
+def _mem_kb(pid: int, field: str = "Rss") -> int:
+    """``Rss`` or ``Pss`` (resident memory with shared pages divided among the processes sharing them), kB."""
     try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -94,19 +95,23 @@ def _rss_kb(pid: int) -> int:
 
 
 def _watch_tree(pid: int, peaks: dict, stop: threading.Event, every_s: float = 0.2) -> None:
-    """Sample the RSS of ``pid`` and all its descendants; keep the peak of their sum and of ``pid`` alone."""
+    """Sample ``pid`` and all its descendants: peak of the sum of their PSS, and peak RSS of ``pid`` alone.
+
+    PSS, not RSS, for the sum: the tile workers share the pages of their forkserver (imports),
+    and all share the libraries; summed RSS would count those pages once per process.
+    """
     while not stop.is_set():
-        rss = {p: _rss_kb(p) for p in _descendants(pid)}
-        peaks["tree"] = max(peaks.get("tree", 0), sum(rss.values()))
-        peaks["main"] = max(peaks.get("main", 0), rss.get(pid, 0))
+        pss = sum(_mem_kb(p, "Pss") for p in _descendants(pid))
+        peaks["tree"] = max(peaks.get("tree", 0), pss)
+        peaks["main"] = max(peaks.get("main", 0), _mem_kb(pid, "Rss"))
         stop.wait(every_s)
 
 
 def inspect_run(path: Path, out: Path, home: Path, *extra: str) -> tuple[float, dict, dict]:
     """Wall time and peak RSS (MB) of one `schouw inspect` run.
 
-    Peaks: ``main`` the inspect process itself, ``tree`` the sum over it and all its
-    processes (tile workers, temporary Prefect server), sampled every 0.2 s.
+    Peaks: ``main`` the RSS of the inspect process itself, ``tree`` the PSS summed over it and
+    all its processes (tile workers, temporary Prefect server), sampled every 0.2 s.
     """
     env = dict(os.environ, PREFECT_HOME=str(home))
     t = time.perf_counter()
@@ -135,7 +140,7 @@ def main() -> None:
     sizes = args.size or [4096]
     work = args.keep or Path(tempfile.mkdtemp(prefix="schouw-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"{'size':>7} {'MP':>7} {'read_s':>8} {'inspect_s':>10} {'detect_s':>9} {'inspect/read':>12} {'detect/read':>11} {'MP/s':>7} {'rss_main_MB':>11} {'rss_tree_MB':>11} {'issues':>7}")
+    print(f"{'size':>7} {'MP':>7} {'read_s':>8} {'inspect_s':>10} {'detect_s':>9} {'inspect/read':>12} {'detect/read':>11} {'MP/s':>7} {'rss_main_MB':>11} {'pss_tree_MB':>11} {'issues':>7}")
     for size in sizes:
         tif = work / f"bench_{size}.tif"
         if not tif.exists():
@@ -153,8 +158,8 @@ def main() -> None:
             _, _, run = inspect_run(tif, work / f"out_w{w}", work / "prefect", "--workers", str(w))
             times[w] = run["timings_s"]["detect"]
         print(f"detect_s with 1 worker {times[1]:.2f}, with 2 workers {times[2]:.2f}: speed-up {times[1] / times[2]:.2f}x")
-    print("rss_main_MB: peak of the inspect process; rss_tree_MB: peak of the sum over it, its tile workers and "
-          "its temporary Prefect server.")
+    print("rss_main_MB: peak RSS of the inspect process; pss_tree_MB: peak of the PSS summed over it, its tile "
+          "workers and its temporary Prefect server.")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | Non
 def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict, flight_key: str, params: InspectParams, areas_path: str | None) -> dict:
     """Seam-merge the checkpointed tile results into issues and write every output file into ``staging``."""
     issues, areas = finish(ortho, result, flight_key, params, areas_path)
+    result.pieces.clear()  # merged into issues: free them before the layers are written
+    result.area_pieces.clear()
     return write_outputs(staging, ortho, issues, run, areas, result.thumbs)
 
 

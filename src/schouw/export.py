@@ -24,6 +24,8 @@ from .issues import Issue, family
 
 SEVERITY_COLOURS = {"L": "#f2c94c", "M": "#f2994a", "E": "#d7263d"}
 LAYERS = {"road": "road_issues", "green": "green_issues"}
+#: Issues converted and written at a time (GeoJSON, GeoPackage): bounds the memory of publishing.
+EXPORT_CHUNK = 1000
 COLUMNS = ["id", "type", "subtype", "severity", "confidence", "length_m", "area_m2", "mean_width_m", "max_width_m", "flight"]
 
 
@@ -135,13 +137,14 @@ def areas_frame(records: list, crs_wkt: str, transform, kind: str) -> gpd.GeoDat
 def write_gpkg(issues: list[Issue], crs_wkt: str, path: Path, areas: list | None = None, transform=None) -> dict[str, int]:
     """``issues.gpkg``: layers ``road_issues``, ``green_issues`` (always, possibly empty), ``road_areas`` and
     ``green_areas`` (per-area quality levels, when areas are known) plus QGIS styles."""
-    gdf = issues_frame(issues, crs_wkt)
-    fam = [family(t) for t in gdf["type"]] if len(gdf) else []
     counts = {}
     for f, layer in LAYERS.items():
-        part = gdf[[x == f for x in fam]] if len(gdf) else gdf
-        part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="MultiPolygon")
-        counts[layer] = len(part)
+        mine = [i for i in issues if family(i.type) == f]
+        # the layer is created by the first chunk (possibly empty), later chunks are appended
+        for start in range(0, max(len(mine), 1), EXPORT_CHUNK):
+            part = issues_frame(mine[start : start + EXPORT_CHUNK], crs_wkt)
+            part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="MultiPolygon", append=start > 0)
+        counts[layer] = len(mine)
     styled = {layer: qml_style(layer) for layer in LAYERS.values()}
     for kind in ("road", "green"):
         layer = f"{kind}_areas"
@@ -162,19 +165,20 @@ def write_geojson(issues: list[Issue], crs_wkt: str, path: Path) -> None:
     cross the antimeridian, so no feature needs cutting there.
     """
     to_ll = Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
-    geoms = [_multi(i.geometry) for i in issues]
 
     def lonlat(xy):
         lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
         return np.round(np.column_stack([lon, lat]), 8)
 
-    geoms = shapely.orient_polygons(shapely.transform(np.asarray(geoms, dtype=object), lonlat), exterior_cw=False)
-    texts = shapely.to_geojson(geoms) if len(geoms) else []
     with open(path, "w", encoding="utf-8") as fh:
         fh.write('{"type": "FeatureCollection", "features": [\n')
-        for n, (i, g) in enumerate(zip(issues, texts)):
-            props = json.dumps(i.properties(), ensure_ascii=False)
-            fh.write(f'{"," if n else ""}{{"type": "Feature", "properties": {props}, "geometry": {g}}}\n')
+        for start in range(0, len(issues), EXPORT_CHUNK):  # in chunks: memory does not grow with the issue count
+            chunk = issues[start : start + EXPORT_CHUNK]
+            geoms = np.asarray([_multi(i.geometry) for i in chunk], dtype=object)
+            texts = shapely.to_geojson(shapely.orient_polygons(shapely.transform(geoms, lonlat), exterior_cw=False))
+            for n, (i, g) in enumerate(zip(chunk, texts), start):
+                props = json.dumps(i.properties(), ensure_ascii=False)
+                fh.write(f'{"," if n else ""}{{"type": "Feature", "properties": {props}, "geometry": {g}}}\n')
         fh.write("]}\n")
 
 

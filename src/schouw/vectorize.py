@@ -94,7 +94,10 @@ def defect_to_piece(defect: Defect, spec: TileSpec) -> Piece | None:
 
 
 def to_map(geom, transform: Affine):
-    """Pixel-space geometry (col, row) to the orthophoto's CRS through its ``transform`` (any rotation)."""
+    """Pixel-space geometry (col, row), or an array of them, to the orthophoto's CRS through its ``transform`` (any rotation).
+
+    A single geometry is repaired if the transform made it invalid; arrays are returned as transformed.
+    """
     a, b, c, d, e, f = transform[:6]
 
     def apply(xy: np.ndarray) -> np.ndarray:
@@ -102,6 +105,8 @@ def to_map(geom, transform: Affine):
         return np.column_stack([a * x + b * y + c, d * x + e * y + f])
 
     out = shapely.transform(geom, apply)
+    if isinstance(out, np.ndarray):
+        return out
     if not out.is_valid:
         out = shapely.make_valid(out, method="structure", keep_collapsed=False)
     return out
