@@ -22,8 +22,8 @@ from schouw.areas import AreaMapping
 from schouw.checkpoint import Checkpoints, file_digest, run_key
 from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
 from schouw.params import InspectParams
-from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, finish, load_results, make_tiles, prepare_areas, process_tiles
-from schouw.publish import commit_dir, discard_dir, staging_dir, write_outputs, write_run_record
+from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, make_tiles, prepare_areas, process_tiles, publish_stream
+from schouw.publish import Outputs, commit_dir, discard_dir, staging_dir, write_run_record
 from schouw.tile_pool import TilePool, default_workers, shared_pool
 from schouw.tiling import TileSpec, batched, block_order
 
@@ -59,12 +59,16 @@ def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | Non
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(staging: Path, ortho: Orthophoto, result: TileResult, run: dict, flight_key: str, params: InspectParams, areas_path: str | None) -> dict:
-    """Seam-merge the checkpointed tile results into issues and write every output file into ``staging``."""
-    issues, areas = finish(ortho, result, flight_key, params, areas_path)
-    result.pieces.clear()  # merged into issues: free them before the layers are written
-    result.area_pieces.clear()
-    return write_outputs(staging, ortho, issues, run, areas, result.thumbs)
+def publish_task(staging: Path, ortho: Orthophoto, ckpt: Checkpoints, specs: list[TileSpec], run: dict, flight_key: str,
+                 params: InspectParams, areas_path: str | None) -> dict:
+    """Seam-merge the checkpointed tile results row by row and write every output file into ``staging``."""
+    out = Outputs(staging, ortho)
+    try:
+        areas = publish_stream(ortho, ckpt, specs, flight_key, params, areas_path, out)
+    except BaseException:
+        out.layers.abort()
+        raise
+    return out.close(run, areas)
 
 
 def flight_checkpoints(out: Path, digest: str, p: InspectParams, areas: str | None, area_mapping, nir_band) -> Checkpoints:
@@ -119,14 +123,12 @@ def inspect_flight(
         ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band)
         batches = batched(block_order(specs), n_batches)  # spatially compact batches: neighbours share image blocks
         futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool) for b in batches]
-        counts = TileResult()
+        result = TileResult()  # counts only: the pieces stay in the checkpoints until publishing
         for f, b in zip(futures, batches):
             r = f.result()
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)
-            counts.add(r)
+            result.add(r)
         t_detect = time.perf_counter()
-        result = load_results(ckpt, specs)  # pieces and thumbnails, read back from the checkpoints in tile order
-        result.resumed_tiles, result.seconds = counts.resumed_tiles, counts.seconds
         flight_key = f"{digest}|{p.digest()}"
         px_area = ortho.pixel_area_m2
         run = {
@@ -167,7 +169,7 @@ def inspect_flight(
         }
         t_pub = time.perf_counter()
         run["timings_s"]["total"] = round(t_pub - t0, 3)
-        run = publish_task(staging, ortho, result, run, flight_key, p, areas_path)
+        run = publish_task(staging, ortho, ckpt, specs, run, flight_key, p, areas_path)
         discard_dir(work)
         run["timings_s"]["publish"] = round(time.perf_counter() - t_pub, 3)
         run["timings_s"]["total"] = round(time.perf_counter() - t0, 3)

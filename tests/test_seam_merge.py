@@ -54,3 +54,55 @@ def test_patch_over_four_tiles_is_one_issue_with_full_area(tmp_path):
     assert issues[0].tiles == 4
     assert issues[0].area_m2 == pytest.approx(np.pi * (40 * 0.02) ** 2, rel=0.08)
     assert issues[0].geometry.geom_type == "Polygon"  # pieces share exact pixel edges: no slivers
+
+
+def test_streamed_publish_equals_merging_everything_at_once(tmp_path):
+    """Row-by-row merging from the checkpoint store gives exactly the issues of an all-at-once merge,
+    while holding only about a row of tiles' pieces at a time."""
+    from conftest import SAMPLE
+    from schouw.checkpoint import Checkpoints
+    from schouw.params import InspectParams
+    from schouw.pipeline import SeamMerger, finish, make_tiles, prepare_areas, process_tiles, publish_stream
+
+    o = open_orthophoto(SAMPLE / "sample_orthophoto.tif")
+    p = InspectParams(tile_px=128)  # 12 rows of tiles
+    ap, _ = prepare_areas(o, SAMPLE / "sample_areas.geojson", tmp_path)
+    specs = make_tiles(o, p)
+    store = Checkpoints(tmp_path / "out", "k")
+    counts = process_tiles(o, specs, ap, p, store=store)
+    assert counts.pieces == [] and counts.tiles == len(specs)  # results stay in the store
+
+    most_open = []
+    add = SeamMerger.add
+
+    def watching_add(self, pieces, done_above_px=None):
+        out = add(self, pieces, done_above_px)
+        most_open.append(sum(len(v) for v in self._open.values()))
+        return out
+
+    class Collect:
+        def __init__(self):
+            self.issues, self.thumbs = [], 0
+
+        def add_thumbs(self, thumbs):
+            self.thumbs += len(thumbs)
+
+        def add(self, issues):
+            self.issues += issues
+
+    got = Collect()
+    SeamMerger.add = watching_add
+    try:
+        records = publish_stream(o, store, specs, "k", p, ap, got)
+    finally:
+        SeamMerger.add = add
+    want, want_records = finish(o, process_tiles(o, specs, ap, p), "k", p, ap)
+    key = lambda i: (i.type, i.id)  # noqa: E731
+    assert len(got.issues) == len(want) > 10
+    for a, b in zip(sorted(got.issues, key=key), sorted(want, key=key)):
+        assert (a.id, a.type, a.subtype, a.severity, a.tiles) == (b.id, b.type, b.subtype, b.severity, b.tiles)
+        assert a.area_m2 == pytest.approx(b.area_m2) and a.geometry.equals(b.geometry)
+    assert [r.properties() for r in records] == [r.properties() for r in want_records]
+    assert got.thumbs == len(specs)
+    total_pieces = sum(len(store.load(s.tile_id).pieces) for s in specs)
+    assert max(most_open) < total_pieces / 3  # never the whole flight's pieces at once

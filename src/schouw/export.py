@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -134,65 +135,106 @@ def areas_frame(records: list, crs_wkt: str, transform, kind: str) -> gpd.GeoDat
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry=geoms, crs=CRS.from_wkt(crs_wkt))
 
 
-def write_gpkg(issues: list[Issue], crs_wkt: str, path: Path, areas: list | None = None, transform=None) -> dict[str, int]:
-    """``issues.gpkg``: layers ``road_issues``, ``green_issues`` (always, possibly empty), ``road_areas`` and
-    ``green_areas`` (per-area quality levels, when areas are known) plus QGIS styles."""
-    counts = {}
-    for f, layer in LAYERS.items():
-        mine = [i for i in issues if family(i.type) == f]
-        # the layer is created by the first chunk (possibly empty), later chunks are appended
-        for start in range(0, max(len(mine), 1), EXPORT_CHUNK):
-            part = issues_frame(mine[start : start + EXPORT_CHUNK], crs_wkt)
-            part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="MultiPolygon", append=start > 0)
-        counts[layer] = len(mine)
-    styled = {layer: qml_style(layer) for layer in LAYERS.values()}
-    for kind in ("road", "green"):
-        layer = f"{kind}_areas"
-        part = areas_frame(areas or [], crs_wkt, transform, kind)
-        part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="MultiPolygon")
-        counts[layer] = len(part)
-        styled[layer] = qml_area_style()
-    _write_layer_styles(path, styled)
-    return counts
+class IssueLayers:
+    """``issues.gpkg``, ``issues.geojson`` and ``issues.csv`` in ``folder``, written issue batch by batch.
+
+    Memory is bounded by :data:`EXPORT_CHUNK` issues whatever the number of issues: GeoJSON
+    and CSV rows go straight to their files; GeoPackage layers are appended a chunk at a time.
+    :meth:`close` adds the area layers and the QGIS styles and returns the row count per layer.
+
+    - GeoPackage: layers ``road_issues``, ``green_issues`` (always, possibly empty), ``road_areas``
+      and ``green_areas`` (per-area quality levels), in the orthophoto's CRS.
+    - GeoJSON: RFC 7946, WGS 84 lon/lat rounded to 8 decimals (~1 mm), exterior rings counter-
+      clockwise, no ``crs`` member; coordinates go through pyproj a chunk at a time and GEOS
+      serialises the geometry (GDAL's driver gave the same file ~7x slower). Town-scale flights
+      never cross the antimeridian, so no feature needs cutting there.
+    - CSV: one row per issue with its centroid in the source CRS (x, y) and WGS 84 (lon, lat).
+    """
+
+    def __init__(self, folder: Path, crs_wkt: str):
+        self.crs_wkt = crs_wkt
+        self.gpkg = folder / "issues.gpkg"
+        self._to_ll = Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+        self._pending: dict[str, list[Issue]] = {layer: [] for layer in LAYERS.values()}
+        self.counts: dict[str, int] = {layer: 0 for layer in LAYERS.values()}
+        self._geojson = open(folder / "issues.geojson", "w", encoding="utf-8")
+        self._geojson.write('{"type": "FeatureCollection", "features": [\n')
+        self._features = 0
+        self._csv_fh = open(folder / "issues.csv", "w", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._csv_fh)
+        self._csv.writerow(COLUMNS + ["x", "y", "lon", "lat"])
+
+    def add(self, issues: list[Issue]) -> None:
+        for start in range(0, len(issues), EXPORT_CHUNK):
+            chunk = issues[start : start + EXPORT_CHUNK]
+            self._write_geojson(chunk)
+            self._write_csv(chunk)
+            for i in chunk:
+                self._pending[LAYERS[family(i.type)]].append(i)
+        for layer, pending in self._pending.items():
+            if len(pending) >= EXPORT_CHUNK:
+                self._flush(layer)
+
+    def close(self, areas: list | None = None, transform=None) -> dict[str, int]:
+        """Finish every file; ``areas`` (area records) become the ``*_areas`` layers."""
+        for layer in LAYERS.values():
+            self._flush(layer, create_empty=True)
+        styled = {layer: qml_style(layer) for layer in LAYERS.values()}
+        for kind in ("road", "green"):
+            layer = f"{kind}_areas"
+            part = areas_frame(areas or [], self.crs_wkt, transform, kind)
+            part.to_file(self.gpkg, layer=layer, driver="GPKG", engine="pyogrio", geometry_type="MultiPolygon")
+            self.counts[layer] = len(part)
+            styled[layer] = qml_area_style()
+        _write_layer_styles(self.gpkg, styled)
+        self._geojson.write("]}\n")
+        self.abort()
+        return dict(self.counts)
+
+    def abort(self) -> None:
+        """Close the open files (the staging folder they are in is discarded by the caller)."""
+        self._geojson.close()
+        self._csv_fh.close()
+
+    def _flush(self, layer: str, create_empty: bool = False) -> None:
+        pending = self._pending[layer]
+        if not pending and not (create_empty and self.counts[layer] == 0):
+            return
+        issues_frame(pending, self.crs_wkt).to_file(self.gpkg, layer=layer, driver="GPKG", engine="pyogrio",
+                                                    geometry_type="MultiPolygon", append=self.counts[layer] > 0)
+        self.counts[layer] += len(pending)
+        self._pending[layer] = []
+
+    def _lonlat(self, xy: np.ndarray) -> np.ndarray:
+        lon, lat = self._to_ll.transform(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([lon, lat]), 8)
+
+    def _write_geojson(self, issues: list[Issue]) -> None:
+        geoms = np.asarray([_multi(i.geometry) for i in issues], dtype=object)
+        texts = shapely.to_geojson(shapely.orient_polygons(shapely.transform(geoms, self._lonlat), exterior_cw=False))
+        for i, g in zip(issues, texts):
+            props = json.dumps(i.properties(), ensure_ascii=False)
+            self._geojson.write(f'{"," if self._features else ""}{{"type": "Feature", "properties": {props}, "geometry": {g}}}\n')
+            self._features += 1
+
+    def _write_csv(self, issues: list[Issue]) -> None:
+        for i in issues:
+            c = shapely.point_on_surface(i.geometry) if i.type != "crack" else i.geometry.centroid
+            lon, lat = self._to_ll.transform(c.x, c.y)
+            props = i.properties()
+            self._csv.writerow([("" if props[k] is None else props[k]) for k in COLUMNS] + [f"{c.x:.6f}", f"{c.y:.6f}", f"{lon:.8f}", f"{lat:.8f}"])
 
 
 def write_geojson(issues: list[Issue], crs_wkt: str, path: Path) -> None:
-    """``issues.geojson``: RFC 7946 — WGS 84 lon/lat, exterior rings counter-clockwise, no ``crs`` member.
+    """Only ``issues.geojson`` (RFC 7946, see :class:`IssueLayers`) at ``path``."""
+    import tempfile
 
-    Coordinates go through pyproj once for all issues and are rounded to 8 decimals (~1 mm);
-    each geometry is serialised by GEOS. GDAL's GeoJSON driver gave the same file at ~0.7 ms an
-    issue (5 s of a gigapixel run's publishing); this takes ~0.1 ms. Town-scale flights never
-    cross the antimeridian, so no feature needs cutting there.
-    """
-    to_ll = Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
-
-    def lonlat(xy):
-        lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
-        return np.round(np.column_stack([lon, lat]), 8)
-
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write('{"type": "FeatureCollection", "features": [\n')
-        for start in range(0, len(issues), EXPORT_CHUNK):  # in chunks: memory does not grow with the issue count
-            chunk = issues[start : start + EXPORT_CHUNK]
-            geoms = np.asarray([_multi(i.geometry) for i in chunk], dtype=object)
-            texts = shapely.to_geojson(shapely.orient_polygons(shapely.transform(geoms, lonlat), exterior_cw=False))
-            for n, (i, g) in enumerate(zip(chunk, texts), start):
-                props = json.dumps(i.properties(), ensure_ascii=False)
-                fh.write(f'{"," if n else ""}{{"type": "Feature", "properties": {props}, "geometry": {g}}}\n')
-        fh.write("]}\n")
-
-
-def write_csv(issues: list[Issue], crs_wkt: str, path: Path) -> None:
-    """``issues.csv``: one row per issue with its centroid in the source CRS (x, y) and WGS 84 (lon, lat)."""
-    to_ll = Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLUMNS + ["x", "y", "lon", "lat"])
-        for i in issues:
-            c = shapely.point_on_surface(i.geometry) if i.type != "crack" else i.geometry.centroid
-            lon, lat = to_ll.transform(c.x, c.y)
-            props = i.properties()
-            w.writerow([("" if props[k] is None else props[k]) for k in COLUMNS] + [f"{c.x:.6f}", f"{c.y:.6f}", f"{lon:.8f}", f"{lat:.8f}"])
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        layers = IssueLayers(Path(tmp), crs_wkt)
+        layers._write_geojson(issues)
+        layers._geojson.write("]}\n")
+        layers.abort()
+        os.replace(Path(tmp) / "issues.geojson", path)
 
 
 def now_iso() -> str:

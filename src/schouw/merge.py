@@ -67,48 +67,72 @@ def _valid(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-def merge_pieces(
-    pieces: list[Piece],
-    *,
-    flight: str,
-    flight_key: str,
-    gsd_x_m: float,
-    gsd_y_m: float,
-    transform: Affine,
-    link_gap_m: dict[str, float] | None = None,
-) -> list[Issue]:
-    """Union touching pieces per type into issues with measures in metres, severities and stable ids.
+class SeamMerger:
+    """Seam merge in a stream: tile rows go in top to bottom, finished issues come out.
 
-    ``link_gap_m`` per type joins pieces closer than that on the ground (the
-    same gap the detector bridges inside a tile). Pieces are in global pixel
-    coordinates; ``transform`` (the orthophoto's Affine) places the merged
-    issues in its CRS. Areas and lengths come from pixel counts times the
-    ground sample distance, so they are metres whatever the CRS.
+    A group of touching pieces is finished once none of its pieces lies within the
+    type's link distance of the bottom of the last row added: every later piece lies
+    in a core window below that line, so nothing can join it any more. Only unfinished
+    pieces are kept, about one tile row's worth, so memory does not grow with the
+    number of rows. The groups, and so the issues, are exactly those of merging all
+    pieces at once.
+
+    Measures are in metres from pixel counts times the ground sample distance (right
+    whatever the CRS); ``transform`` (the orthophoto's Affine) places the issues in its CRS.
     """
-    px_area = gsd_x_m * gsd_y_m
-    gsd = math.sqrt(px_area)
-    by_type: dict[str, list[Piece]] = {}
-    for p in pieces:
-        by_type.setdefault(p.type, []).append(p)
-    groups: list[tuple[str, list[Piece]]] = []
-    merged = []
-    for t in sorted(by_type):
-        ps = by_type[t]
-        geoms = shapely.from_wkb([p.wkb for p in ps])
-        gap_px = (link_gap_m or {}).get(t, 0.0) / gsd
-        for group in _groups(list(geoms), tol=max(0.01, gap_px)):
-            groups.append((t, [ps[i] for i in group]))
-            # a piece alone is already valid (vectorize.mask_to_geometry); only seams need a union
-            merged.append(geoms[group[0]] if len(group) == 1 else shapely.union_all(geoms[group]))
-    if not groups:
-        return []
-    geoms_px = _valid(np.asarray(merged, dtype=object))
-    # Pixel staircases carry no information beyond half a pixel: simplify for lighter layers.
-    geoms_px = _threaded(shapely.simplify, geoms_px, 0.5, preserve_topology=True)
-    centroids = shapely.get_coordinates(shapely.centroid(geoms_px))
-    geoms_map = _valid(to_map(geoms_px, transform))
-    issues: list[Issue] = []
-    for (t, members), geom_px, geom, (cx, cy) in zip(groups, geoms_px, geoms_map, centroids):
+
+    def __init__(self, *, flight: str, flight_key: str, gsd_x_m: float, gsd_y_m: float, transform: Affine,
+                 link_gap_m: dict[str, float] | None = None):
+        self.flight, self.flight_key, self.transform = flight, flight_key, transform
+        self.px_area = gsd_x_m * gsd_y_m
+        self.gsd = math.sqrt(self.px_area)
+        self.link_gap_m = link_gap_m or {}
+        self._open: dict[str, list[tuple[Piece, object]]] = {}
+
+    def tol_px(self, issue_type: str) -> float:
+        """Pieces of ``issue_type`` closer than this (pixels) belong to one issue."""
+        return max(0.01, self.link_gap_m.get(issue_type, 0.0) / self.gsd)
+
+    def add(self, pieces: list[Piece], done_above_px: float | None = None) -> list[Issue]:
+        """Add pieces; return the issues finished above row ``done_above_px`` (global pixel row; None: all)."""
+        for p, g in zip(pieces, shapely.from_wkb([p.wkb for p in pieces]) if pieces else []):
+            self._open.setdefault(p.type, []).append((p, g))
+        groups: list[tuple[str, list[Piece], list]] = []
+        for t in sorted(self._open):
+            items = self._open[t]
+            geoms = [g for _, g in items]
+            tol = self.tol_px(t)
+            keep = []
+            bottom = shapely.bounds(np.asarray(geoms, dtype=object))[:, 3] if geoms else None  # largest row of each piece
+            for group in _groups(geoms, tol):
+                if done_above_px is not None and bottom[group].max() >= done_above_px - tol:
+                    keep += [items[i] for i in group]  # may still touch a piece of the next row
+                else:
+                    groups.append((t, [items[i][0] for i in group], [geoms[i] for i in group]))
+            self._open[t] = keep
+        return self._finish(groups)
+
+    def close(self) -> list[Issue]:
+        """All remaining issues (after the last row)."""
+        return self.add([], None)
+
+    def _finish(self, groups: list[tuple[str, list[Piece], list]]) -> list[Issue]:
+        if not groups:
+            return []
+        # a piece alone is already valid (vectorize.mask_to_geometry); only seams need a union
+        merged = [g[0] if len(g) == 1 else shapely.union_all(g) for _, _, g in groups]
+        geoms_px = _valid(np.asarray(merged, dtype=object))
+        # Pixel staircases carry no information beyond half a pixel: simplify for lighter layers.
+        geoms_px = _threaded(shapely.simplify, geoms_px, 0.5, preserve_topology=True)
+        centroids = shapely.get_coordinates(shapely.centroid(geoms_px))
+        geoms_map = _valid(to_map(geoms_px, self.transform))
+        issues = [self._issue(t, members, gp, gm, float(cx), float(cy))
+                  for (t, members, _), gp, gm, (cx, cy) in zip(groups, geoms_px, geoms_map, centroids)]
+        issues.sort(key=lambda i: (i.type, i.id))
+        return issues
+
+    def _issue(self, t: str, members: list[Piece], geom_px, geom, cx: float, cy: float) -> Issue:
+        gsd = self.gsd
         area_px = sum(m.area_px for m in members)
         weights = np.array([m.area_px for m in members], float)
         score = float(np.average([m.score for m in members], weights=weights))
@@ -123,27 +147,23 @@ def merge_pieces(
             subtype = "alligator" if "alligator" in subs else max(set(subs), key=lambda s: sum(m.area_px for m in members if m.subtype == s))
         else:
             length_m, mean_w, max_w, subtype = None, None, None, members[0].subtype
-        area_m2 = area_px * px_area
+        area_m2 = area_px * self.px_area
         measures = {"area_m2": area_m2, "length_m": length_m or 0.0, "mean_width_m": mean_w or 0.0}
-        issues.append(
-            Issue(
-                id=issue_id(flight_key, t, float(cx), float(cy), 1.0),
-                type=t,
-                subtype=subtype,
-                severity=severity(t, measures),
-                confidence=score,
-                length_m=length_m,
-                area_m2=area_m2,
-                mean_width_m=mean_w,
-                max_width_m=max_w,
-                geometry=geom,
-                flight=flight,
-                tiles=len({m.tile_id for m in members}),
-                geometry_px=geom_px,
-            )
+        return Issue(
+            id=issue_id(self.flight_key, t, cx, cy, 1.0),
+            type=t,
+            subtype=subtype,
+            severity=severity(t, measures),
+            confidence=score,
+            length_m=length_m,
+            area_m2=area_m2,
+            mean_width_m=mean_w,
+            max_width_m=max_w,
+            geometry=geom,
+            flight=self.flight,
+            tiles=len({m.tile_id for m in members}),
+            geometry_px=geom_px,
         )
-    issues.sort(key=lambda i: (i.type, i.id))
-    return issues
 
 
 def merge_areas(pieces: list[Piece], min_area_px: float = 0.0) -> dict[str, list[tuple[str, object]]]:

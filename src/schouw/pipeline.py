@@ -24,8 +24,8 @@ from .detect import green as green_det
 from .detect import road as road_det
 from .detect.segment import segment_areas
 from .issues import family
-from .merge import merge_areas, merge_pieces
-from .quality import area_records, share_severity
+from .merge import SeamMerger, merge_areas
+from .quality import AreaTally
 from .orthophoto import Orthophoto, gdal_env, read_window
 from .params import InspectParams
 from .preview import thumbnail
@@ -140,7 +140,7 @@ def process_tiles(
     ``store`` (optional, a :class:`schouw.checkpoint.Checkpoints`) keeps each tile's result,
     so an interrupted run recomputes only the tiles it had not finished; with a store the
     return value holds the counts only (:meth:`TileResult.counts_only`) and
-    :func:`load_results` gives the pieces. ``pool`` (a :class:`schouw.tile_pool.TilePool`,
+    :func:`publish_stream` reads the pieces back. ``pool`` (a :class:`schouw.tile_pool.TilePool`,
     needs ``store``) runs the tiles in its worker processes instead of this thread.
     """
     total = TileResult()
@@ -183,47 +183,68 @@ def process_tiles(
     return total
 
 
-def load_results(store, specs: list[TileSpec]) -> TileResult:
-    """The full results (pieces, thumbnails, counts) of ``specs`` from ``store``, in tile order.
-
-    Raises ``RuntimeError`` naming the first tile whose checkpoint is missing.
-    """
-    total = TileResult()
-    for spec in specs:
-        r = store.load(spec.tile_id)
-        if r is None:
-            raise RuntimeError(f"tile {spec.tile_id} has no saved result in {store.dir}; rerun to compute it")
-        total.add(r)
-    return total
-
-
 def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None, areas_path: str | None = None):
     """Seam-merge pieces into issues (ids stable for ``flight_key``) and measure each road/green area.
 
     Returns ``(issues, area_records)``. Green issues get their severity raised by the
-    share of their green area they cover.
+    share of their green area they cover. For results held in memory; a flight run
+    streams instead (:func:`publish_stream`).
     """
+    tally = AreaTally(area_polygons(ortho, areas_path, result.area_pieces), shapely.box(0, 0, ortho.width, ortho.height),
+                      ortho.pixel_area_m2)
     issues = merge_issues(ortho, result, flight_key, params)
+    _measured(issues, tally)
+    return issues, tally.records
+
+
+def _measured(issues: list, tally: AreaTally) -> list:
+    """Count ``issues`` into their areas (raising green severities by share), then drop their pixel geometry."""
+    tally.add(issues)
+    for i in issues:  # pixel geometry served the per-area shares; the outputs need the map geometry only
+        i.geometry_px = None
+    return issues
+
+
+def area_polygons(ortho: Orthophoto, areas_path: str | None, area_pieces: list[Piece]) -> dict[str, list]:
+    """``{kind: [(name, polygon_px)]}``: the areas file's polygons, else the automatic area pieces merged."""
     if areas_path:
         inv = ~ortho.affine
-        polys = {
-            k: [(name, to_pixels(g, inv)) for name, g in v] for k, v in areas_mod.load_area_polygons(areas_path).items()
-        }
-    else:
-        polys = merge_areas(result.area_pieces, min_area_px=MIN_AUTO_AREA_M2 / ortho.pixel_area_m2)
-    box = shapely.box(0, 0, ortho.width, ortho.height)
-    records = area_records(polys, [(i.type, i.geometry_px) for i in issues], box, ortho.pixel_area_m2)
-    green_px = [r for r in records if r.kind == "green"]
-    if green_px:
-        tree = shapely.STRtree([r.geometry_px for r in green_px])
-        for i in issues:
-            if family(i.type) != "green":
-                continue
-            hits = tree.query(i.geometry_px, predicate="intersects")
-            if len(hits):
-                best = hits[0] if len(hits) == 1 else max(hits, key=lambda h: shapely.intersection(green_px[h].geometry_px, i.geometry_px).area)
-                i.severity = share_severity(i.severity, i.area_m2 / max(green_px[best].area_m2, 1e-9))
-    return issues, records
+        return {k: [(name, to_pixels(g, inv)) for name, g in v] for k, v in areas_mod.load_area_polygons(areas_path).items()}
+    return merge_areas(area_pieces, min_area_px=MIN_AUTO_AREA_M2 / ortho.pixel_area_m2)
+
+
+def publish_stream(ortho: Orthophoto, store, specs: list[TileSpec], flight_key: str, params: InspectParams,
+                   areas_path: str | None, out) -> list:
+    """Seam-merge the stored tile results into issues row of tiles by row, feeding them to ``out``.
+
+    ``store``: the run's :class:`schouw.checkpoint.Checkpoints`; ``specs`` in grid order;
+    ``out``: a :class:`schouw.publish.Outputs`. Memory holds the preview, the (coarse) area
+    polygons and about one row of tiles' pieces, not the flight's issues. Returns the area records.
+    """
+    area_pieces: list[Piece] = []
+    for spec in specs:  # first pass: the small parts (thumbnails, automatic area pieces)
+        r = _stored(store, spec)
+        out.add_thumbs(r.thumbs)
+        area_pieces += r.area_pieces
+    tally = AreaTally(area_polygons(ortho, areas_path, area_pieces), shapely.box(0, 0, ortho.width, ortho.height),
+                      ortho.pixel_area_m2)
+    del area_pieces
+    merger = seam_merger(ortho, flight_key, params)
+    rows: dict[int, list[TileSpec]] = {}
+    for spec in specs:
+        rows.setdefault(spec.core_row_off, []).append(spec)
+    for row in rows.values():
+        pieces = [p for spec in row for p in _stored(store, spec).pieces]
+        out.add(_measured(merger.add(pieces, done_above_px=row[0].core_row_off + row[0].core_height), tally))
+    out.add(_measured(merger.close(), tally))
+    return tally.records
+
+
+def _stored(store, spec: TileSpec) -> TileResult:
+    r = store.load(spec.tile_id)
+    if r is None:
+        raise RuntimeError(f"tile {spec.tile_id} has no saved result in {store.dir}; rerun to compute it")
+    return r
 
 
 def to_pixels(geom, inverse: Affine):
@@ -232,11 +253,10 @@ def to_pixels(geom, inverse: Affine):
     return shapely.transform(geom, lambda xy: np.column_stack([a * xy[:, 0] + b * xy[:, 1] + c, d * xy[:, 0] + e * xy[:, 1] + f]))
 
 
-def merge_issues(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None):
-    """Seam-merge the pieces of all tiles into issues."""
+def seam_merger(ortho: Orthophoto, flight_key: str, params: InspectParams | None = None) -> SeamMerger:
+    """The seam merger for one flight: link gaps from the road parameters, placed by the orthophoto's Affine."""
     rp = (params or InspectParams()).road_params()
-    return merge_pieces(
-        result.pieces,
+    return SeamMerger(
         link_gap_m={"crack": rp.crack_link_gap_m, "weeds_in_pavement": rp.weeds_link_gap_m},
         flight=ortho.name,
         flight_key=flight_key,
@@ -244,6 +264,11 @@ def merge_issues(ortho: Orthophoto, result: TileResult, flight_key: str, params:
         gsd_y_m=ortho.gsd_y_m,
         transform=ortho.affine,
     )
+
+
+def merge_issues(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None):
+    """Seam-merge the pieces of all tiles into issues."""
+    return seam_merger(ortho, flight_key, params).add(result.pieces, None)
 
 
 def prepare_areas(ortho: Orthophoto, areas_file: str | Path | None, work_dir: Path, mapping=None) -> tuple[str | None, dict]:

@@ -49,50 +49,101 @@ def thumbnail(rgb: np.ndarray, valid: np.ndarray, spec, width: int, height: int,
     return r0, c0, small, vsmall
 
 
+class PreviewCanvas:
+    """``preview.png`` built up piece by piece: tile thumbnails, then issue batches, then :meth:`write`.
+
+    Memory is the preview's own (a few MB) whatever the orthophoto's size or issue count:
+    issues are drawn into one anti-aliased mask per severity as they arrive and composited
+    worst-on-top at the end.
+    """
+
+    def __init__(self, ortho: Orthophoto, max_px: int = PREVIEW_PX):
+        self.ortho = ortho
+        self.h, self.w = preview_shape(ortho.width, ortho.height, max_px)
+        self.inv = ~(ortho.affine @ Affine.scale(ortho.width / self.w, ortho.height / self.h))
+        self.rgb: np.ndarray | None = None
+        self.valid: np.ndarray | None = None
+        self.marks = IssueMarks(self.h, self.w)
+
+    def add_thumbs(self, thumbs: list) -> None:
+        """Paste tile thumbnails (:func:`thumbnail`)."""
+        if self.rgb is None:
+            self.rgb = np.zeros((self.h, self.w, 3), np.uint8)
+            self.valid = np.zeros((self.h, self.w), bool)
+        for r0, c0, t, v in thumbs:
+            self.rgb[r0 : r0 + t.shape[0], c0 : c0 + t.shape[1]] = t
+            self.valid[r0 : r0 + v.shape[0], c0 : c0 + v.shape[1]] = v
+
+    def add_issues(self, issues: list[Issue]) -> None:
+        self.marks.add(issues, self.inv)
+
+    def write(self, path: Path) -> tuple[int, int]:
+        """Write the PNG (without thumbnails the orthophoto is read at preview size, through its overviews)."""
+        rgb, valid = self.rgb, self.valid
+        if rgb is None:
+            o = self.ortho
+            with gdal_env(), rasterio.open(o.path) as src:
+                bands = src.read(list(o.rgb_bands), out_shape=(3, self.h, self.w))
+                valid = valid_mask(src, bands, None, out_shape=(self.h, self.w))
+            rgb = np.moveaxis(to_uint8(o, bands), 0, -1)
+        img = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
+        img[~valid] = (img[~valid] * 0.3 + np.array([40, 40, 40]) * 0.7).astype(np.uint8)
+        self.marks.paint(img)
+        cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 4])
+        return self.w, self.h
+
+
 def render_preview(ortho: Orthophoto, issues: list[Issue], path: Path, max_px: int = PREVIEW_PX, thumbs: list | None = None) -> tuple[int, int]:
     """Write the preview PNG; return its (width, height) in pixels.
 
     ``thumbs`` (from :func:`thumbnail`, one per tile) are assembled when given; otherwise the
     orthophoto is read at preview resolution (through its overviews when it has them).
     """
-    h, w = preview_shape(ortho.width, ortho.height, max_px)
+    canvas = PreviewCanvas(ortho, max_px)
     if thumbs:
-        rgb = np.zeros((h, w, 3), np.uint8)
-        valid = np.zeros((h, w), bool)
-        for r0, c0, t, v in thumbs:
-            rgb[r0 : r0 + t.shape[0], c0 : c0 + t.shape[1]] = t
-            valid[r0 : r0 + v.shape[0], c0 : c0 + v.shape[1]] = v
-    else:
-        with gdal_env(), rasterio.open(ortho.path) as src:
-            bands = src.read(list(ortho.rgb_bands), out_shape=(3, h, w))
-            valid = valid_mask(src, bands, None, out_shape=(h, w))
-        rgb = np.moveaxis(to_uint8(ortho, bands), 0, -1)
-    img = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
-    img[~valid] = (img[~valid] * 0.3 + np.array([40, 40, 40]) * 0.7).astype(np.uint8)
-    draw_issues(img, issues, ~(ortho.affine @ Affine.scale(ortho.width / w, ortho.height / h)))
-    cv2.imwrite(str(path), img, [cv2.IMWRITE_PNG_COMPRESSION, 4])
-    return w, h
+        canvas.add_thumbs(thumbs)
+    canvas.add_issues(issues)
+    return canvas.write(path)
 
 
 def _to_preview(geom, inv: Affine):
     return shapely.transform(geom, lambda xy: np.column_stack(inv * (xy[:, 0], xy[:, 1])))
 
 
-def draw_issues(img: np.ndarray, issues: list[Issue], inv: Affine) -> None:
-    """Outline issues on a BGR image by severity; ``inv`` maps map coordinates to image pixels."""
-    h, w = img.shape[:2]
-    thick = max(1, round(max(w, h) / 800))
-    for sev in ("L", "M", "E"):  # worst drawn last, on top
-        for i in (x for x in issues if x.severity == sev):
+class IssueMarks:
+    """Issue outlines on an ``h`` x ``w`` image: one anti-aliased mask per severity, painted worst on top."""
+
+    def __init__(self, h: int, w: int):
+        self.masks = {sev: np.zeros((h, w), np.uint8) for sev in SEVERITY_BGR}
+        self.thick = max(1, round(max(w, h) / 800))
+
+    def add(self, issues: list[Issue], inv: Affine) -> None:
+        """Draw ``issues``; ``inv`` maps map coordinates to image pixels."""
+        thick = self.thick
+        for i in issues:
+            mask = self.masks[i.severity]
             g = _to_preview(i.geometry, inv)
             for p in getattr(g, "geoms", [g]):
                 if p.geom_type == "Polygon":
                     ring = np.round(np.asarray(p.exterior.coords)).astype(np.int32)
-                    cv2.polylines(img, [ring], True, SEVERITY_BGR[sev], thick + 1, cv2.LINE_AA)
+                    cv2.polylines(mask, [ring], True, 255, thick + 1, cv2.LINE_AA)
             b = g.bounds
             if (b[2] - b[0]) < 6 and (b[3] - b[1]) < 6:  # too small to see: ring it
                 c = g.centroid
-                cv2.circle(img, (int(c.x), int(c.y)), 6 * thick, SEVERITY_BGR[sev], thick, cv2.LINE_AA)
+                cv2.circle(mask, (int(c.x), int(c.y)), 6 * thick, 255, thick, cv2.LINE_AA)
+
+    def paint(self, img: np.ndarray) -> None:
+        """Blend the outlines into the BGR ``img`` in place, L first, E last."""
+        for sev in ("L", "M", "E"):
+            a = self.masks[sev].astype(np.float32)[..., None] / 255.0
+            img[:] = (img * (1 - a) + np.array(SEVERITY_BGR[sev], np.float32) * a).round().astype(np.uint8)
+
+
+def draw_issues(img: np.ndarray, issues: list[Issue], inv: Affine) -> None:
+    """Outline issues on a BGR image by severity; ``inv`` maps map coordinates to image pixels."""
+    marks = IssueMarks(*img.shape[:2])
+    marks.add(issues, inv)
+    marks.paint(img)
 
 
 AREA_BGR = {"road": (170, 170, 170), "green": (170, 215, 170)}

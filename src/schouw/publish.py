@@ -12,11 +12,11 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from .export import write_csv, write_geojson, write_gpkg
+from .export import IssueLayers
 from .issues import Issue
 from .orthophoto import Orthophoto
-from .preview import render_preview
-from .report import summary_counts, write_report
+from .preview import PreviewCanvas
+from .report import REPORT_ISSUES, count_table, write_report
 
 
 def staging_dir(out_dir: Path) -> Path:
@@ -47,22 +47,56 @@ def discard_dir(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict, areas: list | None = None, thumbs: list | None = None) -> dict:
-    """Write every output file but run.json into ``staging``; return the run record with counts added.
+class Outputs:
+    """Every output file of a run but run.json, in ``staging``, fed issue batch by batch.
 
-    run.json is written last, once, by :func:`write_run_record`, when the timings are complete.
+    Memory is bounded by one batch and the preview, whatever the number of issues: layers
+    are appended (:class:`IssueLayers`), outlines drawn into the preview as they come
+    (:class:`PreviewCanvas`), and the report keeps the counts and its first issues only.
     """
-    areas = areas or []
-    layer_counts = write_gpkg(issues, ortho.crs_wkt, staging / "issues.gpkg", areas, ortho.affine)
-    run["area_quality"] = {
-        kind: dict(Counter(r.properties()["quality_level"] for r in areas if r.kind == kind)) for kind in ("road", "green")
-    }
-    write_geojson(issues, ortho.crs_wkt, staging / "issues.geojson")
-    write_csv(issues, ortho.crs_wkt, staging / "issues.csv")
-    render_preview(ortho, issues, staging / "preview.png", thumbs=thumbs)
-    run["counts"] = {"total": len(issues), "by_layer": layer_counts, "by_type_severity": summary_counts(issues)}
-    write_report(staging / "report.html", run, issues, areas)
-    return run
+
+    def __init__(self, staging: Path, ortho: Orthophoto):
+        self.staging, self.ortho = staging, ortho
+        self.layers = IssueLayers(staging, ortho.crs_wkt)
+        self.preview = PreviewCanvas(ortho)
+        self.by_type_severity: Counter = Counter()
+        self.listed: list[Issue] = []
+        self.total = 0
+
+    def add_thumbs(self, thumbs: list) -> None:
+        self.preview.add_thumbs(thumbs)
+
+    def add(self, issues: list[Issue]) -> None:
+        self.layers.add(issues)
+        self.preview.add_issues(issues)
+        self.by_type_severity.update((i.type, i.severity) for i in issues)
+        self.listed += issues[: max(0, REPORT_ISSUES - len(self.listed))]
+        self.total += len(issues)
+
+    def close(self, run: dict, areas: list | None = None) -> dict:
+        """Finish every file; return the run record with counts and area quality added.
+
+        run.json is written last, once, by :func:`write_run_record`, when the timings are complete.
+        """
+        areas = areas or []
+        layer_counts = self.layers.close(areas, self.ortho.affine)
+        run["area_quality"] = {
+            kind: dict(Counter(r.properties()["quality_level"] for r in areas if r.kind == kind)) for kind in ("road", "green")
+        }
+        self.preview.write(self.staging / "preview.png")
+        counts = count_table(self.by_type_severity)
+        run["counts"] = {"total": self.total, "by_layer": layer_counts, "by_type_severity": counts}
+        write_report(self.staging / "report.html", run, self.listed, areas, counts=counts, total=self.total)
+        return run
+
+
+def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict, areas: list | None = None, thumbs: list | None = None) -> dict:
+    """All output files but run.json for an in-memory list of issues (see :class:`Outputs`)."""
+    out = Outputs(staging, ortho)
+    if thumbs:
+        out.add_thumbs(thumbs)
+    out.add(issues)
+    return out.close(run, areas)
 
 
 def write_run_record(staging: Path, run: dict) -> None:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
+
+from .issues import family
 
 #: Upper bounds of the shares (0-1) for A+, A, B, C; above the last is D.
 QUALITY_LEVELS: dict[str, tuple[tuple[float, float, float, float], str]] = {
@@ -72,27 +75,63 @@ class AreaRecord:
         return props
 
 
+class AreaTally:
+    """Road and green areas, and the issue area found inside each, added issue batch by issue batch.
+
+    ``areas``: ``{kind: [(name, polygon_px)]}`` in global pixel coordinates, clipped to
+    ``raster_box_px``. Issues may arrive in any number of batches (a streamed publish); only
+    the areas are kept, never the issues.
+    """
+
+    def __init__(self, areas: dict[str, list[tuple[str, Any]]], raster_box_px, pixel_area_m2: float):
+        self.pixel_area_m2 = pixel_area_m2
+        self.records: list[AreaRecord] = []
+        for kind in ("road", "green"):
+            for n, (name, poly) in enumerate(areas.get(kind, [])):
+                clipped = shapely.intersection(poly, raster_box_px)
+                if clipped.is_empty or clipped.area <= 0:
+                    continue
+                self.records.append(AreaRecord(f"{kind}-{n + 1}", kind, name, clipped, clipped.area * pixel_area_m2))
+        self._tree = shapely.STRtree([r.geometry_px for r in self.records]) if self.records else None
+        self._polys = np.asarray([r.geometry_px for r in self.records], dtype=object)
+
+    def overlaps(self, geoms_px) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(issue index, record index, overlap in pixels)`` of every issue/area pair that intersects."""
+        geoms_px = np.asarray(geoms_px, dtype=object)
+        if self._tree is None or len(geoms_px) == 0:
+            return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+        gi, ri = self._tree.query(geoms_px, predicate="intersects")
+        inside = shapely.contains_properly(self._polys[ri], geoms_px[gi])  # no overlay needed for these
+        px = shapely.area(geoms_px[gi])
+        if (~inside).any():
+            px[~inside] = shapely.area(shapely.intersection(geoms_px[gi][~inside], self._polys[ri][~inside]))
+        return gi, ri, px
+
+    def add(self, issues: list) -> None:
+        """Count the issues (``type``, ``geometry_px``) into their areas, and raise the severity of green
+        issues by the share of their green area they cover (:func:`share_severity`)."""
+        gi, ri, px = self.overlaps([i.geometry_px for i in issues])
+        best: dict[int, tuple[float, int]] = {}
+        for g, r, a_px in zip(gi.tolist(), ri.tolist(), px.tolist()):
+            rec, t = self.records[r], issues[g].type
+            rec.affected_m2[t] = rec.affected_m2.get(t, 0.0) + a_px * self.pixel_area_m2
+            if rec.kind == "green" and family(t) == "green" and (g not in best or a_px > best[g][0]):
+                best[g] = (a_px, r)
+        for g, (_, r) in best.items():
+            i = issues[g]
+            i.severity = share_severity(i.severity, i.area_m2 / max(self.records[r].area_m2, 1e-9))
+
+
 def area_records(areas: dict[str, list[tuple[str, Any]]], issues_px: list[tuple[str, Any]], raster_box_px, pixel_area_m2: float) -> list[AreaRecord]:
     """Measure each area (clipped to the raster) and the issue area inside it, per issue type.
 
     ``areas``: ``{kind: [(name, polygon_px)]}``; ``issues_px``: ``[(type, geometry_px)]``.
     """
-    records: list[AreaRecord] = []
-    tree = shapely.STRtree([g for _, g in issues_px]) if issues_px else None
-    for kind in ("road", "green"):
-        for n, (name, poly) in enumerate(areas.get(kind, [])):
-            clipped = shapely.intersection(poly, raster_box_px)
-            if clipped.is_empty or clipped.area <= 0:
-                continue
-            rec = AreaRecord(f"{kind}-{n + 1}", kind, name, clipped, clipped.area * pixel_area_m2)
-            if tree is not None:
-                inside = set(tree.query(clipped, predicate="contains_properly").tolist())  # no overlay needed for these
-                for i in tree.query(clipped, predicate="intersects"):
-                    t, g = issues_px[i]
-                    a_px = g.area if i in inside else shapely.intersection(g, clipped).area
-                    rec.affected_m2[t] = rec.affected_m2.get(t, 0.0) + a_px * pixel_area_m2
-            records.append(rec)
-    return records
+    from types import SimpleNamespace
+
+    tally = AreaTally(areas, raster_box_px, pixel_area_m2)
+    tally.add([SimpleNamespace(type=t, geometry_px=g, severity="L", area_m2=0.0) for t, g in issues_px])
+    return tally.records
 
 
 def share_severity(base: str, share: float) -> str:

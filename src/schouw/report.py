@@ -9,10 +9,14 @@ from pathlib import Path
 from .issues import ISSUE_TYPES, SEVERITIES, Issue
 
 
+def count_table(c: Counter) -> dict[str, dict[str, int]]:
+    """Counts keyed ``(type, severity)`` as ``{type: {severity: n}}`` (types with none are left out)."""
+    return {t: {s: c[(t, s)] for s in SEVERITIES} for t in ISSUE_TYPES if any(c[(t, s)] for s in SEVERITIES)}
+
+
 def summary_counts(issues: list[Issue]) -> dict[str, dict[str, int]]:
     """Issue counts by type then severity (types with none are left out)."""
-    c = Counter((i.type, i.severity) for i in issues)
-    return {t: {s: c[(t, s)] for s in SEVERITIES} for t in ISSUE_TYPES if any(c[(t, s)] for s in SEVERITIES)}
+    return count_table(Counter((i.type, i.severity) for i in issues))
 
 
 def _weeds(p: dict) -> str:
@@ -21,8 +25,17 @@ def _weeds(p: dict) -> str:
     return f"{100 * p['weeds_share']:.2f} % ({p['weeds_level']})"
 
 
-def write_report(path: Path, run: dict, issues: list[Issue], areas: list | None = None) -> None:
-    """Write the HTML report from the run record (run.json content), the issues and the area records."""
+#: Issues listed one by one in the report (all of them are in issues.csv).
+REPORT_ISSUES = 2000
+
+
+def write_report(path: Path, run: dict, issues: list[Issue], areas: list | None = None,
+                 counts: dict[str, dict[str, int]] | None = None, total: int | None = None) -> None:
+    """Write the HTML report from the run record (run.json content), the issues and the area records.
+
+    ``issues`` may be the first :data:`REPORT_ISSUES` of a larger run whose ``counts`` (by type
+    and severity) and ``total`` are given.
+    """
     e = html.escape
     area_rows = "".join(
         f"<tr><td>{e(p['area_id'])}</td><td>{e(p['kind'])}</td><td>{e(str(p['name']))}</td><td>{p['area_m2']:.1f}</td>"
@@ -30,7 +43,8 @@ def write_report(path: Path, run: dict, issues: list[Issue], areas: list | None 
         f"<td>{_weeds(p)}</td><td><b>{p['quality_level']}</b></td></tr>"
         for p in (r.properties() for r in (areas or [])[:500])
     )
-    counts = summary_counts(issues)
+    counts = summary_counts(issues) if counts is None else counts
+    total = len(issues) if total is None else total
     rows_c = "".join(
         f"<tr><td>{e(t)}</td>" + "".join(f"<td>{n}</td>" for n in by.values()) + f"<td>{sum(by.values())}</td></tr>"
         for t, by in counts.items()
@@ -38,9 +52,9 @@ def write_report(path: Path, run: dict, issues: list[Issue], areas: list | None 
     rows_i = "".join(
         f"<tr><td><code>{e(i.id)}</code></td><td>{e(i.type)}</td><td>{e(i.subtype or '')}</td><td class='sev-{i.severity}'>{i.severity}</td>"
         f"<td>{i.confidence:.2f}</td><td>{'' if i.length_m is None else f'{i.length_m:.2f}'}</td><td>{i.area_m2:.3f}</td></tr>"
-        for i in issues[:2000]
+        for i in issues[:REPORT_ISSUES]
     )
-    more = f"<p>… and {len(issues) - 2000} more (see issues.csv)</p>" if len(issues) > 2000 else ""
+    more = f"<p>… and {total - REPORT_ISSUES} more (see issues.csv)</p>" if total > REPORT_ISSUES else ""
     inp = run["input"]
     area = run["area_inspected_m2"]
     doc = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>schouw — {e(inp['name'])}</title>

@@ -49,9 +49,13 @@ class TilePool:
         return self._ex.submit(fn, *args)
 
     def warm(self) -> None:
-        """Start the worker processes now (imports happen in the forkserver, once) without waiting for them."""
-        for _ in range(self.workers):
-            self._ex.submit(os.getpid)
+        """Start the worker processes now, in the background (the forkserver imports the detection code once)."""
+
+        def start() -> None:
+            for _ in range(self.workers):
+                self._ex.submit(os.getpid)
+
+        threading.Thread(target=start, name="tile-pool-warm", daemon=True).start()
 
     def shutdown(self) -> None:
         self._ex.shutdown(wait=True, cancel_futures=True)
