@@ -218,11 +218,16 @@ class IssueLayers:
             self._features += 1
 
     def _write_csv(self, issues: list[Issue]) -> None:
-        for i in issues:
-            c = shapely.point_on_surface(i.geometry) if i.type != "crack" else i.geometry.centroid
-            lon, lat = self._to_ll.transform(c.x, c.y)
+        if not issues:
+            return
+        geoms = np.asarray([i.geometry for i in issues], dtype=object)
+        crack = np.array([i.type == "crack" for i in issues])
+        points = np.where(crack, shapely.centroid(geoms), shapely.point_on_surface(geoms))  # cracks: centroid; areas: a point inside
+        xy = shapely.get_coordinates(points)
+        lon, lat = self._to_ll.transform(xy[:, 0], xy[:, 1])
+        for i, (x, y), lo, la in zip(issues, xy, lon, lat):
             props = i.properties()
-            self._csv.writerow([("" if props[k] is None else props[k]) for k in COLUMNS] + [f"{c.x:.6f}", f"{c.y:.6f}", f"{lon:.8f}", f"{lat:.8f}"])
+            self._csv.writerow([("" if props[k] is None else props[k]) for k in COLUMNS] + [f"{x:.6f}", f"{y:.6f}", f"{lo:.8f}", f"{la:.8f}"])
 
 
 def write_geojson(issues: list[Issue], crs_wkt: str, path: Path) -> None:

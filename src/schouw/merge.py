@@ -51,7 +51,7 @@ def _threaded(fn, geoms: np.ndarray, *args, **kwargs) -> np.ndarray:
     simplifying and validating the issues of a gigapixel flight.
     """
     n_threads = min(os.cpu_count() or 1, 8)
-    if len(geoms) < 512 or n_threads == 1:
+    if len(geoms) < 64 or n_threads == 1:
         return fn(geoms, *args, **kwargs)
     with ThreadPoolExecutor(n_threads) as ex:
         parts = list(ex.map(lambda c: fn(c, *args, **kwargs), np.array_split(geoms, n_threads)))

@@ -169,18 +169,32 @@ def white_balance_gains(rgb8: np.ndarray, valid: np.ndarray, max_chroma_dev: flo
     return tuple(float(round(v, 4)) for v in gains)
 
 
+_described: dict[tuple, Orthophoto] = {}
+
+
 def open_orthophoto(path: str | os.PathLike, nir_band: int | None = None) -> Orthophoto:
     """Validate ``path`` and describe it; raise :class:`OrthophotoError` with a clear message if unusable.
 
     ``nir_band``: None detects the NIR band from band descriptions / layout, 0 means
-    none, N (1-based) names it.
+    none, N (1-based) names it. The description of an unchanged file (same size and
+    modification time) is remembered in this process: the CLI validates the file before the
+    flow starts, and the flow does not sample the flight's colours a second time.
     """
     p = Path(path)
     if not p.exists():
         raise _fail(p, "file not found", "give the path of a GeoTIFF orthophoto")
     if p.is_dir():
         raise _fail(p, "is a folder", "give the path of a GeoTIFF orthophoto file")
-    size = p.stat().st_size
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns, nir_band)
+    if key not in _described:
+        if len(_described) > 64:
+            _described.clear()
+        _described[key] = _open(p, st.st_size, nir_band)
+    return _described[key]
+
+
+def _open(p: Path, size: int, nir_band: int | None) -> Orthophoto:
     if size == 0:
         raise _fail(p, "file is empty (0 bytes)", "expected a GeoTIFF orthophoto; the upload or copy may have failed")
     try:
