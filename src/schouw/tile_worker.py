@@ -22,8 +22,27 @@ _open: dict[tuple, rasterio.DatasetReader] = {}
 def init(owner_pid: int) -> None:
     """Once per worker: exit with the pool's owner, one OpenCV thread (the pool is the parallelism), a capped GDAL cache."""
     exit_when_dead(owner_pid)  # the parent is the forkserver, which outlives a killed owner while workers hold its pipe
+    keep_heap()
     cv2.setNumThreads(1)
     gdal_env(GDAL_CACHEMAX=WORKER_GDAL_CACHE_BYTES).__enter__()  # for the life of the worker process
+
+
+def keep_heap(mmap_threshold: int = 64 << 20, trim_threshold: int = 128 << 20) -> None:
+    """glibc: serve a tile's large arrays from the heap and keep freed memory for the next tile.
+
+    By default glibc maps blocks over its (adaptive) threshold afresh and returns freed heap
+    tops to the system, so every tile pays page faults for memory it just gave back; with two
+    workers that also competes for memory bandwidth. RSS stays at one tile's working set.
+    No effect (and no error) where glibc's ``mallopt`` is absent.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, mmap_threshold)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, trim_threshold)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 def _dataset(path: str) -> rasterio.DatasetReader:
