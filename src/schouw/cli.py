@@ -61,22 +61,9 @@ def inspect(
         if executor not in ("threads", "dask"):
             raise ParameterError(f"--executor {executor} is not known; expected threads or dask")
         mapping = _mapping(area_field, road_values, green_values)
-        from .orthophoto import open_orthophoto
-        from .params import InspectParams
-
-        params = InspectParams(tile_px=tile_px)
-        ortho = open_orthophoto(orthophoto, nir_band)  # fail fast, before Prefect starts
-        if areas is not None:
-            from .areas import AreaMapping, read_areas
-
-            read_areas(areas, ortho.crs_wkt, ortho.footprint(), AreaMapping(**mapping) if mapping else None)
     except InputError as exc:
         _fail_input(exc)
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        name = ".".join(str(x) for x in e["loc"])
-        _fail_input(ParameterError(f"parameter {name} = {e.get('input')!r} is not valid: {e['msg'].lower()}"))
-
+    # The Prefect server and the tile workers boot on the other core while the inputs are checked.
     from .prefect_env import configure_prefect
 
     home = configure_prefect()
@@ -86,7 +73,25 @@ def inspect(
     if executor == "threads":
         from .tile_pool import default_workers, shared_pool
 
-        shared_pool(workers or default_workers()).warm()  # worker processes start while the server boots
+        shared_pool(workers or default_workers()).warm()
+    try:
+        from .orthophoto import open_orthophoto
+        from .params import InspectParams
+
+        params = InspectParams(tile_px=tile_px)
+        ortho = open_orthophoto(orthophoto, nir_band)  # fail fast, before any flow run
+        if areas is not None:
+            from .areas import AreaMapping, read_areas
+
+            read_areas(areas, ortho.crs_wkt, ortho.footprint(), AreaMapping(**mapping) if mapping else None)
+    except (InputError, ValidationError) as exc:
+        if hasattr(server, "stop"):
+            server.stop()
+        if isinstance(exc, InputError):
+            _fail_input(exc)
+        e = exc.errors()[0]
+        name = ".".join(str(x) for x in e["loc"])
+        _fail_input(ParameterError(f"parameter {name} = {e.get('input')!r} is not valid: {e['msg'].lower()}"))
     from flows import progress
     from flows.inspect_flight import inspect_flight, task_runner_for
 

@@ -52,8 +52,11 @@ class TilePool:
         """Start the worker processes now, in the background (the forkserver imports the detection code once)."""
 
         def start() -> None:
-            for _ in range(self.workers):
-                self._ex.submit(os.getpid)
+            try:
+                for _ in range(self.workers):
+                    self._ex.submit(os.getpid)
+            except RuntimeError:  # shut down meanwhile (the run stopped on bad input): nothing to warm
+                pass
 
         threading.Thread(target=start, name="tile-pool-warm", daemon=True).start()
 
