@@ -1,0 +1,34 @@
+"""The tile worker pool: lean workers, and a fresh pool after a worker was killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+
+from schouw.tile_pool import shared_pool
+
+
+def _modules(_: int = 0) -> tuple[int, bool, bool]:
+    return os.getpid(), "prefect" in sys.modules, "geopandas" in sys.modules
+
+
+def test_workers_do_not_import_prefect_or_geopandas():
+    pool = shared_pool(2)
+    pid, prefect, geopandas = pool.submit(_modules).result(timeout=60)
+    assert pid != os.getpid() and not prefect and not geopandas
+
+
+def test_a_killed_worker_breaks_the_pool_and_the_next_run_gets_a_fresh_one():
+    pool = shared_pool(2)
+    pid = pool.submit(os.getpid).result(timeout=60)
+    with pytest.raises(BrokenProcessPool):
+        pool.submit(os.kill, pid, signal.SIGKILL).result(timeout=60)
+        pool.submit(os.getpid).result(timeout=60)  # in case the kill raced the first result
+    assert pool.broken
+    fresh = shared_pool(2)
+    assert fresh is not pool and not fresh.broken
+    assert fresh.submit(os.getpid).result(timeout=60) != pid
