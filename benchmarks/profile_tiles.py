@@ -1,6 +1,7 @@
 """Where a tile's time and the process's memory go: cProfile over a few tiles, RSS over many.
 
     .venv/bin/python benchmarks/profile_tiles.py ORTHOPHOTO [--tiles 8] [--rss-tiles 128]
+    .venv/bin/python benchmarks/profile_tiles.py ORTHOPHOTO --pool-compare 3
 
 Prints the top functions by own time for --tiles tiles (automatic areas, default parameters),
 the time per tile, then the process's resident and peak memory every 32 tiles over --rss-tiles
@@ -31,10 +32,15 @@ def main() -> None:
     ap.add_argument("orthophoto")
     ap.add_argument("--tiles", type=int, default=8)
     ap.add_argument("--rss-tiles", type=int, default=128)
+    ap.add_argument("--pool-compare", type=int, default=0, metavar="REPEAT",
+                    help="instead: time every tile in 1 and 2 worker processes (schouw.tile_pool), REPEAT times alternating")
     args = ap.parse_args()
     o = open_orthophoto(args.orthophoto)
     p = InspectParams()
     specs = make_tiles(o, p)
+    if args.pool_compare:
+        pool_compare(o, p, specs, args.pool_compare)
+        return
     process_tiles(o, specs[:1], None, p)  # warm up (imports, first GDAL blocks)
     t0 = time.perf_counter()
     process_tiles(o, specs[: args.tiles], None, p)
@@ -53,6 +59,32 @@ def main() -> None:
             print(f"after {seen[0]:4d} tiles: RSS {rss} MB, peak {hwm} MB")
 
     process_tiles(o, specs[args.tiles : args.tiles + args.rss_tiles], None, p, on_tile=on_tile)
+
+
+def pool_compare(o, p, specs, repeat: int) -> None:
+    """Detection alone (no Prefect, no publishing) in the tile worker pool: 1 vs 2 processes."""
+    import tempfile
+    from pathlib import Path
+
+    from schouw.checkpoint import Checkpoints
+    from schouw.tile_pool import TilePool
+    from schouw.tiling import block_order
+
+    pools = {w: TilePool(w) for w in (1, 2)}
+    for pool in pools.values():
+        process_tiles(o, specs[:2], None, p, store=Checkpoints(Path(tempfile.mkdtemp()) / "warm", "k"), pool=pool)
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(repeat):
+        for w, pool in pools.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                r = process_tiles(o, block_order(specs), None, p, store=Checkpoints(Path(tmp) / "x", "k"), pool=pool)
+                times[w].append(time.perf_counter() - t0)
+                print(f"{w} worker(s): {times[w][-1]:.2f} s for {r.tiles} tiles, {1000 * r.seconds / r.tiles:.0f} ms CPU per tile", flush=True)
+    for pool in pools.values():
+        pool.shutdown()
+    m1, m2 = sorted(times[1])[len(times[1]) // 2], sorted(times[2])[len(times[2]) // 2]
+    print(f"median: 1 worker {m1:.2f} s, 2 workers {m2:.2f} s: speed-up {m1 / m2:.2f}x")
 
 
 if __name__ == "__main__":
