@@ -53,20 +53,21 @@ def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | Non
                  pool: TilePool | None = None) -> TileResult:
     """Detect on a batch of tiles (in ``pool``'s processes when given, else here) and checkpoint each tile.
 
-    Returns counts only; tiles checkpointed by an earlier, interrupted run are not recomputed.
+    Returns the batch's result without its defect pieces (those wait in the checkpoints for
+    publishing); tiles checkpointed by an earlier, interrupted run are not recomputed.
     """
     return process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1), store=ckpt, pool=pool)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_task(staging: Path, ortho: Orthophoto, ckpt: Checkpoints, specs: list[TileSpec], run: dict, flight_key: str,
-                 params: InspectParams, areas_path: str | None) -> dict:
+def publish_task(staging: Path, ortho: Orthophoto, ckpt: Checkpoints, specs: list[TileSpec], summary: TileResult, run: dict,
+                 flight_key: str, params: InspectParams, areas_path: str | None) -> dict:
     """Seam-merge the checkpointed tile results row by row and write every output file into ``staging``."""
     out = Outputs(staging, ortho)
     try:
-        areas = publish_stream(ortho, ckpt, specs, flight_key, params, areas_path, out)
+        areas = publish_stream(ortho, ckpt, specs, summary, flight_key, params, areas_path, out)
     except BaseException:
-        out.layers.abort()
+        out.abort()
         raise
     return out.close(run, areas)
 
@@ -103,7 +104,7 @@ def inspect_flight(
     pool = None
     if isinstance(FlowRunContext.get().task_runner, ThreadPoolTaskRunner):
         pool = shared_pool(workers or default_workers())
-        pool.warm()  # its processes start while the orthophoto is opened and checksummed
+        pool.warm()  # its processes start while the orthophoto is opened and checksummed (the CLI did already)
     p = InspectParams(**(params or {}))
     mapping = AreaMapping(**area_mapping) if area_mapping else None
     out = Path(out_dir) if out_dir else default_out_dir(orthophoto)
@@ -123,7 +124,7 @@ def inspect_flight(
         ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band)
         batches = batched(block_order(specs), n_batches)  # spatially compact batches: neighbours share image blocks
         futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool) for b in batches]
-        result = TileResult()  # counts only: the pieces stay in the checkpoints until publishing
+        result = TileResult()  # without defect pieces: those stay in the checkpoints until publishing
         for f, b in zip(futures, batches):
             r = f.result()
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)
@@ -169,7 +170,7 @@ def inspect_flight(
         }
         t_pub = time.perf_counter()
         run["timings_s"]["total"] = round(t_pub - t0, 3)
-        run = publish_task(staging, ortho, ckpt, specs, run, flight_key, p, areas_path)
+        run = publish_task(staging, ortho, ckpt, specs, result, run, flight_key, p, areas_path)
         discard_dir(work)
         run["timings_s"]["publish"] = round(time.perf_counter() - t_pub, 3)
         run["timings_s"]["total"] = round(time.perf_counter() - t0, 3)

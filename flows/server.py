@@ -80,8 +80,8 @@ class TemporaryServer:
     Without ``PREFECT_API_URL`` Prefect itself would start the same server (uvicorn on
     ``prefect.server.api.server:create_app`` in ephemeral mode) at the first flow run: after
     importing the server code into this process (~2.5 s) and then waiting 4–6 s for it to boot.
-    Created right after the inputs are validated, it boots on the other core while this process
-    imports and prepares, and this process never imports the server code at all. Use as a
+    Created before the inputs are checked, it boots on the other core while this process checks
+    them, imports and prepares, and this process never imports the server code at all. Use as a
     context manager: entering waits until it answers and gives its API URL; leaving stops it.
     """
 

@@ -56,7 +56,7 @@ def test_patch_over_four_tiles_is_one_issue_with_full_area(tmp_path):
     assert issues[0].geometry.geom_type == "Polygon"  # pieces share exact pixel edges: no slivers
 
 
-def test_streamed_publish_equals_merging_everything_at_once(tmp_path):
+def test_streamed_publish_equals_merging_everything_at_once(tmp_path, monkeypatch):
     """Row-by-row merging from the checkpoint store gives exactly the issues of an all-at-once merge,
     while holding only about a row of tiles' pieces at a time."""
     from conftest import SAMPLE
@@ -69,8 +69,8 @@ def test_streamed_publish_equals_merging_everything_at_once(tmp_path):
     ap, _ = prepare_areas(o, SAMPLE / "sample_areas.geojson", tmp_path)
     specs = make_tiles(o, p)
     store = Checkpoints(tmp_path / "out", "k")
-    counts = process_tiles(o, specs, ap, p, store=store)
-    assert counts.pieces == [] and counts.tiles == len(specs)  # results stay in the store
+    summary = process_tiles(o, specs, ap, p, store=store)
+    assert summary.pieces == [] and summary.tiles == len(specs)  # defect pieces stay in the store
 
     most_open = []
     add = SeamMerger.add
@@ -91,11 +91,9 @@ def test_streamed_publish_equals_merging_everything_at_once(tmp_path):
             self.issues += issues
 
     got = Collect()
-    SeamMerger.add = watching_add
-    try:
-        records = publish_stream(o, store, specs, "k", p, ap, got)
-    finally:
-        SeamMerger.add = add
+    monkeypatch.setattr(SeamMerger, "add", watching_add)
+    records = publish_stream(o, store, specs, summary, "k", p, ap, got)
+    monkeypatch.undo()
     want, want_records = finish(o, process_tiles(o, specs, ap, p), "k", p, ap)
     key = lambda i: (i.type, i.id)  # noqa: E731
     assert len(got.issues) == len(want) > 10

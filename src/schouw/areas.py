@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -23,6 +24,9 @@ from pyproj import CRS
 from rasterio import features
 
 from .errors import AreasError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 BGT_LAYERS = {"wegdeel": "road", "ondersteunendwegdeel": "road", "begroeidterreindeel": "green"}
 BGT_APPEARANCE_FIELDS = ("fysiekvoorkomen", "bgt-fysiekvoorkomen", "bgt_fysiekvoorkomen", "fysiek_voorkomen", "plus-fysiekvoorkomen")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
 import sqlite3
 from pathlib import Path
 
@@ -205,16 +204,9 @@ class IssueLayers:
         self.counts[layer] += len(pending)
         self._pending[layer] = []
 
-    def _lonlat(self, xy: np.ndarray) -> np.ndarray:
-        lon, lat = self._to_ll.transform(xy[:, 0], xy[:, 1])
-        return np.round(np.column_stack([lon, lat]), 8)
-
     def _write_geojson(self, issues: list[Issue]) -> None:
-        geoms = np.asarray([_multi(i.geometry) for i in issues], dtype=object)
-        texts = shapely.to_geojson(shapely.orient_polygons(shapely.transform(geoms, self._lonlat), exterior_cw=False))
-        for i, g in zip(issues, texts):
-            props = json.dumps(i.properties(), ensure_ascii=False)
-            self._geojson.write(f'{"," if self._features else ""}{{"type": "Feature", "properties": {props}, "geometry": {g}}}\n')
+        for feature in geojson_features(issues, self._to_ll):
+            self._geojson.write(f'{"," if self._features else ""}{feature}\n')
             self._features += 1
 
     def _write_csv(self, issues: list[Issue]) -> None:
@@ -230,16 +222,24 @@ class IssueLayers:
             self._csv.writerow([("" if props[k] is None else props[k]) for k in COLUMNS] + [f"{x:.6f}", f"{y:.6f}", f"{lo:.8f}", f"{la:.8f}"])
 
 
+def geojson_features(issues: list[Issue], to_ll: Transformer) -> list[str]:
+    """One RFC 7946 Feature (JSON text) per issue; ``to_ll`` maps the orthophoto's CRS to WGS 84 lon/lat."""
+
+    def lonlat(xy: np.ndarray) -> np.ndarray:
+        lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([lon, lat]), 8)
+
+    geoms = np.asarray([_multi(i.geometry) for i in issues], dtype=object)
+    texts = shapely.to_geojson(shapely.orient_polygons(shapely.transform(geoms, lonlat), exterior_cw=False)) if len(geoms) else []
+    return [f'{{"type": "Feature", "properties": {json.dumps(i.properties(), ensure_ascii=False)}, "geometry": {g}}}'
+            for i, g in zip(issues, texts)]
+
+
 def write_geojson(issues: list[Issue], crs_wkt: str, path: Path) -> None:
     """Only ``issues.geojson`` (RFC 7946, see :class:`IssueLayers`) at ``path``."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-        layers = IssueLayers(Path(tmp), crs_wkt)
-        layers._write_geojson(issues)
-        layers._geojson.write("]}\n")
-        layers.abort()
-        os.replace(Path(tmp) / "issues.geojson", path)
+    to_ll = Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+    features = "\n,".join(geojson_features(issues, to_ll))  # the same bytes as IssueLayers writes
+    path.write_text('{"type": "FeatureCollection", "features": [\n' + (features + "\n" if features else "") + "]}\n", encoding="utf-8")
 
 
 def now_iso() -> str:

@@ -17,13 +17,11 @@ import cv2
 import numpy as np
 import rasterio
 import shapely
-from affine import Affine
 
 from . import areas as areas_mod
 from .detect import green as green_det
 from .detect import road as road_det
 from .detect.segment import segment_areas
-from .issues import family
 from .merge import SeamMerger, merge_areas
 from .quality import AreaTally
 from .orthophoto import Orthophoto, gdal_env, read_window
@@ -31,7 +29,7 @@ from .params import InspectParams
 from .preview import thumbnail
 from .tiling import TileSpec, tile_grid
 from .detect.base import defects_mask
-from .vectorize import Piece, area_to_pieces, defect_to_piece
+from .vectorize import Piece, area_to_pieces, defect_to_piece, to_map
 
 DETECTOR_VERSIONS = {road_det.SPEC.name: road_det.SPEC.version, green_det.SPEC.name: green_det.SPEC.version}
 SPECS = (road_det.SPEC, green_det.SPEC)
@@ -66,10 +64,14 @@ class TileResult:
     resumed_tiles: int = 0  # loaded from checkpoints of an interrupted run, not recomputed
     thumbs: list = field(default_factory=list)  # preview pixels of each tile's core (preview.thumbnail)
 
-    def counts_only(self) -> "TileResult":
-        """This result without its pieces and thumbnails (those stay in the checkpoint store)."""
-        return TileResult(tiles=self.tiles, valid_px=self.valid_px, road_px=self.road_px, green_px=self.green_px,
-                          seconds=self.seconds, resumed_tiles=self.resumed_tiles)
+    def without_pieces(self) -> "TileResult":
+        """This result without its defect pieces (they stay in the checkpoint store until publishing).
+
+        What is left is small whatever the flight's size: counts, the thumbnails (together no
+        bigger than the preview) and the coarse automatic area pieces.
+        """
+        return TileResult(area_pieces=self.area_pieces, thumbs=self.thumbs, tiles=self.tiles, valid_px=self.valid_px,
+                          road_px=self.road_px, green_px=self.green_px, seconds=self.seconds, resumed_tiles=self.resumed_tiles)
 
     def add(self, other: "TileResult") -> None:
         self.pieces.extend(other.pieces)
@@ -139,8 +141,8 @@ def process_tiles(
 
     ``store`` (optional, a :class:`schouw.checkpoint.Checkpoints`) keeps each tile's result,
     so an interrupted run recomputes only the tiles it had not finished; with a store the
-    return value holds the counts only (:meth:`TileResult.counts_only`) and
-    :func:`publish_stream` reads the pieces back. ``pool`` (a :class:`schouw.tile_pool.TilePool`,
+    return value leaves the defect pieces out (:meth:`TileResult.without_pieces`) and
+    :func:`publish_stream` reads them back. ``pool`` (a :class:`schouw.tile_pool.TilePool`,
     needs ``store``) runs the tiles in its worker processes instead of this thread.
     """
     total = TileResult()
@@ -151,7 +153,7 @@ def process_tiles(
             todo.append(spec)
             continue
         done.resumed_tiles = done.tiles
-        total.add(done.counts_only())
+        total.add(done.without_pieces())
         if on_tile is not None:
             on_tile(spec)
     if pool is not None and store is not None:
@@ -176,7 +178,7 @@ def process_tiles(
             done = detect_tile(ortho, src, spec, areas_path, params)
             if store is not None:
                 store.save(spec.tile_id, done)
-                done = done.counts_only()
+                done = done.without_pieces()
             total.add(done)
             if on_tile is not None:
                 on_tile(spec)
@@ -190,9 +192,8 @@ def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: Inspe
     share of their green area they cover. For results held in memory; a flight run
     streams instead (:func:`publish_stream`).
     """
-    tally = AreaTally(area_polygons(ortho, areas_path, result.area_pieces), shapely.box(0, 0, ortho.width, ortho.height),
-                      ortho.pixel_area_m2)
-    issues = merge_issues(ortho, result, flight_key, params)
+    tally = area_tally(ortho, areas_path, result.area_pieces)
+    issues = seam_merger(ortho, flight_key, params).add(result.pieces, None)
     _measured(issues, tally)
     return issues, tally.records
 
@@ -205,30 +206,30 @@ def _measured(issues: list, tally: AreaTally) -> list:
     return issues
 
 
-def area_polygons(ortho: Orthophoto, areas_path: str | None, area_pieces: list[Piece]) -> dict[str, list]:
-    """``{kind: [(name, polygon_px)]}``: the areas file's polygons, else the automatic area pieces merged."""
+def area_tally(ortho: Orthophoto, areas_path: str | None, area_pieces: list[Piece]) -> AreaTally:
+    """The road/green areas of the flight, ready to count issues into: the areas file's polygons,
+    else the automatic area pieces merged (in tile order, so reruns give the same polygons)."""
     if areas_path:
         inv = ~ortho.affine
-        return {k: [(name, to_pixels(g, inv)) for name, g in v] for k, v in areas_mod.load_area_polygons(areas_path).items()}
-    return merge_areas(area_pieces, min_area_px=MIN_AUTO_AREA_M2 / ortho.pixel_area_m2)
+        polys = {k: [(name, to_map(g, inv)) for name, g in v] for k, v in areas_mod.load_area_polygons(areas_path).items()}
+    else:
+        pieces = sorted(area_pieces, key=lambda p: p.tile_id)
+        polys = merge_areas(pieces, min_area_px=MIN_AUTO_AREA_M2 / ortho.pixel_area_m2)
+    return AreaTally(polys, shapely.box(0, 0, ortho.width, ortho.height), ortho.pixel_area_m2)
 
 
-def publish_stream(ortho: Orthophoto, store, specs: list[TileSpec], flight_key: str, params: InspectParams,
-                   areas_path: str | None, out) -> list:
+def publish_stream(ortho: Orthophoto, store, specs: list[TileSpec], summary: TileResult, flight_key: str,
+                   params: InspectParams, areas_path: str | None, out) -> list:
     """Seam-merge the stored tile results into issues row of tiles by row, feeding them to ``out``.
 
     ``store``: the run's :class:`schouw.checkpoint.Checkpoints`; ``specs`` in grid order;
-    ``out``: a :class:`schouw.publish.Outputs`. Memory holds the preview, the (coarse) area
-    polygons and about one row of tiles' pieces, not the flight's issues. Returns the area records.
+    ``summary``: what :func:`process_tiles` returned for them (thumbnails, area pieces, counts);
+    ``out``: a :class:`schouw.publish.Outputs`. Each tile's checkpoint is read once. Memory
+    holds the preview, the (coarse) area polygons and about one row of tiles' pieces, not the
+    flight's issues. Returns the area records.
     """
-    area_pieces: list[Piece] = []
-    for spec in specs:  # first pass: the small parts (thumbnails, automatic area pieces)
-        r = _stored(store, spec)
-        out.add_thumbs(r.thumbs)
-        area_pieces += r.area_pieces
-    tally = AreaTally(area_polygons(ortho, areas_path, area_pieces), shapely.box(0, 0, ortho.width, ortho.height),
-                      ortho.pixel_area_m2)
-    del area_pieces
+    out.add_thumbs(summary.thumbs)
+    tally = area_tally(ortho, areas_path, summary.area_pieces)
     merger = seam_merger(ortho, flight_key, params)
     rows: dict[int, list[TileSpec]] = {}
     for spec in specs:
@@ -247,12 +248,6 @@ def _stored(store, spec: TileSpec) -> TileResult:
     return r
 
 
-def to_pixels(geom, inverse: Affine):
-    """Map geometry (orthophoto CRS) to global pixel coordinates through the inverse Affine."""
-    a, b, c, d, e, f = inverse[:6]
-    return shapely.transform(geom, lambda xy: np.column_stack([a * xy[:, 0] + b * xy[:, 1] + c, d * xy[:, 0] + e * xy[:, 1] + f]))
-
-
 def seam_merger(ortho: Orthophoto, flight_key: str, params: InspectParams | None = None) -> SeamMerger:
     """The seam merger for one flight: link gaps from the road parameters, placed by the orthophoto's Affine."""
     rp = (params or InspectParams()).road_params()
@@ -264,11 +259,6 @@ def seam_merger(ortho: Orthophoto, flight_key: str, params: InspectParams | None
         gsd_y_m=ortho.gsd_y_m,
         transform=ortho.affine,
     )
-
-
-def merge_issues(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None):
-    """Seam-merge the pieces of all tiles into issues."""
-    return seam_merger(ortho, flight_key, params).add(result.pieces, None)
 
 
 def prepare_areas(ortho: Orthophoto, areas_file: str | Path | None, work_dir: Path, mapping=None) -> tuple[str | None, dict]:

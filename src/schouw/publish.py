@@ -73,6 +73,10 @@ class Outputs:
         self.listed += issues[: max(0, REPORT_ISSUES - len(self.listed))]
         self.total += len(issues)
 
+    def abort(self) -> None:
+        """Close the open files after a failure (the caller discards the staging folder)."""
+        self.layers.abort()
+
     def close(self, run: dict, areas: list | None = None) -> dict:
         """Finish every file; return the run record with counts and area quality added.
 
@@ -88,15 +92,6 @@ class Outputs:
         run["counts"] = {"total": self.total, "by_layer": layer_counts, "by_type_severity": counts}
         write_report(self.staging / "report.html", run, self.listed, areas, counts=counts, total=self.total)
         return run
-
-
-def write_outputs(staging: Path, ortho: Orthophoto, issues: list[Issue], run: dict, areas: list | None = None, thumbs: list | None = None) -> dict:
-    """All output files but run.json for an in-memory list of issues (see :class:`Outputs`)."""
-    out = Outputs(staging, ortho)
-    if thumbs:
-        out.add_thumbs(thumbs)
-    out.add(issues)
-    return out.close(run, areas)
 
 
 def write_run_record(staging: Path, run: dict) -> None:

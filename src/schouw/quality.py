@@ -107,17 +107,25 @@ class AreaTally:
             px[~inside] = shapely.area(shapely.intersection(geoms_px[gi][~inside], self._polys[ri][~inside]))
         return gi, ri, px
 
-    def add(self, issues: list) -> None:
-        """Count the issues (``type``, ``geometry_px``) into their areas, and raise the severity of green
-        issues by the share of their green area they cover (:func:`share_severity`)."""
-        gi, ri, px = self.overlaps([i.geometry_px for i in issues])
+    def count(self, types: list[str], geoms_px: list) -> dict[int, int]:
+        """Count issues (their ``types`` and pixel geometries) into their areas.
+
+        Returns, for each green-family issue inside a green area, the index of the record it
+        overlaps most.
+        """
+        gi, ri, px = self.overlaps(geoms_px)
         best: dict[int, tuple[float, int]] = {}
         for g, r, a_px in zip(gi.tolist(), ri.tolist(), px.tolist()):
-            rec, t = self.records[r], issues[g].type
+            rec, t = self.records[r], types[g]
             rec.affected_m2[t] = rec.affected_m2.get(t, 0.0) + a_px * self.pixel_area_m2
             if rec.kind == "green" and family(t) == "green" and (g not in best or a_px > best[g][0]):
                 best[g] = (a_px, r)
-        for g, (_, r) in best.items():
+        return {g: r for g, (_, r) in best.items()}
+
+    def add(self, issues: list) -> None:
+        """Count the issues into their areas (:meth:`count`) and raise the severity of green issues
+        by the share of their green area they cover (:func:`share_severity`)."""
+        for g, r in self.count([i.type for i in issues], [i.geometry_px for i in issues]).items():
             i = issues[g]
             i.severity = share_severity(i.severity, i.area_m2 / max(self.records[r].area_m2, 1e-9))
 
@@ -127,10 +135,8 @@ def area_records(areas: dict[str, list[tuple[str, Any]]], issues_px: list[tuple[
 
     ``areas``: ``{kind: [(name, polygon_px)]}``; ``issues_px``: ``[(type, geometry_px)]``.
     """
-    from types import SimpleNamespace
-
     tally = AreaTally(areas, raster_box_px, pixel_area_m2)
-    tally.add([SimpleNamespace(type=t, geometry_px=g, severity="L", area_m2=0.0) for t, g in issues_px])
+    tally.count([t for t, _ in issues_px], [g for _, g in issues_px])
     return tally.records
 
 

@@ -14,11 +14,6 @@ def count_table(c: Counter) -> dict[str, dict[str, int]]:
     return {t: {s: c[(t, s)] for s in SEVERITIES} for t in ISSUE_TYPES if any(c[(t, s)] for s in SEVERITIES)}
 
 
-def summary_counts(issues: list[Issue]) -> dict[str, dict[str, int]]:
-    """Issue counts by type then severity (types with none are left out)."""
-    return count_table(Counter((i.type, i.severity) for i in issues))
-
-
 def _weeds(p: dict) -> str:
     if "weeds_share" not in p:
         return ""
@@ -29,12 +24,11 @@ def _weeds(p: dict) -> str:
 REPORT_ISSUES = 2000
 
 
-def write_report(path: Path, run: dict, issues: list[Issue], areas: list | None = None,
-                 counts: dict[str, dict[str, int]] | None = None, total: int | None = None) -> None:
+def write_report(path: Path, run: dict, issues: list[Issue], areas: list | None, counts: dict[str, dict[str, int]], total: int) -> None:
     """Write the HTML report from the run record (run.json content), the issues and the area records.
 
-    ``issues`` may be the first :data:`REPORT_ISSUES` of a larger run whose ``counts`` (by type
-    and severity) and ``total`` are given.
+    ``issues``: the first :data:`REPORT_ISSUES` issues of the run, listed one by one; ``counts``
+    (:func:`count_table`) and ``total`` are the whole run's.
     """
     e = html.escape
     area_rows = "".join(
@@ -43,8 +37,6 @@ def write_report(path: Path, run: dict, issues: list[Issue], areas: list | None 
         f"<td>{_weeds(p)}</td><td><b>{p['quality_level']}</b></td></tr>"
         for p in (r.properties() for r in (areas or [])[:500])
     )
-    counts = summary_counts(issues) if counts is None else counts
-    total = len(issues) if total is None else total
     rows_c = "".join(
         f"<tr><td>{e(t)}</td>" + "".join(f"<td>{n}</td>" for n in by.values()) + f"<td>{sum(by.values())}</td></tr>"
         for t, by in counts.items()

@@ -2,15 +2,16 @@
 
 Why processes, not the thread pool alone: OpenCV releases the GIL, but about a fifth
 of a tile's work is Python (component loops, tracing shapes, shapely), and two threads
-of one process contend for it: measured 1.45x on 2 cores with threads against 1.83x
-with two processes (benchmarks/bench_inspect.py --workers-compare). The workers import
+of one process contend for it. On 2 cores: 1.61x for 2 threads over 1 (session 2,
+``benchmarks/bench_inspect.py --workers-compare``), median 1.84x for 2 worker processes
+(``benchmarks/profile_tiles.py ORTHOPHOTO --pool-compare 3``). The workers import
 only the detection code (not Prefect, not geopandas), start from a forkserver that has
 it preloaded and keep their dataset open between tiles. (They are not recycled with
 ``max_tasks_per_child``: on Python 3.11 a pool that replaces a worker can hang.)
 
 Results do not travel back: each worker saves its tile's result to the run's checkpoint
-store (:mod:`schouw.checkpoint`) and returns only the tile's counts, so the parent's
-memory does not grow with the number of tiles.
+store (:mod:`schouw.checkpoint`) and returns it without its defect pieces, so the
+parent's memory does not grow with the number of defects.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class TilePool:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["schouw.tile_worker"])
         self.workers = workers
+        self._warmed = False
         self._ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                        initargs=(os.getpid(),))
 
@@ -49,7 +51,12 @@ class TilePool:
         return self._ex.submit(fn, *args)
 
     def warm(self) -> None:
-        """Start the worker processes now, in the background (the forkserver imports the detection code once)."""
+        """Start the worker processes now, in the background (the forkserver imports the detection code once).
+
+        Only the first call does anything."""
+        if self._warmed:
+            return
+        self._warmed = True
 
         def start() -> None:
             try:

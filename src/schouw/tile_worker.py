@@ -1,4 +1,4 @@
-"""What runs inside a :mod:`schouw.tile_pool` worker process: one tile in, its counts out."""
+"""What runs inside a :mod:`schouw.tile_pool` worker process: tiles in, their results saved, a summary out."""
 
 from __future__ import annotations
 
@@ -59,10 +59,10 @@ def _dataset(path: str) -> rasterio.DatasetReader:
 
 
 def run_tiles(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, params: InspectParams, store) -> TileResult:
-    """Detect on each tile of ``specs``, save each full result to ``store`` and return only their summed counts."""
+    """Detect on each tile of ``specs``, save each full result to ``store``; return them summed, without defect pieces."""
     total = TileResult()
     for spec in specs:
         result = detect_tile(ortho, _dataset(ortho.path), spec, areas_path, params)
         store.save(spec.tile_id, result)
-        total.add(result.counts_only())
+        total.add(result.without_pieces())
     return total
