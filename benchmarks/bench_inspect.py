@@ -132,6 +132,44 @@ def inspect_run(path: Path, out: Path, home: Path, *extra: str) -> tuple[float, 
     return wall, peaks, json.loads((out / "run.json").read_text())
 
 
+def _reference_kernel(_: int = 0) -> float:
+    """CPU seconds of a fixed, memory-heavy OpenCV/numpy workload shaped like one tile's (blur, threshold, morphology on 1124^2 planes)."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (1124, 1124, 3), np.uint8)
+    t = time.process_time()
+    for _ in range(12):
+        f = img.astype(np.float32)
+        g = f[..., 1] - np.maximum(f[..., 0], f[..., 2])
+        b = cv2.GaussianBlur(g, (0, 0), 3)
+        m = cv2.morphologyEx((b > 0).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+        cv2.connectedComponentsWithStats(m)
+    return time.process_time() - t
+
+
+def machine_scaling(rounds: int = 3) -> float:
+    """Speed-up of 2 processes over 1 on the reference kernel: what this machine allows for tile-like work.
+
+    Two processes each run the kernel ``rounds`` times at once; the ratio is the single process's median
+    wall time to the pair's (1 worker does the pair's work in twice its own time).
+    """
+    import multiprocessing as mp
+
+    one, two = [], []
+    with mp.get_context("spawn").Pool(2) as pool:
+        pool.map(_reference_kernel, range(2))  # warm imports
+        for _ in range(rounds):
+            t = time.perf_counter()
+            _reference_kernel()
+            one.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            pool.map(_reference_kernel, range(2), chunksize=1)
+            two.append(time.perf_counter() - t)
+    return 2 * float(np.median(one)) / float(np.median(two))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, action="append", help="side in pixels (repeatable); default 4096")
@@ -164,6 +202,7 @@ def main() -> None:
         runs = "; ".join(f"{w} worker{'s' if w > 1 else ''}: " + ", ".join(f"{t:.2f}" for t in ts) for w, ts in times.items())
         print(f"detect_s ({runs})")
         print(f"median detect_s with 1 worker {med[1]:.2f}, with 2 workers {med[2]:.2f}: speed-up {med[1] / med[2]:.2f}x")
+        print(f"this machine, 2 processes over 1 on a tile-like reference kernel (no schouw code): {machine_scaling():.2f}x")
     print("rss_main_MB: peak RSS of the inspect process; pss_tree_MB: peak of the PSS summed over it, its tile "
           "workers and its temporary Prefect server.")
 

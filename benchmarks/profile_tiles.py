@@ -1,7 +1,7 @@
 """Where a tile's time and the process's memory go: cProfile over a few tiles, RSS over many.
 
     .venv/bin/python benchmarks/profile_tiles.py ORTHOPHOTO [--tiles 8] [--rss-tiles 128]
-    .venv/bin/python benchmarks/profile_tiles.py ORTHOPHOTO --pool-compare 3
+    .venv/bin/python benchmarks/profile_tiles.py ORTHOPHOTO --pool-compare 3 [--tile-px 1024]
 
 Prints the top functions by own time for --tiles tiles (automatic areas, default parameters),
 the time per tile, then the process's resident and peak memory every 32 tiles over --rss-tiles
@@ -32,11 +32,12 @@ def main() -> None:
     ap.add_argument("orthophoto")
     ap.add_argument("--tiles", type=int, default=8)
     ap.add_argument("--rss-tiles", type=int, default=128)
+    ap.add_argument("--tile-px", type=int, default=InspectParams().tile_px, help="core tile size (pixels)")
     ap.add_argument("--pool-compare", type=int, default=0, metavar="REPEAT",
                     help="instead: time every tile in 1 and 2 worker processes (schouw.tile_pool), REPEAT times alternating")
     args = ap.parse_args()
     o = open_orthophoto(args.orthophoto)
-    p = InspectParams()
+    p = InspectParams(tile_px=args.tile_px)
     specs = make_tiles(o, p)
     if args.pool_compare:
         pool_compare(o, p, specs, args.pool_compare)
