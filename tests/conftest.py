@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import tempfile
@@ -61,3 +62,44 @@ def asphalt(h: int, w: int, seed: int = 2) -> np.ndarray:
     rng = np.random.default_rng(seed)
     img = np.array([92, 92, 96], np.float32)[:, None, None] + rng.normal(0, 7, (1, h, w)).astype(np.float32)
     return np.clip(img, 0, 255).astype(np.uint8)
+
+
+#: A PostgreSQL server the tests may create databases on (.ci/run installs and starts one with this role).
+POSTGRES_URL = os.environ.get("SCHOUW_TEST_POSTGRES_URL", "postgresql+psycopg://schouw:schouw@127.0.0.1:5432/schouw_test")
+
+
+@contextlib.contextmanager
+def fresh_postgres():
+    """A fresh, empty PostgreSQL database (its URL), dropped afterwards; skips the test when no server answers."""
+    import secrets
+
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"schouw_t_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as con:
+            con.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); .ci/run installs and starts it")
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url():
+    with fresh_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A catalog database URL: SQLite in a temporary folder, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.db'}"
+    return request.getfixturevalue("postgres_url")
