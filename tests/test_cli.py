@@ -40,3 +40,18 @@ def test_bad_option_values_exit_2(tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert r.returncode == 2 and "--area-field" in r.stderr, r.stderr
+
+
+def test_token_create_prints_the_token_last_and_refuses_unknown_roles(tmp_path):
+    from schouw.catalog.db import open_catalog
+    from schouw.catalog.tokens import lookup
+
+    cmd = [sys.executable, "-m", "schouw", "token", "create", "--data-dir", str(tmp_path)]
+    r = subprocess.run([*cmd, "--role", "reviewer", "--name", "Ann"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    cat = open_catalog(tmp_path)
+    tok = lookup(cat, r.stdout.split()[-1])
+    assert tok is not None and (tok.role, tok.name) == ("reviewer", "Ann")
+    cat.close()
+    r = subprocess.run([*cmd, "--role", "boss"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "uploader, reviewer, admin" in r.stderr, r.stderr

@@ -260,6 +260,69 @@ def serve_flows(
     )
 
 
+def _data_dir(data_dir: Optional[Path]) -> Path:
+    import platformdirs
+
+    return data_dir or Path(platformdirs.user_data_dir("schouw")) / "server"
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="catalog, uploads and runs [default: ~/.local/share/schouw/server]"),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="e.g. postgresql://user:pw@host/db [default: SQLite in DATA_DIR]"),
+    max_upload_mb: int = typer.Option(20480, min=1, help="largest accepted upload (MiB)"),
+) -> None:
+    """Start the web API and review UI, and the executor of the inspection flows they queue (one command, embedded defaults)."""
+    import uvicorn
+
+    from .prefect_env import configure_prefect
+
+    data_dir = _data_dir(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    home = configure_prefect(data_dir / "prefect")
+    from flows.server import api_for_run
+
+    with api_for_run(home):  # a local Prefect API for the flow runs, unless PREFECT_API_URL names one
+        from .tile_pool import default_workers, shared_pool
+        from .web.app import Settings, create_app
+
+        shared_pool(default_workers()).warm()
+        try:
+            web = create_app(Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload_mb * 1024 * 1024))
+        except Exception as exc:  # the database is unreachable or not a schouw catalog
+            _fail_input(ParameterError(f"catalog {database_url or data_dir}: {exc}"))
+        err.print(f"schouw serving on http://{host}:{port} (data in {data_dir})")
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+token_app = typer.Typer(help="API tokens for the web server.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    role: str = typer.Option(..., "--role", help="uploader, reviewer or admin"),
+    name: Optional[str] = typer.Option(None, "--name", help="who uses it (shown in review history) [default: the role]"),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="as given to schouw serve"),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="as given to schouw serve"),
+) -> None:
+    """Print a new API token (stored hashed; shown only now) as the last word of the output."""
+    from .catalog.db import open_catalog
+    from .catalog.models import ROLES
+    from .catalog.tokens import create_token
+
+    if role not in ROLES:
+        _fail_input(ParameterError(f"--role {role} is not known; expected one of {', '.join(ROLES)}"))
+    catalog = open_catalog(_data_dir(data_dir), database_url)
+    try:
+        token = create_token(catalog, role, name)
+    finally:
+        catalog.close()
+    print(f"new {role} token for {name or role}: {token}")
+
+
 @app.command()
 def synth(
     out_dir: Path = typer.Option(Path("sample_data"), "--out", help="folder to write the sample into"),

@@ -1,0 +1,1 @@
+"""The web API and UI over the flights catalog (FastAPI). ``schouw serve`` starts it."""
