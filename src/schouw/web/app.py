@@ -17,7 +17,7 @@ from typing import Literal
 
 import anyio
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, ValidationError
@@ -30,7 +30,7 @@ from ..catalog.flights import queue_run, register_flight
 from ..catalog.models import STATUSES, Flight, Run, Token
 from ..catalog.review import NotFound, feature_collection, flight_record, get_issue, history, issue_feature, query_issues, review, run_record
 from ..catalog.tokens import lookup
-from ..errors import InputError
+from ..errors import InputError, ParameterError
 from .rasters import render_chip, render_tile
 from .upload import UploadError, UploadTooLarge, receive
 
@@ -53,6 +53,23 @@ class ReviewIn(BaseModel):
 
 class RunIn(BaseModel):
     params: dict = Field(default_factory=dict, description="InspectParams overrides, e.g. {\"tile_px\": 512}")
+
+
+#: Domain errors and their HTTP status, in one table (first match in this order); the answer is ``{"detail": message}``.
+ERROR_STATUS: list[tuple[type[Exception], int]] = [
+    (UploadTooLarge, 413),
+    (UploadError, 422),
+    (InputError, 422),
+    (ValidationError, 422),
+    (NotFound, 404),
+    (LookupError, 404),
+]
+
+
+def _error_response(request: Request, exc: Exception) -> JSONResponse:
+    status = next(code for kind, code in ERROR_STATUS if isinstance(exc, kind))
+    msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else " ".join(str(exc).split())
+    return JSONResponse({"detail": msg}, status_code=status)
 
 
 bearer = HTTPBearer(auto_error=False, description="a token from `schouw token create`")
@@ -84,6 +101,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="schouw", summary="Flights catalog, upload and review of drone-orthophoto inspections", lifespan=lifespan)
     app.state.catalog = catalog
+    for kind, _ in ERROR_STATUS:
+        app.add_exception_handler(kind, _error_response)
 
     def role(*allowed: str):
         def check(cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Token:
@@ -103,7 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     def flight_or_404(s, flight_id: str) -> Flight:
         f = s.get(Flight, flight_id)
         if f is None:
-            raise HTTPException(404, f"flight {flight_id} does not exist")
+            raise NotFound(f"flight {flight_id} does not exist")
         return f
 
     @app.get("/api/me", tags=["auth"])
@@ -117,30 +136,20 @@ def create_app(settings: Settings) -> FastAPI:
         Streamed to disk under a server-chosen name, checked, then queued: 202 with the flight and run ids.
         413 over the size limit, 422 for anything that is not a georeferenced raster (or a bad areas file).
         """
-        try:
-            up = await receive(request, data_dir / "uploads", settings.max_upload_bytes, ("file", "areas"))
-        except UploadTooLarge as exc:
-            raise HTTPException(413, str(exc)) from None
-        except UploadError as exc:
-            raise HTTPException(422, str(exc)) from None
+        up = await receive(request, data_dir / "uploads", settings.max_upload_bytes, ("file", "areas"))
         try:
             if "file" not in up.files:
                 raise UploadError("the 'file' part (the orthophoto) is missing")
             f, a = up.files["file"], up.files.get("areas")
             name = (up.fields.get("name") or Path(f.filename).stem)[:200]
-            params = {}
-            if up.fields.get("tile_px"):
-                params["tile_px"] = int(up.fields["tile_px"])
-            fid, rid = await anyio.to_thread.run_sync(
-                lambda: register_flight(catalog, data_dir, f.path, name, tok.name, a.path if a else None, a.filename if a else None, params))
-        except (UploadError, InputError, ValueError) as exc:
-            up.discard()
-            msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else " ".join(str(exc).split())
-            raise HTTPException(422, f"{up.files['file'].filename if 'file' in up.files else 'upload'}: {msg}") from None
-        except BaseException:
-            up.discard()
-            raise
-        up.discard()  # whatever was not moved into the flight's folder
+            try:
+                params = {"tile_px": int(up.fields["tile_px"])} if up.fields.get("tile_px") else {}
+                fid, rid = await anyio.to_thread.run_sync(
+                    lambda: register_flight(catalog, data_dir, f.path, name, tok.name, a.path if a else None, a.filename if a else None, params))
+            except (InputError, ValueError) as exc:  # name the upload in the message
+                raise UploadError(f"{f.filename}: {exc.errors()[0]['msg'] if isinstance(exc, ValidationError) else exc}") from None
+        finally:
+            up.discard()  # whatever was not moved into the flight's folder
         if queue is not None:
             queue.wake()
         return {"flight_id": fid, "run_id": rid}
@@ -148,12 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/api/flights/{flight_id}/runs", status_code=202, tags=["flights"])
     def rerun(flight_id: str, body: RunIn | None = None, tok: Token = Depends(uploader)) -> dict:
         """Queue a new run of a flight; its issues replace the current ones, review history kept where a defect persists."""
-        try:
-            rid = queue_run(catalog, flight_id, (body or RunIn()).params)
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
-        except ValidationError as exc:
-            raise HTTPException(422, exc.errors()[0]["msg"]) from None
+        rid = queue_run(catalog, flight_id, (body or RunIn()).params)
         if queue is not None:
             queue.wake()
         return {"flight_id": flight_id, "run_id": rid}
@@ -163,7 +167,7 @@ def create_app(settings: Settings) -> FastAPI:
         with catalog.session() as s:
             r = s.get(Run, run_id)
             if r is None:
-                raise HTTPException(404, f"run {run_id} does not exist")
+                raise NotFound(f"run {run_id} does not exist")
             return run_record(r)
 
     @app.get("/api/flights", tags=["flights"])
@@ -188,10 +192,10 @@ def create_app(settings: Settings) -> FastAPI:
                 if len(box) != 4:
                     raise ValueError
             except ValueError:
-                raise HTTPException(422, f"bbox {bbox!r}: expected west,south,east,north in degrees") from None
+                raise ParameterError(f"bbox {bbox!r}: expected west,south,east,north in degrees") from None
         statuses = _split(status)
         if statuses and (bad := set(statuses) - set(STATUSES)):
-            raise HTTPException(422, f"status {sorted(bad)} not known; expected {', '.join(STATUSES)}")
+            raise ParameterError(f"status {sorted(bad)} not known; expected {', '.join(STATUSES)}")
         with catalog.session() as s:
             flight_or_404(s, flight_id)
             fc = feature_collection(query_issues(s, flight_id, _split(type), _split(severity), statuses, box))
@@ -202,27 +206,18 @@ def create_app(settings: Settings) -> FastAPI:
     @app.patch("/api/issues/{issue_id}", tags=["issues"])
     def patch_issue(issue_id: str, body: ReviewIn, tok: Token = Depends(reviewer)) -> dict:
         """Set an issue's review status with a comment; committed before the answer (a crash after it loses nothing)."""
-        try:
-            with catalog.session() as s:
-                return issue_feature(review(s, issue_id, body.status, body.comment, tok))
-        except NotFound as exc:
-            raise HTTPException(404, str(exc)) from None
+        with catalog.session() as s:
+            return issue_feature(review(s, issue_id, body.status, body.comment, tok))
 
     @app.get("/api/issues/{issue_id}", tags=["issues"])
     def get_one_issue(issue_id: str, tok: Token = Depends(reader)) -> dict:
-        try:
-            with catalog.session() as s:
-                return issue_feature(get_issue(s, issue_id))
-        except NotFound as exc:
-            raise HTTPException(404, str(exc)) from None
+        with catalog.session() as s:
+            return issue_feature(get_issue(s, issue_id))
 
     @app.get("/api/issues/{issue_id}/history", tags=["issues"])
     def issue_history(issue_id: str, tok: Token = Depends(reader)) -> list[dict]:
-        try:
-            with catalog.session() as s:
-                return history(s, issue_id)
-        except NotFound as exc:
-            raise HTTPException(404, str(exc)) from None
+        with catalog.session() as s:
+            return history(s, issue_id)
 
     @app.get("/api/issues/{issue_id}/chip.png", tags=["issues"], response_class=Response)
     def issue_chip(issue_id: str, tok: Token = Depends(reader)) -> Response:
@@ -230,15 +225,12 @@ def create_app(settings: Settings) -> FastAPI:
         import shapely
 
         with catalog.session() as s:
-            try:
-                issue = get_issue(s, issue_id)
-            except NotFound as exc:
-                raise HTTPException(404, str(exc)) from None
+            issue = get_issue(s, issue_id)
             flight = s.get(Flight, issue.flight_id)
             geom, cog, rng = shapely.from_wkb(issue.geom_wkb), flight.cog_path, flight.rgb_range
             gsd = flight.gsd_m
         if not cog:
-            raise HTTPException(404, "the map of this flight is not ready yet")
+            raise NotFound("the map of this flight is not ready yet")
         return Response(render_chip(cog, geom, 1.0, gsd, rng), media_type="image/png")
 
     @app.get("/api/flights/{flight_id}/tiles/{z}/{x}/{y}.png", tags=["map"], response_class=Response)
@@ -248,10 +240,10 @@ def create_app(settings: Settings) -> FastAPI:
             f = flight_or_404(s, flight_id)
             cog, rng = f.cog_path, f.rgb_range
         if not cog:
-            raise HTTPException(404, "the map of this flight is not ready yet")
+            raise NotFound("the map of this flight is not ready yet")
         png = render_tile(cog, z, x, y, rng)
         if png is None:
-            raise HTTPException(404, f"tile {z}/{x}/{y} is outside the orthophoto")
+            raise NotFound(f"tile {z}/{x}/{y} is outside the orthophoto")
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     @app.get("/api/flights/{flight_id}/export", tags=["issues"], response_class=FileResponse)

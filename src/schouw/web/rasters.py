@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
+from rio_tiler.models import ImageData
 
 from ..orthophoto import Orthophoto, gdal_env
 
@@ -54,21 +54,21 @@ def render_tile(cog: str, z: int, x: int, y: int, rgb_range: list | None = None)
 
 
 def render_chip(cog: str, geom_flight_crs, margin_m: float, gsd_m: float, rgb_range: list | None = None, max_px: int = 320) -> bytes:
-    """A PNG of the orthophoto around an issue (``geom_flight_crs``, a shapely geometry in the COG's CRS) with its outline drawn."""
-    units = margin_m / gsd_m  # margin in pixels ...
+    """A PNG of the orthophoto around an issue (``geom_flight_crs``, a shapely geometry in the COG's CRS) with its outline in red.
+
+    ``margin_m``: ground around the issue's bounds (metres; at least a tenth of the issue's size).
+    """
+    from rasterio.features import rasterize
+
     with gdal_env(), Reader(cog) as r:
-        px = abs(r.dataset.transform.a)
+        units_per_m = abs(r.dataset.transform.a) / gsd_m
         w, s, e, n = geom_flight_crs.bounds
-        pad = max(units * px, 0.1 * max(e - w, n - s))  # ... in CRS units
+        pad = max(margin_m * units_per_m, 0.1 * max(e - w, n - s))
         img = r.part((w - pad, s - pad, e + pad, n + pad), dst_crs=r.crs, bounds_crs=r.crs, max_size=max_px)
     if img.data.dtype != np.uint8:
         img = img.rescale(in_range=[tuple(x) for x in rgb_range] if rgb_range else [(0, 65535)] * 3)
-    rgb = np.ascontiguousarray(np.moveaxis(img.data[:3], 0, -1))
-    inv = ~img.transform
-    polys = getattr(geom_flight_crs, "geoms", [geom_flight_crs])
-    for poly in polys:
-        for ring in [poly.exterior, *poly.interiors]:
-            xy = np.array([inv * c for c in ring.coords], dtype=np.float64)
-            cv2.polylines(rgb, [np.round(xy).astype(np.int32)], True, (255, 40, 40), 1, cv2.LINE_AA)
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    return buf.tobytes()
+    outline = rasterize([geom_flight_crs.boundary], out_shape=(img.height, img.width), transform=img.transform,
+                        all_touched=True, dtype="uint8").astype(bool)
+    arr = img.array[:3].copy()  # masked: outside the orthophoto stays transparent
+    arr[:, outline] = np.array([255, 40, 40], np.uint8)[:, None]
+    return ImageData(arr, bounds=img.bounds, crs=img.crs).render(img_format="PNG")

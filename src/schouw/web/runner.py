@@ -65,6 +65,8 @@ class RunQueue:
             return run.id
 
     def _loop(self) -> None:
+        import flows.inspect_flight  # noqa: F401 - imports Prefect and the flow now, not when the first upload waits
+
         while not self._stop.is_set():
             run_id = self._claim()
             if run_id is None:
