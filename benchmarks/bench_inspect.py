@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -115,6 +116,7 @@ def inspect_run(path: Path, out: Path, home: Path, *extra: str) -> tuple[float, 
     all its processes (tile workers, temporary Prefect server), sampled every 0.2 s.
     """
     env = dict(os.environ, PREFECT_HOME=str(home))
+    shutil.rmtree(out.parent / ".schouw-cache" / out.name, ignore_errors=True)  # an interrupted earlier run must not be resumed
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "schouw", "inspect", str(path), "--out", str(out), *extra], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -129,7 +131,10 @@ def inspect_run(path: Path, out: Path, home: Path, *extra: str) -> tuple[float, 
     if status != 0:
         raise SystemExit(f"schouw inspect failed on {path} (status {status})")
     peaks = {k: v / 1024 for k, v in peaks.items()}
-    return wall, peaks, json.loads((out / "run.json").read_text())
+    run = json.loads((out / "run.json").read_text())
+    if run["tiles"]["resumed_tiles"]:
+        raise SystemExit(f"{out}: {run['tiles']['resumed_tiles']} tiles were resumed, not computed; the timing would flatter")
+    return wall, peaks, run
 
 
 def _reference_kernel(_: int = 0) -> float:

@@ -165,3 +165,18 @@ def test_large_file_is_judged_by_samples_then_confirmed(tmp_path):
         open_orthophoto(_sparse(tmp_path, "empty.tif", patch=False))
     o = open_orthophoto(_sparse(tmp_path, "patch.tif", patch=True))
     assert 0 < o.valid_fraction < 0.01
+
+
+def test_background_hash_is_reused_only_for_the_unchanged_file(tmp_path):
+    import hashlib
+    import os
+
+    from schouw.orthophoto import file_sha256, start_file_sha256
+
+    f = tmp_path / "x.tif"
+    f.write_bytes(b"a" * 1_000_000)
+    start_file_sha256(f)
+    assert file_sha256(f) == hashlib.sha256(b"a" * 1_000_000).hexdigest()
+    f.write_bytes(b"b" * 1_000_001)  # changed: a new size (and mtime) is a new key
+    os.utime(f, ns=(1, 1))
+    assert file_sha256(f) == hashlib.sha256(b"b" * 1_000_001).hexdigest()

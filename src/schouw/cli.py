@@ -80,6 +80,10 @@ def inspect(
 
         params = InspectParams(tile_px=tile_px)
         ortho = open_orthophoto(orthophoto, nir_band)  # fail fast, before any flow run
+        if executor == "threads":
+            from .orthophoto import start_file_sha256
+
+            start_file_sha256(orthophoto)  # read while Prefect boots; the flow's checksum task waits for it
         if areas is not None:
             from .areas import AreaMapping, read_areas
 

@@ -86,6 +86,9 @@ class RunQueue:
             flight = s.get(Flight, run.flight_id)
             params, out = dict(run.params or {}), run_dir(self.data_dir, run)
         try:
+            from ..orthophoto import start_file_sha256
+
+            start_file_sha256(flight.orthophoto_path)  # hashed while the COG is made; the flow waits for it
             cog = Path(flight.orthophoto_path).with_name("cog.tif")
             if not cog.exists():
                 from ..orthophoto import open_orthophoto
