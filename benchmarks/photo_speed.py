@@ -1,6 +1,6 @@
 """Speed of the full road detector set as `schouw detect-image` runs it, one core, per 512 x 512 pixels.
 
-    .venv/bin/python benchmarks/photo_speed.py FOLDER --gsd-m 0.002
+    .venv/bin/python benchmarks/photo_speed.py FOLDER --gsd-m 0.002 [--crack-model mlp]
 
 Times :func:`schouw.photos.photo_defects` (segmentation for drone photos, cracks, potholes,
 ravelling, weeds) over every photo of FOLDER after one warm-up photo; reading and writing
@@ -22,16 +22,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
     ap.add_argument("--gsd-m", type=float, default=0.002)
+    ap.add_argument("--crack-model", choices=("classic", "mlp"), default="classic")
     args = ap.parse_args()
     cv2.setNumThreads(1)
+    model = None
+    if args.crack_model == "mlp":
+        from schouw.detect.crack_mlp import CrackMLP, default_model_dir
+
+        model = CrackMLP.load(default_model_dir())
     photos = [read_photo(p) for p in list_photos([str(args.folder)])]
-    photo_defects(photos[0], args.gsd_m)
+    photo_defects(photos[0], args.gsd_m, crack_model=model)
     t = time.perf_counter()
     for rgb in photos:
-        photo_defects(rgb, args.gsd_m)
+        photo_defects(rgb, args.gsd_m, crack_model=model)
     dt = time.perf_counter() - t
     px = sum(rgb.shape[0] * rgb.shape[1] for rgb in photos)
-    print(f"{len(photos)} photos at {args.gsd_m} m: {1000 * dt / len(photos):.1f} ms per photo, "
+    print(f"{len(photos)} photos at {args.gsd_m} m, cracks {args.crack_model}: {1000 * dt / len(photos):.1f} ms per photo, "
           f"{1000 * dt / (px / 512 / 512):.1f} ms per 512 x 512 (one core)")
 
 

@@ -1,6 +1,6 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
-    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--first 1 --last 118]
+    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCHOUW_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
-def predict(img_rgb: np.ndarray, gsd_m: float, params: RoadParams) -> np.ndarray:
-    """Binary crack mask of a photo (every pixel treated as valid road)."""
+def predict(img_rgb: np.ndarray, gsd_m: float, params: RoadParams, model=None) -> np.ndarray:
+    """Binary crack mask of a photo (every pixel treated as valid road); ``model``: the learned stage (crack-mlp)."""
     ones = np.ones(img_rgb.shape[:2], bool)
     out = np.zeros(img_rgb.shape[:2], bool)
-    for d in detect_cracks(img_rgb, ones, ones, gsd_m, params):
+    for d in detect_cracks(img_rgb, ones, ones, gsd_m, params, model=model):
         h, w = d.mask.shape
         out[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
     return out
@@ -41,7 +41,7 @@ def tolerant_counts(pred: np.ndarray, gt: np.ndarray, tol: float) -> tuple[int, 
     return int((pred & (d_gt <= tol)).sum()), int(pred.sum()), int((gt & (d_pr <= tol)).sum()), int(gt.sum())
 
 
-def score(ids: list[int], gsd_m: float, params: RoadParams) -> dict:
+def score(ids: list[int], gsd_m: float, params: RoadParams, model=None) -> dict:
     cfd = SHARED / "cracks" / "cfd"
     acc = {2: np.zeros(4), 5: np.zeros(4)}
     t = 0.0
@@ -49,7 +49,7 @@ def score(ids: list[int], gsd_m: float, params: RoadParams) -> dict:
         img = cv2.cvtColor(cv2.imread(str(cfd / "images" / f"{i:03d}.jpg")), cv2.COLOR_BGR2RGB)
         gt = cv2.imread(str(cfd / "masks_label2only" / f"{i:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127
         t0 = time.perf_counter()
-        pred = predict(img, gsd_m, params)
+        pred = predict(img, gsd_m, params, model)
         t += time.perf_counter() - t0
         for tol in acc:
             acc[tol] += tolerant_counts(pred, gt, tol)
@@ -63,12 +63,19 @@ def score(ids: list[int], gsd_m: float, params: RoadParams) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gsd-m", type=float, default=0.0015, help="assumed ground sample distance of CFD photos (m/px)")
+    ap.add_argument("--detector", choices=("classic", "mlp"), default="classic",
+                    help="classic: black-hat and hysteresis (road-classic); mlp: the learned stage (models/crack-mlp)")
     args = ap.parse_args()
     if not (SHARED / "cracks" / "cfd").is_dir():
         raise SystemExit(f"CrackForest not found under {SHARED}; set SCHOUW_SHARED_DATA")
     params = RoadParams()
+    model = None
+    if args.detector == "mlp":
+        from schouw.detect.crack_mlp import CrackMLP, default_model_dir
+
+        model = CrackMLP.load(default_model_dir())
     for name, ids in (("CFD 001-059 (tuning)", range(1, 60)), ("CFD 060-118 (held out)", range(60, 119)), ("CFD 001-118", range(1, 119))):
-        s = score(list(ids), args.gsd_m, params)
+        s = score(list(ids), args.gsd_m, params, model)
         print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))
               + f"  {s['ms_per_image']:.1f} ms/image")
 

@@ -212,11 +212,24 @@ def detect_image(
     paths: list[str] = typer.Argument(..., help="photos (JPEG, PNG) or folders of photos"),
     out_dir: Path = typer.Option(..., "--out-dir", help="folder for <stem>.png (crack mask) and <stem>.json"),
     gsd_m: Optional[float] = typer.Option(None, "--gsd-m", min=0.0001, max=0.1, help="metres per pixel [default: 0.002, close-range road photos]"),
+    crack_model: str = typer.Option("classic", "--crack-model",
+                                    help="classic (black-hat, road-classic) or mlp (learned stage, models/crack-mlp: better F1, slower)"),
 ) -> None:
     """Run the road detectors on plain photos; bad photos are listed at the end, the others still processed."""
     from rich.progress import track
 
     from .photos import list_photos, process_photo
+
+    model = None
+    if crack_model == "mlp":
+        from .detect.crack_mlp import CrackMLP, default_model_dir
+
+        try:
+            model = CrackMLP.load(default_model_dir())
+        except Exception as exc:  # noqa: BLE001 - a missing file, bad JSON or cv2.error: all say the model is unusable
+            _fail_input(ParameterError(f"--crack-model mlp: cannot load {default_model_dir()} ({exc}); train it with benchmarks/train_crack_mlp.py"))
+    elif crack_model != "classic":
+        _fail_input(ParameterError(f"--crack-model {crack_model} is not known; expected classic or mlp"))
 
     photos = list_photos(paths)
     if not photos:
@@ -226,7 +239,7 @@ def detect_image(
     n_defects = 0
     for path in track(photos, description="photos", console=err, disable=len(photos) < 5):
         try:
-            n_defects += len(process_photo(path, out_dir, gsd_m)["defects"])
+            n_defects += len(process_photo(path, out_dir, gsd_m, model)["defects"])
         except InputError as exc:
             failed.append(" ".join(str(exc).split()))
     out.print(f"{len(photos) - len(failed)} of {len(photos)} photos processed, {n_defects} defects; output: {out_dir}")

@@ -69,7 +69,7 @@ class PhotoDefect:
 SEGMENT_FROM_GSD_M = 0.01
 
 
-def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams()):
+def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None):
     """Road defects (:class:`schouw.detect.base.Defect`) of one photo, and its valid mask.
 
     A close-range photo (finer than ``SEGMENT_FROM_GSD_M``) is all road; a drone photo is
@@ -85,12 +85,12 @@ def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams
 
         seg = segment_areas(rgb, valid, gsd_m)
         area, green = seg["road"], seg["green_coarse"] | seg["green"]
-    return detect_road(rgb, valid, area, gsd_m, params, green), valid
+    return detect_road(rgb, valid, area, gsd_m, params, green, crack_model=crack_model), valid
 
 
-def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams()) -> tuple[np.ndarray, list[PhotoDefect]]:
+def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None) -> tuple[np.ndarray, list[PhotoDefect]]:
     """Crack mask (uint8 0/255) and defects of one photo (see :func:`photo_defects`)."""
-    defects, valid = photo_defects(rgb, gsd_m, params)
+    defects, valid = photo_defects(rgb, gsd_m, params, crack_model)
     mask = np.zeros(valid.shape, np.uint8)
     out = []
     for d in defects:
@@ -121,11 +121,11 @@ def list_photos(items: list[str]) -> list[Path]:
     return out
 
 
-def process_photo(path: Path, out_dir: Path, gsd_m: float | None) -> dict:
+def process_photo(path: Path, out_dir: Path, gsd_m: float | None, crack_model=None) -> dict:
     """Detect on one photo and write ``<stem>.png`` and ``<stem>.json`` into ``out_dir`` (atomically)."""
     rgb = read_photo(path)
     g = gsd_m or DEFAULT_GSD_M
-    mask, defects = detect_photo(rgb, g)
+    mask, defects = detect_photo(rgb, g, crack_model=crack_model)
     doc = {"image": str(path), "width": rgb.shape[1], "height": rgb.shape[0], "gsd_m": g, "gsd_assumed": gsd_m is None,
            "defects": [asdict(d) for d in defects]}
     for name, write in ((f"{path.stem}.png", lambda t: cv2.imwrite(str(t), mask)),

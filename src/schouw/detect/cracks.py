@@ -24,6 +24,7 @@ from .base import (
     tighten,
     to_gray,
 )
+from .crack_mlp import hysteresis
 from .road_params import RoadParams
 
 
@@ -130,8 +131,13 @@ def _beside_marking(gray: np.ndarray, rad: float, gsd_m: float, p: RoadParams) -
     return near > 0
 
 
-def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
-    """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter."""
+def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(),
+                  model=None) -> list[Defect]:
+    """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter.
+
+    With ``model`` (a :class:`~schouw.detect.crack_mlp.CrackMLP`, for close-range photos) its
+    mask replaces the black-hat thresholds as the candidates; the shape rules and measures stay.
+    """
     region = valid & area
     if np.count_nonzero(region) < 100:
         return []
@@ -146,8 +152,14 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     base = float(np.median(vals))
     strong_t = max(base + p.crack_k_sigma * sigma, p.crack_min_contrast)
     weak_t = max(base + p.crack_k_sigma_weak * sigma, 0.6 * p.crack_min_contrast)
-    weak = (resp >= weak_t) & region & ~edge
-    strong = resp >= strong_t
+    if model is not None:
+        prob = model.probability(gray)
+        weak = hysteresis(prob, model.hi, model.lo, model.min_extent_px) & region & ~edge
+        strong = prob > model.hi
+        weak_t = 0.0
+    else:
+        weak = (resp >= weak_t) & region & ~edge
+        strong = resp >= strong_t
     # Dense regular line patterns (paving joints) are not cracks. Densities over metres: on a coarse grid.
     win = p.crack_pattern_window_m / gsd_m
     fp = max(1, int(win // 16))

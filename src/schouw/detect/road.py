@@ -33,11 +33,13 @@ def detect_road(
     p: RoadParams = RoadParams(),
     green: np.ndarray | None = None,
     exclude: np.ndarray | None = None,
+    crack_model=None,
 ) -> list[Defect]:
     """All road detectors on one tile. Pixels claimed by a pothole, weeds or ``exclude`` are not also reported as crack.
 
     ``green`` is the neighbouring green area (vegetation attached to it is not weeds);
-    ``exclude`` marks pixels already explained otherwise (overgrowth).
+    ``exclude`` marks pixels already explained otherwise (overgrowth); ``crack_model``: the
+    learned crack stage (:class:`~schouw.detect.crack_mlp.CrackMLP`) for close-range photos.
     """
     potholes = detect_potholes(image, valid, area, gsd_m, p)
     attached = green if exclude is None else (exclude if green is None else green | exclude)
@@ -52,5 +54,5 @@ def detect_road(
     if ravelling:  # its rim too: the texture window blurs the patch's edge by half a window
         rough = defects_mask(ravelling, area.shape).astype(np.uint8)
         taken |= cv2.dilate(rough, disk(p.ravelling_window_m / gsd_m / 2)) > 0
-    cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p)
+    cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p, model=crack_model)
     return cracks + potholes + ravelling + weeds

@@ -1,0 +1,84 @@
+"""The learned crack stage (models/crack-mlp) as shipped: it loads, finds a crack, leaves clean asphalt and paint alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+from conftest import ROOT, asphalt
+from schouw.detect.crack_mlp import N_FEATURES, CrackMLP, crack_features, default_model_dir
+from schouw.detect.road import detect_cracks
+
+GSD = 0.002  # a close-range photo
+
+
+def _photo(h=320, w=480):
+    return np.ascontiguousarray(np.moveaxis(asphalt(h, w), 0, -1))
+
+
+def _crack(img, pts, width=2, darkness=0.45):
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.polylines(m, [np.asarray(pts, np.int32)], False, 255, width, cv2.LINE_AA)
+    a = (m.astype(np.float32) / 255)[..., None]
+    img[:] = (img * (1 - a * (1 - darkness))).astype(np.uint8)
+    return m > 0
+
+
+def test_model_files_are_the_trained_model_with_a_card():
+    meta = json.loads((ROOT / "models" / "crack-mlp" / "meta.json").read_text())
+    model = CrackMLP.load(default_model_dir())
+    assert model.version == meta["version"] and len(model.mean) == len(model.std) == N_FEATURES
+    assert "001-059" in meta["trained_on"] and 0 < model.lo < model.hi < 1
+    card = (ROOT / "models" / "crack-mlp" / "MODEL_CARD.md").read_text()
+    assert meta["version"] in card and "Measured" in card and "060–118" in card
+
+
+def test_features_are_exposure_free():
+    img = cv2.cvtColor(_photo(), cv2.COLOR_RGB2GRAY)
+    f1 = crack_features(img)
+    f2 = crack_features(np.clip(img.astype(np.float32) * 1.5, 0, 255).astype(np.uint8))
+    assert f1.shape == img.shape + (N_FEATURES,)
+    assert np.median(np.abs(f1[..., 3] - f2[..., 3])) < 0.2  # black-hat in noise units barely moves with gain
+
+
+def test_learned_stage_finds_the_crack_and_not_clean_asphalt():
+    model = CrackMLP.load(default_model_dir())
+    img = _photo()
+    ones = np.ones(img.shape[:2], bool)
+    assert detect_cracks(img, ones, ones, GSD, model=model) == []
+    line = _crack(img, [(40, 160), (240, 170), (440, 150)])
+    found = detect_cracks(img, ones, ones, GSD, model=model)
+    assert len(found) == 1
+    d = found[0]
+    mask = np.zeros(img.shape[:2], bool)
+    mask[d.row0 : d.row0 + d.mask.shape[0], d.col0 : d.col0 + d.mask.shape[1]] = d.mask
+    near = cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert (mask & near).sum() / mask.sum() > 0.9  # on the crack
+    assert (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[line].mean() > 0.8  # along all of it
+
+
+def test_lane_marking_is_not_a_learned_crack():
+    model = CrackMLP.load(default_model_dir())
+    img = _photo()
+    img[140:150, 20:460] = 228
+    ones = np.ones(img.shape[:2], bool)
+    assert detect_cracks(img, ones, ones, GSD, model=model) == []
+
+
+def test_detect_image_with_the_learned_stage(tmp_path):
+    photo = _photo()
+    _crack(photo, [(40, 160), (240, 170), (440, 150)])
+    cv2.imwrite(str(tmp_path / "crack.png"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "schouw", "detect-image", str(tmp_path / "crack.png"), "--out-dir", str(out)]
+    r = subprocess.run([*cmd, "--crack-model", "mlp"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    mask = cv2.imread(str(out / "crack.png"), cv2.IMREAD_UNCHANGED)
+    assert mask[150:175, 240].max() == 255
+    assert [d["type"] for d in json.loads((out / "crack.json").read_text())["defects"]] == ["crack"]
+    r = subprocess.run([*cmd, "--crack-model", "deep"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "classic or mlp" in r.stderr
