@@ -195,3 +195,30 @@ def test_openapi_documents_the_endpoints(server):
     for p in ("/api/flights", "/api/runs/{run_id}", "/api/flights/{flight_id}/issues", "/api/issues/{issue_id}",
               "/api/issues/{issue_id}/history", "/api/flights/{flight_id}/export", "/api/flights/{flight_id}/tiles/{z}/{x}/{y}.png"):
         assert p in paths, p
+
+
+def test_a_16_bit_rgb_nir_orthophoto_in_lon_lat_is_inspected_and_mapped(clients, tmp_path):
+    import cv2
+    import morecantile
+    from affine import Affine
+
+    from conftest import asphalt, lawn, write_tif
+
+    rgb = np.concatenate([lawn(256, 512), asphalt(256, 512)], axis=1).astype(np.uint16) * 16  # 12-bit values in uint16
+    nir = np.full((1, 512, 512), 3000, np.uint16)
+    px = 0.02 / 111_320  # about 2 cm in degrees of latitude
+    tif = write_tif(tmp_path / "geo16.tif", np.concatenate([rgb, nir]), "EPSG:4326", Affine(px / 0.62, 0, 4.98, 0, -px, 51.85))
+    r = upload(clients["uploader"], tif)
+    assert r.status_code == 202, r.text
+    run = wait_run(clients["uploader"], r.json()["run_id"])
+    assert run["state"] == "COMPLETED", run
+    f = clients["reviewer"].get(f"/api/flights/{r.json()['flight_id']}").json()
+    assert f["crs"] == "EPSG:4326"
+    w, s, e, n = f["bounds_wgs84"]
+    assert abs(w - 4.98) < 1e-9 and abs(n - 51.85) < 1e-9
+    t = morecantile.tms.get("WebMercatorQuad").tile((w + e) / 2, (s + n) / 2, 23)  # about 3 m across: inside the 10 m image
+    png = clients["reviewer"].get(f"/api/flights/{f['flight_id']}/tiles/{t.z}/{t.x}/{t.y}.png")
+    assert png.status_code == 200
+    img = cv2.imdecode(np.frombuffer(png.content, np.uint8), cv2.IMREAD_UNCHANGED)
+    opaque = img[..., 3] > 0
+    assert opaque.mean() > 0.95 and img[..., :3][opaque].mean() > 40  # stretched to 8 bit with the flight's range, not black

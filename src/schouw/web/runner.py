@@ -58,7 +58,8 @@ class RunQueue:
 
     def _claim(self) -> str | None:
         with self.catalog.session() as s:
-            run = s.scalars(select(Run).where(Run.state == "PENDING").order_by(Run.created_at).limit(1)).first()
+            q = select(Run).where(Run.state == "PENDING").order_by(Run.created_at).limit(1)
+            run = s.scalars(q.with_for_update(skip_locked=True)).first()  # PostgreSQL: two servers never take one run
             if run is None:
                 return None
             run.state, run.started_at, run.progress, run.error = "RUNNING", utcnow(), 0.0, None
