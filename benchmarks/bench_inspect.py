@@ -8,7 +8,9 @@ green content (the sample scene, mirrored and repeated), then times (a) reading 
 child process whose peak RSS is measured. Prints read_s (the better of two reads, so a
 cold page cache does not flatter the ratio), inspect_s (wall, including the temporary
 Prefect server start), detect_s (the flow's tile work and publishing; publish_s alone), their ratios,
-megapixels per second and peak memory (RSS of the inspect process; PSS summed over all its processes).
+megapixels per second and peak memory (RSS of the inspect process; PSS summed over all its processes),
+and the CPU seconds of each kind of process (inspect, Prefect server, tile workers), with the
+cores all other processes took while the tile workers kept at least 1.5 cores busy.
 """
 
 from __future__ import annotations
@@ -96,17 +98,49 @@ def _mem_kb(pid: int, field: str = "Rss") -> int:
     return 0
 
 
+def _cpu_s(pid: int, root: int) -> tuple[str, float] | None:
+    """(kind, CPU seconds so far) of a process of the tree: ``inspect`` (the root), ``prefect server``,
+    ``tile workers`` (with their forkserver) or ``other``."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        cmd = open(f"/proc/{pid}/cmdline").read()
+    except OSError:
+        return None
+    kind = ("inspect" if pid == root else "prefect server" if "uvicorn" in cmd or "prefect" in cmd else
+            "tile workers" if "multiprocessing" in cmd else "other")
+    return kind, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _watch_tree(pid: int, peaks: dict, stop: threading.Event, every_s: float = 0.2) -> None:
-    """Sample ``pid`` and all its descendants: peak of the sum of their PSS, and peak RSS of ``pid`` alone.
+    """Sample ``pid`` and all its descendants: peak of the sum of their PSS, peak RSS of ``pid`` alone, CPU per process.
 
     PSS, not RSS, for the sum: the tile workers share the pages of their forkserver (imports),
     and all share the libraries; summed RSS would count those pages once per process.
     """
+    cpu: dict[int, tuple[str, float]] = {}
+    series: list[tuple[float, dict[str, float]]] = []
     while not stop.is_set():
-        pss = sum(_mem_kb(p, "Pss") for p in _descendants(pid))
+        procs = _descendants(pid)
+        pss = sum(_mem_kb(p, "Pss") for p in procs)
         peaks["tree"] = max(peaks.get("tree", 0), pss)
         peaks["main"] = max(peaks.get("main", 0), _mem_kb(pid, "Rss"))
+        for p in procs:
+            if (c := _cpu_s(p, pid)) is not None:
+                cpu[p] = c
+        by_kind: dict[str, float] = {}
+        for kind, sec in cpu.values():
+            by_kind[kind] = by_kind.get(kind, 0.0) + sec
+        series.append((time.perf_counter(), by_kind))
         stop.wait(every_s)
+    peaks["cpu"] = series[-1][1] if series else {}
+    # While the tile workers keep at least 1.5 cores busy: how much CPU did everything else take?
+    busy_dt, others = 0.0, 0.0
+    for (t0, a), (t1, b) in zip(series, series[1:]):
+        dt = t1 - t0
+        if dt > 0 and (b.get("tile workers", 0) - a.get("tile workers", 0)) / dt >= 1.5:
+            busy_dt += dt
+            others += sum(b.get(k, 0) - a.get(k, 0) for k in b if k != "tile workers")
+    peaks["others_while_detecting"] = (others / busy_dt if busy_dt else float("nan"), busy_dt)
 
 
 def inspect_run(path: Path, out: Path, home: Path, *extra: str) -> tuple[float, dict, dict]:
@@ -130,7 +164,9 @@ def inspect_run(path: Path, out: Path, home: Path, *extra: str) -> tuple[float, 
     watcher.join()
     if status != 0:
         raise SystemExit(f"schouw inspect failed on {path} (status {status})")
+    cpu, others = peaks.pop("cpu", {}), peaks.pop("others_while_detecting", (float("nan"), 0.0))
     peaks = {k: v / 1024 for k, v in peaks.items()}
+    peaks["cpu"], peaks["others_while_detecting"] = cpu, others
     run = json.loads((out / "run.json").read_text())
     if run["tiles"]["resumed_tiles"]:
         raise SystemExit(f"{out}: {run['tiles']['resumed_tiles']} tiles were resumed, not computed; the timing would flatter")
@@ -196,6 +232,9 @@ def main() -> None:
         mp = size * size / 1e6
         print(f"{size:>7} {mp:>7.1f} {read_s:>8.2f} {wall:>10.2f} {detect_s:>9.2f} {wall / read_s:>12.1f} {detect_s / read_s:>11.1f} "
               f"{run['timings_s'].get('publish', 0):>9.2f} {mp / wall:>7.1f} {peaks['main']:>11.0f} {peaks['tree']:>11.0f} {run['counts']['total']:>7}")
+        share, busy = peaks["others_while_detecting"]
+        print("        CPU seconds by process (sampled every 0.2 s): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(peaks["cpu"].items()))
+              + f"; while the tile workers kept >= 1.5 cores busy ({busy:.1f} s) all other processes used {share:.2f} cores")
     if args.workers_compare:
         tif = work / f"bench_{sizes[0]}.tif"
         times: dict[int, list[float]] = {1: [], 2: []}
