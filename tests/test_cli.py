@@ -55,3 +55,21 @@ def test_token_create_prints_the_token_last_and_refuses_unknown_roles(tmp_path):
     cat.close()
     r = subprocess.run([*cmd, "--role", "boss"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "uploader, reviewer, admin" in r.stderr, r.stderr
+
+
+def test_token_list_and_revoke(tmp_path):
+    from schouw.catalog.db import open_catalog
+    from schouw.catalog.tokens import lookup
+
+    cmd = [sys.executable, "-m", "schouw", "token"]
+    tok = subprocess.run([*cmd, "create", "--role", "uploader", "--name", "Uma", "--data-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120).stdout.split()[-1]
+    listed = subprocess.run([*cmd, "list", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert "Uma" in listed.stdout and "uploader" in listed.stdout and tok not in listed.stdout
+    r = subprocess.run([*cmd, "revoke", "1", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    cat = open_catalog(tmp_path)
+    assert lookup(cat, tok) is None
+    cat.close()
+    r = subprocess.run([*cmd, "revoke", "7", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: token 7 does not exist")

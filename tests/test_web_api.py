@@ -51,6 +51,16 @@ def test_every_request_needs_a_valid_token_and_the_right_role(server, clients, f
     assert clients["uploader"].patch(f"/api/issues/{issue_id}", json={"status": "confirmed"}).status_code == 403
     r = upload(clients["reviewer"], ORTHO)
     assert r.status_code == 403 and "needs uploader" in r.json()["detail"]
+    from schouw.catalog.db import open_catalog
+    from schouw.catalog.tokens import list_tokens, revoke_token
+
+    tok = server.token("reviewer", "leaver")
+    with server.client(tok) as leaver:
+        assert leaver.get("/api/flights").status_code == 200
+        cat = open_catalog(server.data_dir, server.database_url)
+        revoke_token(cat, next(t["id"] for t in list_tokens(cat) if t["name"] == "leaver"))
+        cat.close()
+        assert leaver.get("/api/flights").status_code == 401  # at once, no restart
 
 
 def test_upload_is_inspected_and_the_flight_counts_its_issues(clients, flight):

@@ -340,6 +340,46 @@ def token_create(
     print(f"new {role} token for {name or role}: {token}")
 
 
+@token_app.command("list")
+def token_list(
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="as given to schouw serve"),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="as given to schouw serve"),
+) -> None:
+    """List the API tokens (id, name, role, created, revoked); the tokens themselves are not stored."""
+    from .catalog.db import open_catalog
+    from .catalog.tokens import list_tokens
+
+    catalog = open_catalog(_data_dir(data_dir), database_url)
+    try:
+        rows = list_tokens(catalog)
+    finally:
+        catalog.close()
+    table = Table("id", "name", "role", "created", "revoked")
+    for r in rows:
+        table.add_row(str(r["id"]), r["name"], r["role"], r["created_at"], "yes" if r["revoked"] else "")
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: int = typer.Argument(..., help="the id shown by schouw token list"),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="as given to schouw serve"),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="as given to schouw serve"),
+) -> None:
+    """Revoke a token: every request with it is refused (401) from now on."""
+    from .catalog.db import open_catalog
+    from .catalog.tokens import revoke_token
+
+    catalog = open_catalog(_data_dir(data_dir), database_url)
+    try:
+        revoke_token(catalog, token_id)
+    except LookupError as exc:
+        _fail_input(ParameterError(str(exc)))
+    finally:
+        catalog.close()
+    out.print(f"token {token_id} revoked")
+
+
 @app.command()
 def synth(
     out_dir: Path = typer.Option(Path("sample_data"), "--out", help="folder to write the sample into"),

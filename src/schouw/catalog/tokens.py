@@ -29,3 +29,21 @@ def lookup(catalog: Catalog, token: str) -> Token | None:
     """The token's record, or None when it is unknown or revoked."""
     with catalog.session() as s:
         return s.scalar(select(Token).where(Token.token_hash == hash_token(token), Token.revoked.is_(False)))
+
+
+def list_tokens(catalog: Catalog) -> list[dict]:
+    """Every token's id, name, role, creation time and whether it is revoked (never the token itself)."""
+    from .models import iso
+
+    with catalog.session() as s:
+        return [{"id": t.id, "name": t.name, "role": t.role, "created_at": iso(t.created_at), "revoked": t.revoked}
+                for t in s.scalars(select(Token).order_by(Token.id))]
+
+
+def revoke_token(catalog: Catalog, token_id: int) -> None:
+    """Revoke a token by its id: requests with it get 401 from then on. LookupError if there is no such token."""
+    with catalog.session() as s:
+        t = s.get(Token, token_id)
+        if t is None:
+            raise LookupError(f"token {token_id} does not exist (see schouw token list)")
+        t.revoked = True
