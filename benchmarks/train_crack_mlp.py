@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from score_cracks import score
+from score_cracks import ROOT, SHARED, score
 from schouw.detect.crack_mlp import CrackMLP, crack_features
 from schouw.detect.road import RoadParams
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SCHOUW_SHARED_DATA", ROOT.parent / "shared" / "data"))
 VERSION = "0.1.0"
 CANDIDATE_MIN = 1.0  # black-hat (r = 4) in sigmas below which a pixel is not classified (speed)
 GRID = [(hi, lo, ext) for hi in (0.5, 0.6, 0.7) for lo in (0.3, 0.4) for ext in (10, 20, 30) if lo < hi]

@@ -39,6 +39,17 @@ def paint_disc(bands: np.ndarray, cx: float, cy: float, r: float, colour) -> Non
         bands[b][m] = c
 
 
+def paint_line(img: np.ndarray, pts, width: int, darkness: float) -> np.ndarray:
+    """Darken an anti-aliased polyline into an (H, W, 3) uint8 image (``darkness``: factor at its core); its mask."""
+    import cv2
+
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.polylines(m, [np.asarray(pts, np.int32)], False, 255, width, cv2.LINE_AA)
+    a = (m.astype(np.float32) / 255)[..., None]
+    img[:] = (img * (1 - a * (1 - darkness))).astype(np.uint8)
+    return m > 0
+
+
 def footprint_areas(path: Path, o_footprint, crs: CRS, kind: str = "green") -> Path:
     """A GeoJSON (RFC 7946, lon/lat) with one polygon of ``kind`` covering the footprint given in ``crs``."""
     import geopandas as gpd

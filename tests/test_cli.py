@@ -49,10 +49,9 @@ def test_token_create_prints_the_token_last_and_refuses_unknown_roles(tmp_path):
     cmd = [sys.executable, "-m", "schouw", "token", "create", "--data-dir", str(tmp_path)]
     r = subprocess.run([*cmd, "--role", "reviewer", "--name", "Ann"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    cat = open_catalog(tmp_path)
-    tok = lookup(cat, r.stdout.split()[-1])
+    with open_catalog(tmp_path) as cat:
+        tok = lookup(cat, r.stdout.split()[-1])
     assert tok is not None and (tok.role, tok.name) == ("reviewer", "Ann")
-    cat.close()
     r = subprocess.run([*cmd, "--role", "boss"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "uploader, reviewer, admin" in r.stderr, r.stderr
 
@@ -68,8 +67,7 @@ def test_token_list_and_revoke(tmp_path):
     assert "Uma" in listed.stdout and "uploader" in listed.stdout and tok not in listed.stdout
     r = subprocess.run([*cmd, "revoke", "1", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    cat = open_catalog(tmp_path)
-    assert lookup(cat, tok) is None
-    cat.close()
+    with open_catalog(tmp_path) as cat:
+        assert lookup(cat, tok) is None
     r = subprocess.run([*cmd, "revoke", "7", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error: token 7 does not exist")

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from conftest import ROOT, asphalt
+from helpers import paint_line
 from schouw.detect.crack_mlp import N_FEATURES, CrackMLP, crack_features, default_model_dir
 from schouw.detect.road import detect_cracks
 
@@ -20,12 +21,8 @@ def _photo(h=320, w=480):
     return np.ascontiguousarray(np.moveaxis(asphalt(h, w), 0, -1))
 
 
-def _crack(img, pts, width=2, darkness=0.45):
-    m = np.zeros(img.shape[:2], np.uint8)
-    cv2.polylines(m, [np.asarray(pts, np.int32)], False, 255, width, cv2.LINE_AA)
-    a = (m.astype(np.float32) / 255)[..., None]
-    img[:] = (img * (1 - a * (1 - darkness))).astype(np.uint8)
-    return m > 0
+def _crack(img, pts):
+    return paint_line(img, pts, 2, 0.45)
 
 
 def test_model_files_are_the_trained_model_with_a_card():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import asphalt, lawn
-from helpers import paint_disc
+from helpers import paint_disc, paint_line
 from schouw.detect.green import detect_green
 from schouw.detect.road import detect_cracks, detect_potholes, detect_road, detect_weeds
 from schouw.detect.segment import segment_areas
@@ -24,21 +24,14 @@ def _ones(img):
     return np.ones(img.shape[:2], bool)
 
 
-def _line(img, pts, width, darkness):
-    m = np.zeros(img.shape[:2], np.uint8)
-    cv2.polylines(m, [np.asarray(pts, np.int32)], False, 255, width, cv2.LINE_AA)
-    a = (m.astype(np.float32) / 255)[..., None]
-    img[:] = (img * (1 - a * (1 - darkness))).astype(np.uint8)
-
-
 def test_crack_found_with_length_and_orientation():
     img = _rgb(asphalt(300, 400))
-    _line(img, [(30, 150), (200, 155), (370, 148)], 2, 0.4)
+    paint_line(img, [(30, 150), (200, 155), (370, 148)], 2, 0.4)
     area = np.zeros(img.shape[:2], bool)
     area[60:240, :] = True  # a road running along x
     d = detect_cracks(img, _ones(img), area, GSD)
     assert len(d) == 1 and d[0].type == "crack" and d[0].subtype == "longitudinal"
-    _line(img, [(300, 65), (304, 135)], 2, 0.4)  # separate, across the road
+    paint_line(img, [(300, 65), (304, 135)], 2, 0.4)  # separate, across the road
     subs = sorted(x.subtype for x in detect_cracks(img, _ones(img), area, GSD))
     assert "transverse" in subs
 

@@ -57,9 +57,8 @@ def test_every_request_needs_a_valid_token_and_the_right_role(server, clients, f
     tok = server.token("reviewer", "leaver")
     with server.client(tok) as leaver:
         assert leaver.get("/api/flights").status_code == 200
-        cat = open_catalog(server.data_dir, server.database_url)
-        revoke_token(cat, next(t["id"] for t in list_tokens(cat) if t["name"] == "leaver"))
-        cat.close()
+        with open_catalog(server.data_dir, server.database_url) as cat:
+            revoke_token(cat, next(t["id"] for t in list_tokens(cat) if t["name"] == "leaver"))
         assert leaver.get("/api/flights").status_code == 401  # at once, no restart
 
 

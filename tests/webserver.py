@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,11 +11,7 @@ from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from flows.server import free_port
 
 
 class Server:
@@ -61,11 +56,8 @@ class Server:
         from schouw.catalog.db import open_catalog
         from schouw.catalog.tokens import create_token
 
-        cat = open_catalog(self.data_dir, self.database_url)
-        try:
+        with open_catalog(self.data_dir, self.database_url) as cat:
             return create_token(cat, role, name)
-        finally:
-            cat.close()
 
     def client(self, token: str | None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -19,6 +19,8 @@ import shutil
 import uuid
 from pathlib import Path
 
+from .orthophoto import file_sha256
+
 
 def run_key(*parts: object) -> str:
     """A short stable key from the things a result depends on."""
@@ -26,13 +28,8 @@ def run_key(*parts: object) -> str:
 
 
 def file_digest(path: str | None) -> str:
-    if path is None:
-        return "automatic"
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """SHA-256 of an input file (the areas file), or ``automatic`` for none."""
+    return "automatic" if path is None else file_sha256(path)
 
 
 class Checkpoints:

@@ -332,11 +332,8 @@ def token_create(
 
     if role not in ROLES:
         _fail_input(ParameterError(f"--role {role} is not known; expected one of {', '.join(ROLES)}"))
-    catalog = open_catalog(_data_dir(data_dir), database_url)
-    try:
+    with open_catalog(_data_dir(data_dir), database_url) as catalog:
         token = create_token(catalog, role, name)
-    finally:
-        catalog.close()
     print(f"new {role} token for {name or role}: {token}")
 
 
@@ -349,11 +346,8 @@ def token_list(
     from .catalog.db import open_catalog
     from .catalog.tokens import list_tokens
 
-    catalog = open_catalog(_data_dir(data_dir), database_url)
-    try:
+    with open_catalog(_data_dir(data_dir), database_url) as catalog:
         rows = list_tokens(catalog)
-    finally:
-        catalog.close()
     table = Table("id", "name", "role", "created", "revoked")
     for r in rows:
         table.add_row(str(r["id"]), r["name"], r["role"], r["created_at"], "yes" if r["revoked"] else "")
@@ -370,13 +364,11 @@ def token_revoke(
     from .catalog.db import open_catalog
     from .catalog.tokens import revoke_token
 
-    catalog = open_catalog(_data_dir(data_dir), database_url)
-    try:
-        revoke_token(catalog, token_id)
-    except LookupError as exc:
-        _fail_input(ParameterError(str(exc)))
-    finally:
-        catalog.close()
+    with open_catalog(_data_dir(data_dir), database_url) as catalog:
+        try:
+            revoke_token(catalog, token_id)
+        except LookupError as exc:
+            _fail_input(ParameterError(str(exc)))
     out.print(f"token {token_id} revoked")
 
 

@@ -153,7 +153,7 @@ class IssueLayers:
     def __init__(self, folder: Path, crs_wkt: str):
         self.crs_wkt = crs_wkt
         self.gpkg = folder / "issues.gpkg"
-        self._to_ll = Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+        self._to_ll = to_lonlat(crs_wkt)
         self._pending: dict[str, list[Issue]] = {layer: [] for layer in LAYERS.values()}
         self.counts: dict[str, int] = {layer: 0 for layer in LAYERS.values()}
         self._geojson = open(folder / "issues.geojson", "w", encoding="utf-8")
@@ -212,14 +212,24 @@ class IssueLayers:
     def _write_csv(self, issues: list[Issue]) -> None:
         if not issues:
             return
-        geoms = np.asarray([i.geometry for i in issues], dtype=object)
-        crack = np.array([i.type == "crack" for i in issues])
-        points = np.where(crack, shapely.centroid(geoms), shapely.point_on_surface(geoms))  # cracks: centroid; areas: a point inside
-        xy = shapely.get_coordinates(points)
-        lon, lat = self._to_ll.transform(xy[:, 0], xy[:, 1])
+        xy, lon, lat = csv_points([i.geometry for i in issues], [i.type for i in issues], self._to_ll)
         for i, (x, y), lo, la in zip(issues, xy, lon, lat):
             props = i.properties()
             self._csv.writerow([("" if props[k] is None else props[k]) for k in COLUMNS] + [f"{x:.6f}", f"{y:.6f}", f"{lo:.8f}", f"{la:.8f}"])
+
+
+def to_lonlat(crs_wkt: str) -> Transformer:
+    """Coordinates in the CRS of ``crs_wkt`` to WGS 84 longitude, latitude."""
+    return Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+
+
+def csv_points(geoms: list, types: list[str], to_ll: Transformer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each issue's point in the CSV: (x, y) in the source CRS, lon, lat. Cracks: their centroid; areas: a point inside."""
+    g = np.asarray(geoms, dtype=object)
+    points = np.where(np.array([t == "crack" for t in types]), shapely.centroid(g), shapely.point_on_surface(g))
+    xy = shapely.get_coordinates(points)
+    lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
+    return xy, np.asarray(lon), np.asarray(lat)
 
 
 def geojson_features(issues: list[Issue], to_ll: Transformer) -> list[str]:
@@ -237,7 +247,7 @@ def geojson_features(issues: list[Issue], to_ll: Transformer) -> list[str]:
 
 def write_geojson(issues: list[Issue], crs_wkt: str, path: Path) -> None:
     """Only ``issues.geojson`` (RFC 7946, see :class:`IssueLayers`) at ``path``."""
-    to_ll = Transformer.from_crs(CRS.from_wkt(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+    to_ll = to_lonlat(crs_wkt)
     features = "\n,".join(geojson_features(issues, to_ll))  # the same bytes as IssueLayers writes
     path.write_text('{"type": "FeatureCollection", "features": [\n' + (features + "\n" if features else "") + "]}\n", encoding="utf-8")
 

@@ -289,6 +289,12 @@ def _describe(p: Path, src: rasterio.DatasetReader, size: int, nir_override: int
     )
 
 
+def crs_units_per_metre(transform, gsd_m: float) -> float:
+    """Map units per metre on the ground: a pixel's size in CRS units (rotation included) over its size in metres."""
+    a, b, _, d, e, _ = tuple(transform)[:6]
+    return math.sqrt(abs(a * e - b * d)) / gsd_m
+
+
 def valid_mask(src: rasterio.DatasetReader, rgb: np.ndarray, window: Window | None, out_shape=None) -> np.ndarray:
     """Boolean valid-data mask for ``rgb`` (3 x H x W) read from ``window``.
 

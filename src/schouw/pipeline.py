@@ -175,14 +175,20 @@ def process_tiles(
     cv2.setNumThreads(1)  # parallelism comes from running batches side by side; OpenCV releases the GIL
     with gdal_env(), rasterio.open(ortho.path) as src:
         for spec in todo:
-            done = detect_tile(ortho, src, spec, areas_path, params)
-            if store is not None:
-                store.save(spec.tile_id, done)
-                done = done.without_pieces()
-            total.add(done)
+            total.add(detect_and_store(ortho, src, spec, areas_path, params, store))
             if on_tile is not None:
                 on_tile(spec)
     return total
+
+
+def detect_and_store(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, areas_path: str | None, params: InspectParams,
+                     store=None) -> TileResult:
+    """:func:`detect_tile`; with a ``store``, the full result is saved there and returned without its pieces."""
+    done = detect_tile(ortho, src, spec, areas_path, params)
+    if store is None:
+        return done
+    store.save(spec.tile_id, done)
+    return done.without_pieces()
 
 
 def finish(ortho: Orthophoto, result: TileResult, flight_key: str, params: InspectParams | None = None, areas_path: str | None = None):

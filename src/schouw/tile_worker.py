@@ -10,7 +10,7 @@ import rasterio
 from .lifetime import exit_when_dead
 from .orthophoto import Orthophoto, gdal_env
 from .params import InspectParams
-from .pipeline import TileResult, detect_tile
+from .pipeline import TileResult, detect_and_store
 from .tiling import TileSpec
 
 #: GDAL block cache of one worker (bytes): the blocks of a run of neighbouring tiles, not the 128 MB of a whole process.
@@ -62,7 +62,5 @@ def run_tiles(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, 
     """Detect on each tile of ``specs``, save each full result to ``store``; return them summed, without defect pieces."""
     total = TileResult()
     for spec in specs:
-        result = detect_tile(ortho, _dataset(ortho.path), spec, areas_path, params)
-        store.save(spec.tile_id, result)
-        total.add(result.without_pieces())
+        total.add(detect_and_store(ortho, _dataset(ortho.path), spec, areas_path, params, store))
     return total

@@ -56,21 +56,22 @@ async function login(candidate) {
   }
 }
 
+// Orthophoto tiles fetched with the token (an <img> tag cannot send an Authorization header).
+const AuthTiles = L.GridLayer.extend({
+  createTile(coords, done) {
+    const img = document.createElement("img");
+    img.alt = "";
+    api(`/api/flights/${this.options.flightId}/tiles/${coords.z}/${coords.x}/${coords.y}.png`)
+      .then((r) => r.blob())
+      .then((b) => { img.onload = () => { URL.revokeObjectURL(img.src); done(null, img); }; img.src = URL.createObjectURL(b); })
+      .catch(() => { img.style.visibility = "hidden"; done(null, img); }); // outside the orthophoto: no tile
+    return img;
+  },
+});
+
 function initMap() {
   if (map) return;
   map = L.map("map", { maxZoom: 24, zoomSnap: 0.5 }).setView([52.1, 5.1], 8);
-  const AuthTiles = L.GridLayer.extend({
-    createTile(coords, done) {
-      const img = document.createElement("img");
-      img.alt = "";
-      api(`/api/flights/${this.options.flightId}/tiles/${coords.z}/${coords.x}/${coords.y}.png`)
-        .then((r) => r.blob())
-        .then((b) => { img.onload = () => { URL.revokeObjectURL(img.src); done(null, img); }; img.src = URL.createObjectURL(b); })
-        .catch(() => { img.style.visibility = "hidden"; done(null, img); }); // outside the orthophoto: no tile
-      return img;
-    },
-  });
-  map._AuthTiles = AuthTiles;
 }
 
 function stateText(run) {
@@ -118,7 +119,7 @@ async function selectFlight(id) {
   const types = Object.keys(f.counts.by_type).sort();
   $("filter-type").replaceChildren(new Option("all", ""), ...types.map((t) => new Option(t, t)));
   if (orthoLayer) map.removeLayer(orthoLayer);
-  orthoLayer = new map._AuthTiles({ flightId: id, maxZoom: 24, tileSize: 256 }).addTo(map);
+  orthoLayer = new AuthTiles({ flightId: id, maxZoom: 24, tileSize: 256 }).addTo(map);
   const [w, s, e, n] = f.bounds_wgs84;
   map.fitBounds([[s, w], [n, e]]);
   closeIssue();

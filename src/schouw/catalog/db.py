@@ -55,7 +55,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 class Catalog:
-    """The catalog database: an engine, its schema migrated, and sessions on it."""
+    """The catalog database: an engine, its schema migrated, and sessions on it (``with`` closes it)."""
 
     def __init__(self, url: str):
         self.url = url
@@ -71,6 +71,12 @@ class Catalog:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def open_catalog(data_dir: Path, url: str | None = None) -> Catalog:

@@ -6,10 +6,10 @@ import secrets
 import shutil
 from pathlib import Path
 
-from pyproj import CRS, Transformer
 from shapely.ops import transform as shp_transform
 
 from ..errors import AreasError
+from ..export import to_lonlat
 from ..params import InspectParams
 from .db import Catalog
 from .models import Flight, Run
@@ -48,7 +48,7 @@ def register_flight(catalog: Catalog, data_dir: Path, orthophoto_part: Path, nam
             from ..areas import read_areas
 
             read_areas(areas_path, ortho.crs_wkt, ortho.footprint(), None)
-        to_ll = Transformer.from_crs(CRS.from_wkt(ortho.crs_wkt), CRS.from_epsg(4326), always_xy=True)
+        to_ll = to_lonlat(ortho.crs_wkt)
         bounds = shp_transform(to_ll.transform, ortho.footprint().segmentize(max(ortho.width, ortho.height) * abs(ortho.transform[0]) / 16)).bounds
         rgb_range = None if ortho.dtype == "uint8" else [[lo, hi] for lo, hi in zip(ortho.scale_lo[:3], ortho.scale_hi[:3])]
         rid = new_id()

@@ -18,6 +18,7 @@ import numpy as np
 import shapely
 from sqlalchemy import select
 
+from ..orthophoto import crs_units_per_metre
 from .models import Issue, Run, utcnow
 
 #: Outlines are grown by this much (metres) before comparing: alignment noise between runs.
@@ -87,19 +88,13 @@ def match_issues(old: list[tuple[str, shapely.Geometry]], new: list[tuple[str, s
     return pairs
 
 
-def crs_units_per_metre(run_record: dict) -> float:
-    """Map units per metre on the ground at the orthophoto (pixel size in CRS units over GSD in metres)."""
-    a, b, _, d, e, _ = run_record["input"]["transform"][:6]
-    return float(np.sqrt(abs(a * e - b * d))) / float(run_record["input"]["gsd_m"])
-
-
 def ingest_run(session, run: Run, out_dir: Path) -> dict[str, int]:
     """Replace the flight's issues by ``run``'s, in the caller's transaction; returns counts kept / added / removed."""
     record = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
     new = read_run_issues(out_dir)
     old = list(session.scalars(select(Issue).where(Issue.flight_id == run.flight_id)))
     pairs = match_issues([(o.type, shapely.from_wkb(o.geom_wkb)) for o in old], [(n.props["type"], n.geometry) for n in new],
-                         MATCH_TOLERANCE_M * crs_units_per_metre(record))
+                         MATCH_TOLERANCE_M * crs_units_per_metre(record["input"]["transform"], record["input"]["gsd_m"]))
     now = utcnow()
     kept: set[int] = set()
     for k, n in enumerate(new):

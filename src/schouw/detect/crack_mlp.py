@@ -20,27 +20,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .base import disk, robust_sigma, subsample
+
 N_FEATURES = 12
-
-
-def _disk(r: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-
-
-def _robust_sigma(x: np.ndarray) -> float:
-    x = x[:: max(1, x.size // 20000)]
-    med = np.median(x)
-    return float(1.4826 * np.median(np.abs(x - med))) + 1e-3
 
 
 def crack_features(gray: np.ndarray) -> np.ndarray:
     """(H, W, 12) float32 features of a uint8 grey image (see the module docstring)."""
     g = cv2.GaussianBlur(gray.astype(np.float32), (3, 3), 0)
     bg = cv2.medianBlur(gray, 31).astype(np.float32)
-    s = _robust_sigma((g - bg).ravel())
+    s = robust_sigma(subsample((g - bg).ravel(), 20_000)) + 1e-3
     feats = [(g - bg) / s]
     for r in (2, 4, 7):
-        feats.append(cv2.morphologyEx(g, cv2.MORPH_BLACKHAT, _disk(r)) / s)
+        feats.append(cv2.morphologyEx(g, cv2.MORPH_BLACKHAT, disk(r)) / s)
     for sg in (1.0, 2.0, 3.0):
         gg = cv2.GaussianBlur(g, (0, 0), sg)
         dxx = cv2.Sobel(gg, cv2.CV_32F, 2, 0, ksize=3)
@@ -49,7 +41,7 @@ def crack_features(gray: np.ndarray) -> np.ndarray:
         tr, det = dxx + dyy, np.sqrt((dxx - dyy) ** 2 + 4 * dxy**2)
         feats.append(0.5 * (tr + det) * (sg * sg / s))
         feats.append(np.abs(0.5 * (tr - det)) * (sg * sg / s))
-    mn, mx = cv2.erode(g, _disk(3)), cv2.dilate(g, _disk(3))
+    mn, mx = cv2.erode(g, disk(3)), cv2.dilate(g, disk(3))
     feats.append((g - mn) / (mx - mn + 1))
     mean = cv2.blur(g, (15, 15))
     feats.append(np.sqrt(np.maximum(cv2.blur(g * g, (15, 15)) - mean * mean, 0)) / s)

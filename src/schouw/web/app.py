@@ -7,6 +7,7 @@ Every ``/api`` request needs ``Authorization: Bearer <token>`` (``schouw token c
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
@@ -32,6 +33,7 @@ from ..catalog.review import NotFound, feature_collection, flight_record, get_is
 from ..catalog.tokens import lookup
 from ..errors import InputError, ParameterError
 from .rasters import render_chip, render_tile
+from .runner import RunQueue
 from .upload import UploadError, UploadTooLarge, receive
 
 STATIC = Path(__file__).with_name("static")
@@ -43,7 +45,6 @@ class Settings:
     data_dir: Path
     database_url: str | None = None
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
-    run_queue: bool = True  # execute queued runs in this process
 
 
 class ReviewIn(BaseModel):
@@ -84,23 +85,16 @@ def create_app(settings: Settings) -> FastAPI:
     """The FastAPI application on ``settings.data_dir`` (catalog, uploads, run folders)."""
     data_dir = Path(settings.data_dir)
     catalog: Catalog = open_catalog(data_dir, settings.database_url)
-    queue = None
-    if settings.run_queue:
-        from .runner import RunQueue
-
-        queue = RunQueue(catalog, data_dir)
+    queue = RunQueue(catalog, data_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if queue is not None:
-            queue.start()
+        queue.start()
         yield
-        if queue is not None:
-            queue.stop()
+        queue.stop()
         catalog.close()
 
     app = FastAPI(title="schouw", summary="Flights catalog, upload and review of drone-orthophoto inspections", lifespan=lifespan)
-    app.state.catalog = catalog
     for kind, _ in ERROR_STATUS:
         app.add_exception_handler(kind, _error_response)
 
@@ -131,7 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/api/flights", status_code=202, tags=["flights"])
     async def upload_flight(request: Request, tok: Token = Depends(uploader)) -> dict:
-        """Multipart: ``file`` (the orthophoto), optional ``areas`` (GeoPackage / GeoJSON), optional ``name``.
+        """Multipart: ``file`` (the orthophoto), optional ``areas`` (GeoPackage / GeoJSON), ``name`` and ``tile_px``.
 
         Streamed to disk under a server-chosen name, checked, then queued: 202 with the flight and run ids.
         413 over the size limit, 422 for anything that is not a georeferenced raster (or a bad areas file).
@@ -150,16 +144,14 @@ def create_app(settings: Settings) -> FastAPI:
                 raise UploadError(f"{f.filename}: {exc.errors()[0]['msg'] if isinstance(exc, ValidationError) else exc}") from None
         finally:
             up.discard()  # whatever was not moved into the flight's folder
-        if queue is not None:
-            queue.wake()
+        queue.wake()
         return {"flight_id": fid, "run_id": rid}
 
     @app.post("/api/flights/{flight_id}/runs", status_code=202, tags=["flights"])
     def rerun(flight_id: str, body: RunIn | None = None, tok: Token = Depends(uploader)) -> dict:
         """Queue a new run of a flight; its issues replace the current ones, review history kept where a defect persists."""
         rid = queue_run(catalog, flight_id, (body or RunIn()).params)
-        if queue is not None:
-            queue.wake()
+        queue.wake()
         return {"flight_id": flight_id, "run_id": rid}
 
     @app.get("/api/runs/{run_id}", tags=["flights"])
@@ -199,8 +191,6 @@ def create_app(settings: Settings) -> FastAPI:
         with catalog.session() as s:
             flight_or_404(s, flight_id)
             fc = feature_collection(query_issues(s, flight_id, _split(type), _split(severity), statuses, box))
-        import json
-
         return Response(json.dumps(fc), media_type="application/geo+json")
 
     @app.patch("/api/issues/{issue_id}", tags=["issues"])

@@ -14,7 +14,7 @@ from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
 
-from ..orthophoto import Orthophoto, gdal_env
+from ..orthophoto import Orthophoto, crs_units_per_metre, gdal_env
 
 TILE_PX = 256
 
@@ -37,10 +37,11 @@ def make_cog(ortho: Orthophoto, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def _to_png(img, rgb_range: list | None) -> bytes:
-    if img.data.dtype != np.uint8:
-        img = img.rescale(in_range=[tuple(r) for r in rgb_range] if rgb_range else [(0, 65535)] * 3)
-    return img.render(img_format="PNG")
+def _to_8bit(img: ImageData, rgb_range: list | None) -> ImageData:
+    """``img`` as 8 bit: 16-bit data stretched with the flight's own ``rgb_range`` (``[[lo, hi]] * 3``)."""
+    if img.data.dtype == np.uint8:
+        return img
+    return img.rescale(in_range=[tuple(r) for r in rgb_range] if rgb_range else [(0, 65535)] * 3)
 
 
 def render_tile(cog: str, z: int, x: int, y: int, rgb_range: list | None = None) -> bytes | None:
@@ -50,7 +51,7 @@ def render_tile(cog: str, z: int, x: int, y: int, rgb_range: list | None = None)
             img = r.tile(x, y, z, tilesize=TILE_PX, resampling_method="bilinear")
         except TileOutsideBounds:
             return None
-    return _to_png(img, rgb_range)
+    return _to_8bit(img, rgb_range).render(img_format="PNG")
 
 
 def render_chip(cog: str, geom_flight_crs, margin_m: float, gsd_m: float, rgb_range: list | None = None, max_px: int = 320) -> bytes:
@@ -61,12 +62,9 @@ def render_chip(cog: str, geom_flight_crs, margin_m: float, gsd_m: float, rgb_ra
     from rasterio.features import rasterize
 
     with gdal_env(), Reader(cog) as r:
-        units_per_m = abs(r.dataset.transform.a) / gsd_m
         w, s, e, n = geom_flight_crs.bounds
-        pad = max(margin_m * units_per_m, 0.1 * max(e - w, n - s))
-        img = r.part((w - pad, s - pad, e + pad, n + pad), dst_crs=r.crs, bounds_crs=r.crs, max_size=max_px)
-    if img.data.dtype != np.uint8:
-        img = img.rescale(in_range=[tuple(x) for x in rgb_range] if rgb_range else [(0, 65535)] * 3)
+        pad = max(margin_m * crs_units_per_metre(r.dataset.transform, gsd_m), 0.1 * max(e - w, n - s))
+        img = _to_8bit(r.part((w - pad, s - pad, e + pad, n + pad), dst_crs=r.crs, bounds_crs=r.crs, max_size=max_px), rgb_range)
     outline = rasterize([geom_flight_crs.boundary], out_shape=(img.height, img.width), transform=img.transform,
                         all_touched=True, dtype="uint8").astype(bool)
     arr = img.array[:3].copy()  # masked: outside the orthophoto stays transparent

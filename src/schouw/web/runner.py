@@ -21,6 +21,8 @@ from ..catalog.db import Catalog
 from ..catalog.ingest import ingest_run
 from ..catalog.models import Flight, Run, utcnow
 from ..errors import InputError
+from ..orthophoto import open_orthophoto, start_file_sha256
+from .rasters import make_cog
 
 log = logging.getLogger("schouw.runner")
 
@@ -87,15 +89,11 @@ class RunQueue:
             flight = s.get(Flight, run.flight_id)
             params, out = dict(run.params or {}), run_dir(self.data_dir, run)
         try:
-            from ..orthophoto import start_file_sha256
-
             start_file_sha256(flight.orthophoto_path)  # hashed while the COG is made; the flow waits for it
             cog = Path(flight.orthophoto_path).with_name("cog.tif")
             if not cog.exists():
-                from ..orthophoto import open_orthophoto
-                from .rasters import make_cog
-
                 make_cog(open_orthophoto(flight.orthophoto_path), cog)
+            if flight.cog_path != str(cog):  # also when a server died between writing the COG and recording it
                 with self.catalog.session() as s:
                     s.get(Flight, flight.id).cog_path = str(cog)
             self._progress(run_id, COG_SHARE)

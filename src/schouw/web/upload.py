@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 
@@ -131,9 +132,7 @@ async def receive(request, dest_dir: Path, max_bytes: int, file_fields: tuple[st
         for h in handles.values():
             h.close()
         up.discard()
-        if isinstance(exc, UploadError):
-            raise
-        if isinstance(exc, Exception) and type(exc).__module__.startswith("python_multipart"):
+        if isinstance(exc, FormParserError):
             raise UploadError(f"the multipart body is malformed: {exc}") from None
         raise
     for h in handles.values():
