@@ -1,6 +1,6 @@
 """Speed of the full road detector set as `schouw detect-image` runs it, one core, per 512 x 512 pixels.
 
-    .venv/bin/python benchmarks/photo_speed.py FOLDER --gsd-m 0.002 [--crack-model mlp]
+    .venv/bin/python benchmarks/photo_speed.py FOLDER --gsd-m 0.002 [--crack-model mlp] [--profile N]
 
 Times :func:`schouw.photos.photo_defects` (segmentation for drone photos, cracks, potholes,
 ravelling, weeds) over every photo of FOLDER after one warm-up photo; reading and writing
@@ -23,6 +23,8 @@ def main() -> None:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--gsd-m", type=float, default=0.002)
     ap.add_argument("--crack-model", choices=("classic", "mlp"), default="classic")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="also print the N costliest functions (cProfile, own time) of a second, profiled pass")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     model = None
@@ -39,6 +41,20 @@ def main() -> None:
     px = sum(rgb.shape[0] * rgb.shape[1] for rgb in photos)
     print(f"{len(photos)} photos at {args.gsd_m} m, cracks {args.crack_model}: {1000 * dt / len(photos):.1f} ms per photo, "
           f"{1000 * dt / (px / 512 / 512):.1f} ms per 512 x 512 (one core)")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile()
+        prof.enable()
+        for rgb in photos:
+            photo_defects(rgb, args.gsd_m, crack_model=model)
+        prof.disable()
+        print("own time per photo, ms (profiled pass; cProfile adds overhead):")
+        stats = pstats.Stats(prof).stats
+        for (file, line, name), (_, ncalls, own, _, _) in sorted(stats.items(), key=lambda kv: -kv[1][2])[: args.profile]:
+            where = name if file == "~" else f"{Path(file).name}:{line}({name})"
+            print(f"  {1000 * own / len(photos):7.2f}  {where}  ({ncalls} calls)")
 
 
 if __name__ == "__main__":

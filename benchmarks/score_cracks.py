@@ -1,6 +1,6 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
-    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp]
+    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -65,6 +65,7 @@ def main() -> None:
     ap.add_argument("--gsd-m", type=float, default=0.0015, help="assumed ground sample distance of CFD photos (m/px)")
     ap.add_argument("--detector", choices=("classic", "mlp"), default="classic",
                     help="classic: black-hat and hysteresis (road-classic); mlp: the learned stage (models/crack-mlp)")
+    ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
     args = ap.parse_args()
     if not (SHARED / "cracks" / "cfd").is_dir():
         raise SystemExit(f"CrackForest not found under {SHARED}; set SCHOUW_SHARED_DATA")
@@ -73,7 +74,7 @@ def main() -> None:
     if args.detector == "mlp":
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 
-        model = CrackMLP.load(default_model_dir())
+        model = CrackMLP.load(args.model_dir or default_model_dir())
     for name, ids in (("CFD 001-059 (tuning)", range(1, 60)), ("CFD 060-118 (held out)", range(60, 119)), ("CFD 001-118", range(1, 119))):
         s = score(list(ids), args.gsd_m, params, model)
         print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))

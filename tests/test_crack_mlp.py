@@ -8,6 +8,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 
 from conftest import ROOT, asphalt
 from helpers import paint_line
@@ -58,10 +59,12 @@ def test_learned_stage_finds_the_crack_and_not_clean_asphalt():
     assert (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[line].mean() > 0.8  # along all of it
 
 
-def test_lane_marking_is_not_a_learned_crack():
+@pytest.mark.parametrize("width_px", [25, 60])  # 5 cm and 12 cm at 2 mm per pixel: an edge line and a lane line
+def test_lane_marking_is_not_a_learned_crack(width_px):
+    """The asphalt beside paint looks darker than its surroundings to every feature; it is not a crack."""
     model = CrackMLP.load(default_model_dir())
     img = _photo()
-    img[140:150, 20:460] = 228
+    img[130 : 130 + width_px, 20:460] = 228
     ones = np.ones(img.shape[:2], bool)
     assert detect_cracks(img, ones, ones, GSD, model=model) == []
 
@@ -78,4 +81,24 @@ def test_detect_image_with_the_learned_stage(tmp_path):
     assert mask[150:175, 240].max() == 255
     assert [d["type"] for d in json.loads((out / "crack.json").read_text())["defects"]] == ["crack"]
     r = subprocess.run([*cmd, "--crack-model", "deep"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and r.stderr.startswith("error: ") and "classic or mlp" in r.stderr
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "auto, classic or mlp" in r.stderr
+
+
+def test_auto_uses_the_learned_stage_only_for_close_range_photos(tmp_path):
+    """--crack-model auto (the default) is mlp below 1 cm per pixel and classic from drone GSDs on."""
+    photo = _photo()
+    _crack(photo, [(40, 160), (240, 170), (440, 150)])
+    _crack(photo, [(60, 60), (200, 90), (300, 40)])
+    cv2.imwrite(str(tmp_path / "p.png"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    masks = {}
+    for gsd in ("0.002", "0.025"):
+        for choice in (None, "mlp", "classic"):
+            out = tmp_path / f"{gsd}-{choice}"
+            extra = [] if choice is None else ["--crack-model", choice]
+            r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(tmp_path / "p.png"), "--out-dir", str(out),
+                                "--gsd-m", gsd, *extra], capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+            masks[gsd, choice] = cv2.imread(str(out / "p.png"), cv2.IMREAD_UNCHANGED)
+    for gsd, same, other in (("0.002", "mlp", "classic"), ("0.025", "classic", "mlp")):
+        assert np.array_equal(masks[gsd, None], masks[gsd, same]), gsd
+        assert not np.array_equal(masks[gsd, None], masks[gsd, other]), gsd  # the two really differ here

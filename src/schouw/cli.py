@@ -212,24 +212,26 @@ def detect_image(
     paths: list[str] = typer.Argument(..., help="photos (JPEG, PNG) or folders of photos"),
     out_dir: Path = typer.Option(..., "--out-dir", help="folder for <stem>.png (crack mask) and <stem>.json"),
     gsd_m: Optional[float] = typer.Option(None, "--gsd-m", min=0.0001, max=0.1, help="metres per pixel [default: 0.002, close-range road photos]"),
-    crack_model: str = typer.Option("classic", "--crack-model",
-                                    help="classic (black-hat, road-classic) or mlp (learned stage, models/crack-mlp: better F1, slower)"),
+    crack_model: str = typer.Option("auto", "--crack-model",
+                                    help="auto (mlp for close-range photos finer than 1 cm per pixel, else classic), "
+                                         "mlp (learned stage, models/crack-mlp: better F1, slower) or classic (black-hat, road-classic)"),
 ) -> None:
     """Run the road detectors on plain photos; bad photos are listed at the end, the others still processed."""
     from rich.progress import track
 
-    from .photos import list_photos, process_photo
+    from .photos import DEFAULT_GSD_M, learned_stage_applies, list_photos, process_photo
 
+    if crack_model not in ("auto", "classic", "mlp"):
+        _fail_input(ParameterError(f"--crack-model {crack_model} is not known; expected auto, classic or mlp"))
     model = None
-    if crack_model == "mlp":
+    if crack_model == "mlp" or (crack_model == "auto" and learned_stage_applies(gsd_m or DEFAULT_GSD_M)):
         from .detect.crack_mlp import CrackMLP, default_model_dir
 
         try:
             model = CrackMLP.load(default_model_dir())
         except Exception as exc:  # noqa: BLE001 - a missing file, bad JSON or cv2.error: all say the model is unusable
-            _fail_input(ParameterError(f"--crack-model mlp: cannot load {default_model_dir()} ({exc}); train it with benchmarks/train_crack_mlp.py"))
-    elif crack_model != "classic":
-        _fail_input(ParameterError(f"--crack-model {crack_model} is not known; expected classic or mlp"))
+            _fail_input(ParameterError(f"--crack-model {crack_model}: cannot load {default_model_dir()} ({exc}); "
+                                       "train it with benchmarks/train_crack_mlp.py or use --crack-model classic"))
 
     photos = list_photos(paths)
     if not photos:

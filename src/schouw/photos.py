@@ -69,6 +69,14 @@ class PhotoDefect:
 SEGMENT_FROM_GSD_M = 0.01
 
 
+def learned_stage_applies(gsd_m: float) -> bool:
+    """Whether the learned crack stage (crack-mlp, features in pixels, trained at about 1.5 mm per pixel) suits this GSD (m/px).
+
+    It is for close-range photos; drone photos and orthophotos keep the black-hat detector.
+    """
+    return gsd_m < SEGMENT_FROM_GSD_M
+
+
 def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None):
     """Road defects (:class:`schouw.detect.base.Defect`) of one photo, and its valid mask.
 

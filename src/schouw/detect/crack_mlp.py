@@ -1,19 +1,24 @@
-"""A learned crack stage for close-range road photos: per-pixel features, a small OpenCV MLP (cv2.ml), hysteresis.
+"""A learned crack stage for close-range road photos: per-pixel features, a small OpenCV MLP (cv2.ml), hysteresis,
+then a learned judgement of each connected piece (OpenCV random trees).
 
-Pure: a grey image in, a probability map or mask out. The network and its feature scaling
-are data (``models/crack-mlp/``, written by ``benchmarks/train_crack_mlp.py`` from CrackForest
-001-059); :meth:`CrackMLP.load` reads them. Features are in pixels: the model is for photos
+Pure: a grey image in, a probability map or mask out. The network, the forest and the
+feature scaling are data (``models/crack-mlp/``, written by ``benchmarks/train_crack_mlp.py``
+from CrackForest 001-059); :meth:`CrackMLP.load` reads them. Features are in pixels: the model is for photos
 of about 1-5 mm per pixel, where a crack is 1-10 px wide.
 
-Features (12 per pixel, each divided by the image's robust noise level so exposure does not
+Features (16 per pixel, each divided by the image's robust noise level so exposure does not
 matter): darkness against a 31 px median background; black-hat with disks of radius 2, 4, 7;
 the two Hessian eigenvalues (a dark ridge has a large positive one) at scales 1, 2, 3; the
-pixel's rank between its 7 px neighbourhood minimum and maximum; the local standard deviation.
+pixel's rank between its 7 px neighbourhood minimum and maximum; the local standard deviation;
+and, for straight lines of 16 and 32 px through the pixel in 12 directions, how much darker
+the darkest line is than its square surroundings, and the spread between the darkest and the
+brightest direction (a crack is dark along one direction, a stain or pore in all of them).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +27,47 @@ import numpy as np
 
 from .base import disk, robust_sigma, subsample
 
-N_FEATURES = 12
+N_FEATURES = 16
+N_DIRECTIONS = 12
+LINE_STEPS = (4, 5)  # line lengths 2**4 and 2**5 px
+
+
+def _direction_steps(n_dir: int, steps: int) -> list[list[tuple[int, int]]]:
+    """Per direction, the whole-pixel offset (dx, dy) of each doubling of a line: 1, 2, 4, ... px along it."""
+    return [[(round(2**j * math.cos(math.pi * k / n_dir)), round(2**j * math.sin(math.pi * k / n_dir))) for j in range(steps)]
+            for k in range(n_dir)]
+
+
+_STEPS = _direction_steps(N_DIRECTIONS, max(LINE_STEPS))
+
+
+def line_extremes(g: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per line length 2**s px (s in ``LINE_STEPS``): the least and greatest mean of ``g`` along a line centred on each pixel.
+
+    Lines in ``N_DIRECTIONS`` directions, each summed by doubling (a line of 2n px is a line of n
+    plus the same line shifted n px along it): five shifted additions per direction, no kernels.
+    """
+    h, w = g.shape
+    m = 2 ** max(LINE_STEPS)
+    padded = cv2.copyMakeBorder(g, m, m, m, m, cv2.BORDER_REFLECT)
+    lo: dict[int, np.ndarray] = {}
+    hi: dict[int, np.ndarray] = {}
+    for steps in _STEPS:
+        cur, y0, x0, cy, cx = padded, 0, 0, 0, 0  # cur[i, j]: sum along the line starting at padded[y0 + i, x0 + j]
+        for j, (ox, oy) in enumerate(steps):
+            rows, cols = cur.shape
+            a0, a1, b0, b1 = max(0, -oy), rows - max(0, oy), max(0, -ox), cols - max(0, ox)
+            cur = cur[a0:a1, b0:b1] + cur[a0 + oy : a1 + oy, b0 + ox : b1 + ox]
+            y0, x0, cy, cx = y0 + a0, x0 + b0, cy + oy, cx + ox
+            if j + 1 in LINE_STEPS:
+                sy, sx = m - round(cy / 2) - y0, m - round(cx / 2) - x0  # centre the line on the pixel
+                c = cur[sy : sy + h, sx : sx + w]
+                if j + 1 not in lo:
+                    lo[j + 1], hi[j + 1] = c.copy(), c.copy()
+                else:
+                    cv2.min(lo[j + 1], c, dst=lo[j + 1])
+                    cv2.max(hi[j + 1], c, dst=hi[j + 1])
+    return {s: (lo[s] / 2**s, hi[s] / 2**s) for s in LINE_STEPS}
 
 
 def crack_features(gray: np.ndarray) -> np.ndarray:
@@ -45,17 +90,82 @@ def crack_features(gray: np.ndarray) -> np.ndarray:
     feats.append((g - mn) / (mx - mn + 1))
     mean = cv2.blur(g, (15, 15))
     feats.append(np.sqrt(np.maximum(cv2.blur(g * g, (15, 15)) - mean * mean, 0)) / s)
+    for steps, (lo, hi) in line_extremes(g).items():
+        side = 2**steps - 1
+        feats.append((cv2.blur(g, (side, side)) - lo) / s)
+        feats.append((hi - lo) / s)
     return np.stack(feats, -1)
 
 
 def hysteresis(prob: np.ndarray, hi: float, lo: float, min_extent_px: int) -> np.ndarray:
     """Pixels above ``lo`` connected (8-way) to a pixel above ``hi``, in pieces at least ``min_extent_px`` long or wide."""
+    lab, ids, _ = hysteresis_pieces(prob, hi, lo, min_extent_px)
+    keep = np.zeros(int(lab.max()) + 1, bool)
+    keep[ids] = True
+    return keep[lab]
+
+
+def hysteresis_pieces(prob: np.ndarray, hi: float, lo: float, min_extent_px: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Like :func:`hysteresis`, as pieces: (label image, ids of the kept pieces, connected-component stats)."""
     n, lab, st, _ = cv2.connectedComponentsWithStats((prob > lo).astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
     keep[np.unique(lab[prob > hi])] = True
     keep[0] = False
     keep &= np.maximum(st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]) >= min_extent_px
-    return keep[lab]
+    return lab, np.flatnonzero(keep), st
+
+
+def trim_to_core(mask: np.ndarray, prob: np.ndarray, core: float) -> np.ndarray:
+    """``mask`` without its pixels of probability <= ``core``, except its centre line (so no piece breaks)."""
+    if core <= 0 or not mask.any():
+        return mask
+    centre = cv2.ximgproc.thinning(mask.astype(np.uint8) * 255) > 0
+    return mask & ((prob > core) | centre)
+
+
+N_PIECE_FEATURES = 11 + N_FEATURES
+
+
+def piece_features(prob: np.ndarray, feats: np.ndarray, lab: np.ndarray, ids: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """(len(ids), 23) float32 shape and contrast features of the pieces ``ids`` of a label image.
+
+    Per piece: area (px), centre-line length (px), mean width (px), longer and shorter side of
+    its box (px), elongation from its second moments, centre-line length over the longer box
+    side, mean / max probability, share of probability above 0.8, the mean of each of the
+    12 pixel features, and the spread along its main axis (px). All by bincounts over the label image: no loop over pieces.
+    """
+    n = len(stats)
+    if len(ids) == 0:
+        return np.zeros((0, N_PIECE_FEATURES), np.float32)
+    kept = np.zeros(n, bool)
+    kept[ids] = True
+    inside = kept[lab]
+    li = lab[inside]
+    ys, xs = np.nonzero(inside)
+    area = np.bincount(li, minlength=n).astype(np.float64)[ids]
+
+    def mean(v: np.ndarray) -> np.ndarray:
+        return np.bincount(li, weights=v, minlength=n)[ids] / area
+
+    sk = cv2.ximgproc.thinning(inside.astype(np.uint8) * 255) > 0
+    length = np.maximum(np.bincount(lab[sk], minlength=n)[ids], 1).astype(np.float64)
+    mx, my = mean(xs.astype(np.float64)), mean(ys.astype(np.float64))
+    vxx = mean(xs.astype(np.float64) ** 2) - mx**2
+    vyy = mean(ys.astype(np.float64) ** 2) - my**2
+    vxy = mean(xs.astype(np.float64) * ys) - mx * my
+    root = np.sqrt(((vxx - vyy) / 2) ** 2 + vxy**2)
+    l1, l2 = (vxx + vyy) / 2 + root, np.maximum((vxx + vyy) / 2 - root, 0)
+    bw, bh = stats[ids, cv2.CC_STAT_WIDTH], stats[ids, cv2.CC_STAT_HEIGHT]
+    long_side, short_side = np.maximum(bw, bh), np.minimum(bw, bh)
+    p = prob[inside].astype(np.float64)
+    pmax = np.zeros(n)
+    np.maximum.at(pmax, li, p)
+    cols = [area, length, area / length, long_side, short_side, np.sqrt(l1 / (l2 + 1e-3)), length / (long_side + 1),
+            mean(p), pmax[ids], mean((p > 0.8).astype(np.float64))]
+    f = feats[inside]
+    cols += [mean(f[:, k].astype(np.float64)) for k in range(N_FEATURES)]
+    cols.append(np.sqrt(l1))
+    return np.stack(cols, 1).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -70,17 +180,25 @@ class CrackMLP:
     lo: float
     min_extent_px: int
     version: str
+    pieces: cv2.ml.RTrees | None = None  # judges each hysteresis piece; None: every piece is kept
+    piece_min: float = 0.5  # least forest score (expected share of a piece's pixels on a crack) to keep it
+    core: float = 0.0  # in a kept piece, pixels at or below this probability are dropped unless on its centre line
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
         meta = json.loads((folder / "meta.json").read_text())
         net = cv2.ml.ANN_MLP_load(str(folder / "model.yml"))
+        forest = folder / "pieces.yml.gz"
+        if "piece_min" in meta and not forest.is_file():
+            raise FileNotFoundError(f"{forest} is missing, but {folder / 'meta.json'} has a piece decision (piece_min)")
+        pieces = cv2.ml.RTrees_load(str(forest)) if "piece_min" in meta else None
         return cls(net, np.asarray(meta["feature_mean"], np.float32), np.asarray(meta["feature_std"], np.float32),
-                   float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"])
+                   float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"],
+                   pieces, float(meta.get("piece_min", 0.5)), float(meta.get("core", 0.0)))
 
-    def probability(self, gray: np.ndarray) -> np.ndarray:
-        """Crack probability (0-1, float32) of every pixel of a uint8 grey image."""
-        f = crack_features(gray)
+    def probability(self, gray: np.ndarray, feats: np.ndarray | None = None) -> np.ndarray:
+        """Crack probability (0-1, float32) of every pixel of a uint8 grey image (``feats``: its :func:`crack_features`)."""
+        f = crack_features(gray) if feats is None else feats
         h, w = gray.shape
         flat = f.reshape(-1, N_FEATURES)
         cand = flat[:, 2] > self.candidate_min
@@ -90,9 +208,31 @@ class CrackMLP:
             out[cand] = np.clip((r.ravel() + 1) / 2, 0, 1)
         return out.reshape(h, w)
 
+    @property
+    def reach_px(self) -> int:
+        """How far (px) from a pixel its features look: half the longest line's square window."""
+        return 2 ** max(LINE_STEPS) // 2 + 1
+
+    def piece_scores(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(probability, label image, ids of the hysteresis pieces, their forest scores; all 1 without a forest)."""
+        f = crack_features(gray)
+        prob = self.probability(gray, f)
+        lab, ids, st = hysteresis_pieces(prob, self.hi, self.lo, self.min_extent_px)
+        if self.pieces is None or len(ids) == 0:
+            return prob, lab, ids, np.ones(len(ids), np.float32)
+        _, r = self.pieces.predict(piece_features(prob, f, lab, ids, st))
+        return prob, lab, ids, r.ravel().astype(np.float32)
+
+    def decide(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps."""
+        prob, lab, ids, score = self.piece_scores(gray)
+        keep = np.zeros(int(lab.max()) + 1, bool)
+        keep[ids[score >= self.piece_min]] = True
+        return prob, trim_to_core(keep[lab], prob, self.core)
+
     def mask(self, gray: np.ndarray) -> np.ndarray:
         """Crack pixels of a uint8 grey image."""
-        return hysteresis(self.probability(gray), self.hi, self.lo, self.min_extent_px)
+        return self.decide(gray)[1]
 
 
 def default_model_dir() -> Path:

@@ -24,7 +24,6 @@ from .base import (
     tighten,
     to_gray,
 )
-from .crack_mlp import hysteresis
 from .road_params import RoadParams
 
 
@@ -104,17 +103,20 @@ def _box_mean(mask: np.ndarray, f: int, win_px: float) -> np.ndarray:
     return block_up(box, f, (h, w))
 
 
-def _beside_marking(gray: np.ndarray, rad: float, gsd_m: float, p: RoadParams) -> np.ndarray:
-    """Pixels within ``rad`` of a painted marking stripe (bright, long and narrow).
+def _beside_marking(gray: np.ndarray, rad: float, gsd_m: float, p: RoadParams, halo_px: float = 0.0) -> np.ndarray:
+    """Pixels within ``max(rad, halo_px)`` of a painted marking stripe (bright, long and narrow).
 
     Beside a bright lane marking the plain asphalt is "darker than its surroundings" to a
     black-hat: a line of candidates that mostly hugs a marking is that artefact, not a crack.
-    Markings are a decimetre wide: found on a grid half as fine when that still gives 3 px.
+    Markings are about a decimetre wide: the top-hat disk is at least ``marking_width_m`` in
+    radius (at close range that is far more than ``rad``), on a grid coarse enough that the
+    disk is about 5 px, and never finer than half resolution once the disk reaches 5 px.
     """
-    f = 2 if rad >= 5 else 1
+    r_px = max(rad, p.marking_width_m / gsd_m)
+    f = max(2, int(r_px // 5)) if r_px >= 5 else 1
     h, w = gray.shape
     g = cv2.resize(gray, (w // f, h // f), interpolation=cv2.INTER_AREA) if f > 1 else gray
-    r = rad / f
+    r = r_px / f
     marking = cv2.morphologyEx(g, cv2.MORPH_TOPHAT, disk(r)) > p.marking_contrast
     n, lab, stats = label(marking)
     stripe = np.zeros(n, bool)
@@ -125,7 +127,7 @@ def _beside_marking(gray: np.ndarray, rad: float, gsd_m: float, p: RoadParams) -
         stripe[i] = max(a, b) >= 5 * max(min(a, b), 1.0)
     if not stripe.any():
         return np.zeros(gray.shape, bool)
-    near = cv2.dilate(stripe[lab].astype(np.uint8), disk(r + 1))
+    near = cv2.dilate(stripe[lab].astype(np.uint8), disk(max(rad, halo_px) / f + 1))
     if f > 1:
         near = cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST)
     return near > 0
@@ -136,7 +138,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter.
 
     With ``model`` (a :class:`~schouw.detect.crack_mlp.CrackMLP`, for close-range photos) its
-    mask replaces the black-hat thresholds as the candidates; the shape rules and measures stay.
+    mask replaces the black-hat thresholds and the least length; the trap rules (paint, paving
+    joints), the width and elongation rules and the measures stay.
     """
     region = valid & area
     if np.count_nonzero(region) < 100:
@@ -153,8 +156,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     strong_t = max(base + p.crack_k_sigma * sigma, p.crack_min_contrast)
     weak_t = max(base + p.crack_k_sigma_weak * sigma, 0.6 * p.crack_min_contrast)
     if model is not None:
-        prob = model.probability(gray)
-        weak = hysteresis(prob, model.hi, model.lo, model.min_extent_px) & region & ~edge
+        prob, learned = model.decide(gray)
+        weak = learned & region & ~edge
         strong = prob > model.hi
         weak_t = 0.0
     else:
@@ -168,12 +171,15 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     pattern = density > p.crack_max_density * np.maximum(area_share, 1e-3)
     weak &= ~pattern
 
-    min_len = p.crack_min_length_m / gsd_m
+    # the learned stage judges each piece, its length included (the forest of crack-mlp): no second length rule
+    ref_len = p.crack_min_length_m / gsd_m
+    min_len = 0.0 if model is not None else ref_len
     max_w = scale
     road_dir = road_direction(area)
     out: list[Defect] = []
     rad = scale
-    beside_marking = _beside_marking(gray, rad, gsd_m, p)
+    # the learned stage compares a pixel with windows up to its reach: paint darkens its view that far
+    beside_marking = _beside_marking(gray, rad, gsd_m, p, model.reach_px if model is not None else 0.0)
     # the gap is capped in pixels: at close range 6 cm is 30 px, and linking that far gathers texture into the crack
     linked = cv2.dilate(weak.astype(np.uint8), disk(min(max(1.0, p.crack_link_gap_m / gsd_m / 2), 3.0)))
     for crop, r0, c0, _ in components(linked, min_area_px=max(3, int(min_len * 0.5)), seeds=strong & weak):
@@ -194,7 +200,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         if width_px > max_w or length / max(width_px, 1.0) < p.crack_min_elongation:
             continue
         contrast = float(resp[r0 : r0 + h, c0 : c0 + w][crop].mean())
-        score = float(np.clip(0.5 + 0.5 * (contrast - strong_t) / strong_t + 0.1 * math.log10(length / min_len + 1), 0.05, 1.0))
+        score = float(np.clip(0.5 + 0.5 * (contrast - strong_t) / strong_t + 0.1 * math.log10(length / ref_len + 1), 0.05, 1.0))
         if _cells(crop, (p.alligator_min_cell_m / gsd_m) ** 2) >= 2:
             subtype = "alligator"
         else:

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.6.0",
+    version="0.7.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -32,6 +32,7 @@ class RoadParams:
     crack_pattern_window_m: float = 3.0
     marking_contrast: float = 60.0  # grey levels above the surroundings: a painted marking
     marking_min_area_m2: float = 0.02
+    marking_width_m: float = 0.1  # least top-hat radius that finds a painted marking (CROW lines are 0.10-0.15 m wide)
     alligator_min_cell_m: float = 0.05  # side of the smallest enclosed surface piece of a crack network
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
