@@ -1,11 +1,15 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
-    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR]
+    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
 it; counts are summed over the set. Prints precision / recall / F1 at 2 px and
 5 px for the images 001-059 (tuning half) and 060-118 (held out), and ms per image.
+
+``--scale F`` resizes photo and truth by F first (the detector is told GSD / F): a photo
+taken from farther away (F < 1) or closer (F > 1). Truth is resized by area and a pixel is
+crack where at least a quarter of it was, so a 1 px crack stays one.
 """
 
 from __future__ import annotations
@@ -41,15 +45,25 @@ def tolerant_counts(pred: np.ndarray, gt: np.ndarray, tol: float) -> tuple[int, 
     return int((pred & (d_gt <= tol)).sum()), int(pred.sum()), int((gt & (d_pr <= tol)).sum()), int(gt.sum())
 
 
-def score(ids: list[int], gsd_m: float, params: RoadParams, model=None) -> dict:
+def rescale(img: np.ndarray, gt: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray]:
+    """Photo and truth resized by ``f`` (see the module docstring)."""
+    if f == 1:
+        return img, gt
+    size = (round(img.shape[1] * f), round(img.shape[0] * f))
+    img = cv2.resize(img, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    return img, cv2.resize(gt.astype(np.float32), size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR) >= 0.25
+
+
+def score(ids: list[int], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0) -> dict:
     cfd = SHARED / "cracks" / "cfd"
     acc = {2: np.zeros(4), 5: np.zeros(4)}
     t = 0.0
     for i in ids:
         img = cv2.cvtColor(cv2.imread(str(cfd / "images" / f"{i:03d}.jpg")), cv2.COLOR_BGR2RGB)
         gt = cv2.imread(str(cfd / "masks_label2only" / f"{i:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127
+        img, gt = rescale(img, gt, scale)
         t0 = time.perf_counter()
-        pred = predict(img, gsd_m, params, model)
+        pred = predict(img, gsd_m / scale, params, model)
         t += time.perf_counter() - t0
         for tol in acc:
             acc[tol] += tolerant_counts(pred, gt, tol)
@@ -65,6 +79,7 @@ def main() -> None:
     ap.add_argument("--gsd-m", type=float, default=0.0015, help="assumed ground sample distance of CFD photos (m/px)")
     ap.add_argument("--detector", choices=("classic", "mlp"), default="classic",
                     help="classic: black-hat and hysteresis (road-classic); mlp: the learned stage (models/crack-mlp)")
+    ap.add_argument("--scale", type=float, default=1.0, help="resize photos and truth by this factor first (GSD / F)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
     args = ap.parse_args()
     if not (SHARED / "cracks" / "cfd").is_dir():
@@ -76,7 +91,7 @@ def main() -> None:
 
         model = CrackMLP.load(args.model_dir or default_model_dir())
     for name, ids in (("CFD 001-059 (tuning)", range(1, 60)), ("CFD 060-118 (held out)", range(60, 119)), ("CFD 001-118", range(1, 119))):
-        s = score(list(ids), args.gsd_m, params, model)
+        s = score(list(ids), args.gsd_m, params, model, args.scale)
         print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
