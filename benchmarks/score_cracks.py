@@ -28,8 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCHOUW_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
-def predict(img_rgb: np.ndarray, gsd_m: float, params: RoadParams, model=None) -> np.ndarray:
-    """Binary crack mask of a photo (every pixel treated as valid road); ``model``: the learned stage (crack-mlp)."""
+def predict(img_rgb: np.ndarray, gsd_m: float, params: RoadParams, model=None, whole: bool = False) -> np.ndarray:
+    """Binary crack mask of a photo (every pixel treated as valid road); ``model``: the learned stage (crack-mlp).
+
+    ``whole``: the mask ``schouw detect-image`` writes instead: all road detectors run, pixels
+    claimed by potholes, weeds or ravelling are not cracks, black padding is not valid.
+    """
+    if whole:
+        from schouw.photos import detect_photo
+
+        return detect_photo(img_rgb, gsd_m, params, crack_model=model)[0] > 0
     ones = np.ones(img_rgb.shape[:2], bool)
     out = np.zeros(img_rgb.shape[:2], bool)
     for d in detect_cracks(img_rgb, ones, ones, gsd_m, params, model=model):
@@ -54,7 +62,7 @@ def rescale(img: np.ndarray, gt: np.ndarray, f: float) -> tuple[np.ndarray, np.n
     return img, cv2.resize(gt.astype(np.float32), size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR) >= 0.25
 
 
-def score(ids: list[int], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0) -> dict:
+def score(ids: list[int], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0, whole: bool = False) -> dict:
     cfd = SHARED / "cracks" / "cfd"
     acc = {2: np.zeros(4), 5: np.zeros(4)}
     t = 0.0
@@ -63,7 +71,7 @@ def score(ids: list[int], gsd_m: float, params: RoadParams, model=None, scale: f
         gt = cv2.imread(str(cfd / "masks_label2only" / f"{i:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127
         img, gt = rescale(img, gt, scale)
         t0 = time.perf_counter()
-        pred = predict(img, gsd_m / scale, params, model)
+        pred = predict(img, gsd_m / scale, params, model, whole)
         t += time.perf_counter() - t0
         for tol in acc:
             acc[tol] += tolerant_counts(pred, gt, tol)
@@ -79,6 +87,7 @@ def main() -> None:
     ap.add_argument("--gsd-m", type=float, default=0.0015, help="assumed ground sample distance of CFD photos (m/px)")
     ap.add_argument("--detector", choices=("classic", "mlp"), default="classic",
                     help="classic: black-hat and hysteresis (road-classic); mlp: the learned stage (models/crack-mlp)")
+    ap.add_argument("--whole", action="store_true", help="score the crack mask detect-image writes (all road detectors)")
     ap.add_argument("--scale", type=float, default=1.0, help="resize photos and truth by this factor first (GSD / F)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
     args = ap.parse_args()
@@ -91,7 +100,7 @@ def main() -> None:
 
         model = CrackMLP.load(args.model_dir or default_model_dir())
     for name, ids in (("CFD 001-059 (tuning)", range(1, 60)), ("CFD 060-118 (held out)", range(60, 119)), ("CFD 001-118", range(1, 119))):
-        s = score(list(ids), args.gsd_m, params, model, args.scale)
+        s = score(list(ids), args.gsd_m, params, model, args.scale, args.whole)
         print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))
               + f"  {s['ms_per_image']:.1f} ms/image")
 

@@ -138,6 +138,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "models" / "crack-mlp")
     ap.add_argument("--scales", default="1", help="comma-separated photo scales to train and decide on (score_cracks.py --scale); "
                                                   "1,1.5 was tried: better on closer photos, below target at 1")
+    ap.add_argument("--candidate-min", type=float, default=CANDIDATE_MIN,
+                    help=f"black-hat (sigmas) below which a pixel is not classified [default {CANDIDATE_MIN}]")
     args = ap.parse_args()
     SCALES[:] = [float(v) for v in args.scales.split(",")]
     if not (SHARED / "cracks" / "cfd").is_dir():
@@ -156,8 +158,8 @@ def main() -> None:
     meta = {"detector": "crack-mlp", "version": VERSION, "trained_on": "CrackForest (CFD) images 001-059, masks_label2only",
             "samples": int(len(y)), "positive_share": round(float(y.mean()), 4),
             "feature_mean": [round(float(v), 6) for v in mean], "feature_std": [round(float(v), 6) for v in std],
-            "candidate_min": CANDIDATE_MIN, **({"scales": SCALES} if SCALES != [1.0] else {})}
-    stage = pixel_stage(CrackMLP(net, mean.astype(np.float32), std.astype(np.float32), CANDIDATE_MIN, 0.5, 0.4, 20, VERSION), TRAIN_IDS)
+            "candidate_min": args.candidate_min, **({"scales": SCALES} if SCALES != [1.0] else {})}
+    stage = pixel_stage(CrackMLP(net, mean.astype(np.float32), std.astype(np.float32), args.candidate_min, 0.5, 0.4, 20, VERSION), TRAIN_IDS)
     best = None
     for hi, lo, ext in GRID:  # the decision, on the training half only, cross-fitted
         for (t, c), f1 in cross_fitted_f1(pieces(stage, hi, lo, ext)).items():
