@@ -17,7 +17,9 @@ The decision (hysteresis high / low on the probability, least extent of a piece,
 score to keep it, least probability of a kept pixel off the piece's centre line) is chosen over a grid by F1 at 2 px (score_cracks.py's protocol) of the
 stage's mask on 001-059 with two-fold cross-fitting: a forest fitted on the odd images judges
 the even ones and the other way round, so no choice is made on pieces the forest has learned.
-The shipped forest is then fitted on all of 001-059. Images 060-118 are never seen: score them
+The shipped forest is then fitted on all of 001-059. The half-size pass of
+``CrackMLP.decide`` (``pyramid``, off with --no-pyramid) is outside the grid: it was chosen on
+001-059 by F1 over photo scales 0.5-2 (score_cracks.py --scale F). Images 060-118 are never seen: score them
 with benchmarks/score_cracks.py --detector mlp.
 """
 
@@ -33,7 +35,7 @@ import numpy as np
 from score_cracks import ROOT, SHARED, rescale, tolerant_counts
 from schouw.detect.crack_mlp import CrackMLP, crack_features, hysteresis_pieces, piece_features, trim_to_core
 
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 CANDIDATE_MIN = 1.0  # black-hat (r = 4) in sigmas below which a pixel is not classified (speed)
 GRID = [(hi, lo, ext) for hi in (0.5, 0.6, 0.7) for lo in (0.3, 0.4) for ext in (10, 20) if lo < hi]
 PIECE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6)  # least forest score to keep a piece
@@ -140,6 +142,8 @@ def main() -> None:
                                                   "1,1.5 was tried: better on closer photos, below target at 1")
     ap.add_argument("--candidate-min", type=float, default=CANDIDATE_MIN,
                     help=f"black-hat (sigmas) below which a pixel is not classified [default {CANDIDATE_MIN}]")
+    ap.add_argument("--no-pyramid", action="store_true",
+                    help="decide at full size only (the shipped model also decides at half size, see CrackMLP.decide)")
     args = ap.parse_args()
     SCALES[:] = [float(v) for v in args.scales.split(",")]
     if not (SHARED / "cracks" / "cfd").is_dir():
@@ -158,7 +162,7 @@ def main() -> None:
     meta = {"detector": "crack-mlp", "version": VERSION, "trained_on": "CrackForest (CFD) images 001-059, masks_label2only",
             "samples": int(len(y)), "positive_share": round(float(y.mean()), 4),
             "feature_mean": [round(float(v), 6) for v in mean], "feature_std": [round(float(v), 6) for v in std],
-            "candidate_min": args.candidate_min, **({"scales": SCALES} if SCALES != [1.0] else {})}
+            "candidate_min": args.candidate_min, "pyramid": not args.no_pyramid, **({"scales": SCALES} if SCALES != [1.0] else {})}
     stage = pixel_stage(CrackMLP(net, mean.astype(np.float32), std.astype(np.float32), args.candidate_min, 0.5, 0.4, 20, VERSION), TRAIN_IDS)
     best = None
     for hi, lo, ext in GRID:  # the decision, on the training half only, cross-fitted

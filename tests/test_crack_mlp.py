@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -102,3 +103,22 @@ def test_auto_uses_the_learned_stage_only_for_close_range_photos(tmp_path):
     for gsd, same, other in (("0.002", "mlp", "classic"), ("0.025", "classic", "mlp")):
         assert np.array_equal(masks[gsd, None], masks[gsd, same]), gsd
         assert not np.array_equal(masks[gsd, None], masks[gsd, other]), gsd  # the two really differ here
+
+
+def test_a_crack_wider_than_the_features_is_found_at_half_size():
+    """A 2 cm crack at 2 mm per pixel (10 px, wider than the 7 px black-hat): the half-size pass finds it, full size alone not."""
+    model = CrackMLP.load(default_model_dir())
+    assert model.pyramid
+    img = _photo()
+    line = paint_line(img, [(40, 160), (240, 175), (440, 150)], 10, 0.45)
+    centre = cv2.ximgproc.thinning(line.astype(np.uint8) * 255) > 0
+    ones = np.ones(img.shape[:2], bool)
+    for pyramid, least, most in ((True, 0.8, 1.0), (False, 0.0, 0.0)):
+        found = detect_cracks(img, ones, ones, GSD, model=dataclasses.replace(model, pyramid=pyramid))
+        mask = np.zeros(img.shape[:2], bool)
+        for d in found:
+            mask[d.row0 : d.row0 + d.mask.shape[0], d.col0 : d.col0 + d.mask.shape[1]] |= d.mask
+        along = (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[centre].mean()
+        assert least <= along <= most, (pyramid, along)
+        beside = mask & ~(cv2.dilate(line.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
+        assert beside.sum() <= 0.02 * max(mask.sum(), 1)  # on the crack, not beside it

@@ -124,6 +124,7 @@ def trim_to_core(mask: np.ndarray, prob: np.ndarray, core: float) -> np.ndarray:
 
 
 N_PIECE_FEATURES = 11 + N_FEATURES
+PYRAMID_MIN_PX = 64  # the half-size pass needs an image of at least this many pixels each way
 
 
 def piece_features(prob: np.ndarray, feats: np.ndarray, lab: np.ndarray, ids: np.ndarray, stats: np.ndarray) -> np.ndarray:
@@ -183,6 +184,7 @@ class CrackMLP:
     pieces: cv2.ml.RTrees | None = None  # judges each hysteresis piece; None: every piece is kept
     piece_min: float = 0.5  # least forest score (expected share of a piece's pixels on a crack) to keep it
     core: float = 0.0  # in a kept piece, pixels at or below this probability are dropped unless on its centre line
+    pyramid: bool = False  # also decide at half size (see decide)
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -194,7 +196,7 @@ class CrackMLP:
         pieces = cv2.ml.RTrees_load(str(forest)) if "piece_min" in meta else None
         return cls(net, np.asarray(meta["feature_mean"], np.float32), np.asarray(meta["feature_std"], np.float32),
                    float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"],
-                   pieces, float(meta.get("piece_min", 0.5)), float(meta.get("core", 0.0)))
+                   pieces, float(meta.get("piece_min", 0.5)), float(meta.get("core", 0.0)), bool(meta.get("pyramid", False)))
 
     def probability(self, gray: np.ndarray, feats: np.ndarray | None = None) -> np.ndarray:
         """Crack probability (0-1, float32) of every pixel of a uint8 grey image (``feats``: its :func:`crack_features`)."""
@@ -223,12 +225,26 @@ class CrackMLP:
         _, r = self.pieces.predict(piece_features(prob, f, lab, ids, st))
         return prob, lab, ids, r.ravel().astype(np.float32)
 
-    def decide(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps."""
+    def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         prob, lab, ids, score = self.piece_scores(gray)
         keep = np.zeros(int(lab.max()) + 1, bool)
         keep[ids[score >= self.piece_min]] = True
         return prob, trim_to_core(keep[lab], prob, self.core)
+
+    def decide(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps.
+
+        With ``pyramid``, the same is done on the image at half size, and its pieces are added
+        where the full-size probability is above ``lo``: a crack wider than the features' scales
+        (a photo taken closer than the training photos) is found as a whole at half size.
+        """
+        prob, mask = self._decide_one(gray)
+        h, w = gray.shape
+        if self.pyramid and min(h, w) >= 2 * PYRAMID_MIN_PX:
+            _, half = self._decide_one(cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA))
+            wide = cv2.resize(half.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+            mask |= wide & (prob > self.lo)
+        return prob, mask
 
     def mask(self, gray: np.ndarray) -> np.ndarray:
         """Crack pixels of a uint8 grey image."""
