@@ -31,9 +31,9 @@ DAMAGE = ("D00", "D10", "D20", "D40")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def type_masks(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams()) -> dict[str, np.ndarray]:
-    """Boolean mask per detected road defect type, detected as `schouw detect-image` does."""
-    defects, valid = photo_defects(rgb, gsd_m, params)
+def type_masks(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None) -> dict[str, np.ndarray]:
+    """Boolean mask per detected road defect type, detected as `schouw detect-image` does (``crack_model``: its learned stage)."""
+    defects, valid = photo_defects(rgb, gsd_m, params, crack_model)
     out: dict[str, np.ndarray] = {}
     for d in defects:
         m = out.setdefault(d.type, np.zeros(valid.shape, bool))
@@ -46,7 +46,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gsd-m", type=float, default=0.025)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--crack-model", choices=("classic", "mlp"), default="classic",
+                    help="mlp: the learned crack stage (models/crack-mlp), as detect-image --crack-model mlp")
     args = ap.parse_args()
+    model = None
+    if args.crack_model == "mlp":
+        from schouw.detect.crack_mlp import CrackMLP, default_model_dir
+
+        model = CrackMLP.load(default_model_dir())
     base = args.data / "road_damage_drone" / "rdd2022_china_drone"
     boxes: dict[str, list[tuple[str, int, int, int, int]]] = defaultdict(list)
     with open(base / "boxes.csv") as fh:
@@ -61,7 +68,7 @@ def main() -> None:
     for path in images:
         rgb = read_photo(path)
         t = time.perf_counter()
-        masks = type_masks(rgb, args.gsd_m)
+        masks = type_masks(rgb, args.gsd_m, crack_model=model)
         seconds += time.perf_counter() - t
         any_det = np.zeros(rgb.shape[:2], bool)
         for m in masks.values():
@@ -86,7 +93,7 @@ def main() -> None:
         for t_, m in masks.items():
             by_type_px[t_] += int(m.sum())
             by_type_in[t_] += int((m & in_box).sum())
-    print(f"RDD2022 China_Drone, {len(images)} photos, gsd {args.gsd_m} m, road-classic as in detect-image")
+    print(f"RDD2022 China_Drone, {len(images)} photos, gsd {args.gsd_m} m, road-classic as in detect-image, cracks {args.crack_model}")
     print(f"{'class':6s} {'boxes':>6s} {'hit':>5s} {'hit share':>9s}")
     for cls in DAMAGE:
         print(f"{cls:6s} {total[cls]:>6d} {hits[cls]:>5d} {hits[cls] / max(total[cls], 1):>9.2f}")
