@@ -122,3 +122,5 @@ def test_a_crack_wider_than_the_features_is_found_at_half_size():
         assert least <= along <= most, (pyramid, along)
         beside = mask & ~(cv2.dilate(line.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
         assert beside.sum() <= 0.02 * max(mask.sum(), 1)  # on the crack, not beside it
+        if pyramid:  # measured across the whole crack, though marked by its middle
+            assert all(7 <= d.extra["mean_width_px"] <= 13 for d in found), [d.extra["mean_width_px"] for d in found]

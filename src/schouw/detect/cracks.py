@@ -133,6 +133,22 @@ def _beside_marking(gray: np.ndarray, rad: float, gsd_m: float, p: RoadParams, h
     return near > 0
 
 
+def _core_around(resp: np.ndarray, region: np.ndarray, crop: np.ndarray, r0: int, c0: int, thresh: float,
+                 reach_px: float) -> np.ndarray:
+    """Pixels with ``resp`` >= ``thresh`` within ``reach_px`` of ``crop`` (placed at r0, c0), inside ``region``.
+
+    Returned on a window ``ceil(reach_px) + 1`` px larger than the crop on each side (clipped to the image).
+    """
+    pad = int(math.ceil(reach_px)) + 1
+    h, w = crop.shape
+    y0, x0 = max(r0 - pad, 0), max(c0 - pad, 0)
+    y1, x1 = min(r0 + h + pad, resp.shape[0]), min(c0 + w + pad, resp.shape[1])
+    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    m[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
+    near = cv2.dilate(m, disk(reach_px)) > 0
+    return near & (resp[y0:y1, x0:x1] >= thresh) & region[y0:y1, x0:x1]
+
+
 def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(),
                   model=None) -> list[Defect]:
     """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter.
@@ -174,7 +190,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     # the learned stage judges each piece, its length included (the forest of crack-mlp): no second length rule
     ref_len = p.crack_min_length_m / gsd_m
     min_len = 0.0 if model is not None else ref_len
-    max_w = scale
+    # the black-hat radius caps the width at close range; the learned stage has no such cap (half-size pass)
+    max_w = scale if model is None else p.crack_max_width_m / gsd_m
     road_dir = road_direction(area)
     out: list[Defect] = []
     rad = scale
@@ -194,8 +211,11 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         if length < min_len:
             continue
         # Width from the crack's core (response above half its typical peak): the weak mask is widened by blur.
-        core = resp[r0 : r0 + h, c0 : c0 + w] >= max(weak_t, 0.5 * float(np.percentile(resp[r0 : r0 + h, c0 : c0 + w][crop], 90)))
-        core &= crop
+        core_t = max(weak_t, 0.5 * float(np.percentile(resp[r0 : r0 + h, c0 : c0 + w][crop], 90)))
+        if model is None:
+            core = (resp[r0 : r0 + h, c0 : c0 + w] >= core_t) & crop
+        else:  # a wide crack found at half size is marked by its middle: its core may reach beyond the mask
+            core = _core_around(resp, region, crop, r0, c0, core_t, max(1.0, scale / 2))
         width_px = float(core.sum()) / length
         if width_px > max_w or length / max(width_px, 1.0) < p.crack_min_elongation:
             continue
