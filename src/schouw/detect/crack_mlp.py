@@ -236,7 +236,9 @@ class CrackMLP:
 
         With ``pyramid``, the same is done on the image at half size, and its pieces are added
         where the full-size probability is above ``lo``: a crack wider than the features' scales
-        (a photo taken closer than the training photos) is found as a whole at half size.
+        (a photo taken closer than the training photos) is found at half size and marked by its
+        middle, where the full-size probability agrees (detect_cracks measures its width from the
+        black-hat core around that mark).
         """
         prob, mask = self._decide_one(gray)
         h, w = gray.shape
