@@ -10,7 +10,7 @@ crack); 200 000 in all.
 A 12-24-12-1 MLP (symmetric sigmoid, RPROP): ``model.yml``.
 
 Stage 2 (``pieces.yml.gz``): an OpenCV random-trees regressor that judges each hysteresis piece
-(23 shape and contrast features, ``piece_features``) by the share of its pixels within 2 px of
+(27 shape and contrast features, ``piece_features``) by the share of its pixels within 2 px of
 a ground-truth crack, samples weighted by the square root of their area.
 
 The decision (hysteresis high / low on the probability, least extent of a piece, least forest
@@ -41,7 +41,6 @@ GRID = [(hi, lo, ext) for hi in (0.5, 0.6, 0.7) for lo in (0.3, 0.4) for ext in 
 PIECE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6)  # least forest score to keep a piece
 CORE_GRID = (0.0, 0.6, 0.7, 0.8)  # least probability off a kept piece's centre line (0: keep all of it)
 TRAIN_IDS = range(1, 60)
-SCALES = [1.0]  # photo scales trained on (--scales); the shipped model: 1 only
 
 
 def _load(i: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -50,17 +49,17 @@ def _load(i: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     return rescale(gray, cv2.imread(str(cfd / "masks_label2only" / f"{i:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127, scale)
 
 
-def _views(ids):
+def _views(ids, scales: list[float]):
     """(image id, photo, truth) for every training image at every training scale."""
     for i in ids:
-        for sc in SCALES:
+        for sc in scales:
             yield (i, *_load(i, sc))
 
 
-def samples(ids, rng) -> tuple[np.ndarray, np.ndarray]:
+def samples(ids, scales: list[float], rng) -> tuple[np.ndarray, np.ndarray]:
     """Pixel features and labels (1 crack, 0 not) of the training images, as the module docstring says."""
     xs, ys = [], []
-    for _, gray, gt in _views(ids):
+    for _, gray, gt in _views(ids, scales):
         f = crack_features(gray)
         near, beside = (cv2.dilate(gt.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))) > 0 for d in (5, 13))
         pos, neg, hard = np.argwhere(gt), np.argwhere(~near), np.argwhere(~near & (f[..., 2] > 2))
@@ -78,10 +77,10 @@ def samples(ids, rng) -> tuple[np.ndarray, np.ndarray]:
     return x[sub], y[sub]
 
 
-def pixel_stage(model: CrackMLP, ids) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def pixel_stage(model: CrackMLP, ids, scales: list[float]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per image: (crack probability, pixel features, truth), computed once for the whole decision grid."""
     out = []
-    for i, gray, gt in _views(ids):
+    for i, gray, gt in _views(ids, scales):
         f = crack_features(gray)
         out.append((model.probability(gray, f), f, gt, i))
     return out
@@ -145,11 +144,11 @@ def main() -> None:
     ap.add_argument("--no-pyramid", action="store_true",
                     help="decide at full size only (the shipped model also decides at half size, see CrackMLP.decide)")
     args = ap.parse_args()
-    SCALES[:] = [float(v) for v in args.scales.split(",")]
+    scales = [float(v) for v in args.scales.split(",")]
     if not (SHARED / "cracks" / "cfd").is_dir():
         raise SystemExit(f"CrackForest not found under {SHARED}; set SCHOUW_SHARED_DATA")
     cv2.setRNGSeed(0)
-    x, y = samples(TRAIN_IDS, np.random.default_rng(0))
+    x, y = samples(TRAIN_IDS, scales, np.random.default_rng(0))
     mean, std = x.mean(0), x.std(0) + 1e-6
     net = cv2.ml.ANN_MLP_create()
     net.setLayerSizes(np.array([x.shape[1], 24, 12, 1]))
@@ -162,8 +161,10 @@ def main() -> None:
     meta = {"detector": "crack-mlp", "version": VERSION, "trained_on": "CrackForest (CFD) images 001-059, masks_label2only",
             "samples": int(len(y)), "positive_share": round(float(y.mean()), 4),
             "feature_mean": [round(float(v), 6) for v in mean], "feature_std": [round(float(v), 6) for v in std],
-            "candidate_min": args.candidate_min, "pyramid": not args.no_pyramid, **({"scales": SCALES} if SCALES != [1.0] else {})}
-    stage = pixel_stage(CrackMLP(net, mean.astype(np.float32), std.astype(np.float32), args.candidate_min, 0.5, 0.4, 20, VERSION), TRAIN_IDS)
+            "candidate_min": args.candidate_min, "pyramid": not args.no_pyramid, **({"scales": scales} if scales != [1.0] else {})}
+    # the network alone (no forest, decision not yet chosen): only its probability() is used here
+    pixel_model = CrackMLP(net, mean.astype(np.float32), std.astype(np.float32), args.candidate_min, 0.5, 0.4, 20, VERSION)
+    stage = pixel_stage(pixel_model, TRAIN_IDS, scales)
     best = None
     for hi, lo, ext in GRID:  # the decision, on the training half only, cross-fitted
         for (t, c), f1 in cross_fitted_f1(pieces(stage, hi, lo, ext)).items():

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, asphalt
+from conftest import ROOT, SHARED, asphalt
 from helpers import paint_line
 from schouw.detect.crack_mlp import N_FEATURES, CrackMLP, crack_features, default_model_dir
 from schouw.detect.road import detect_cracks
@@ -124,3 +124,19 @@ def test_a_crack_wider_than_the_features_is_found_at_half_size():
         assert beside.sum() <= 0.02 * max(mask.sum(), 1)  # on the crack, not beside it
         if pyramid:  # measured across the whole crack, though marked by its middle
             assert all(7 <= d.extra["mean_width_px"] <= 13 for d in found), [d.extra["mean_width_px"] for d in found]
+
+
+CFD_309 = SHARED / "cracks" / "cfd" / "images" / "309.jpg"
+
+
+@pytest.mark.skipif(not CFD_309.is_file(), reason="../shared/data/cracks/cfd not present")
+def test_a_bright_kerb_in_a_real_photo_is_not_cracked():
+    """CrackForest 309 has a sunlit kerb and pavement along its left edge (cracks lie from x = 91 px on).
+
+    The learned features look up to ``reach_px`` around a pixel; beside bright paint or stone the
+    asphalt looks dark that far, so the marking rule widens its halo to that reach.
+    """
+    from schouw.photos import DEFAULT_GSD_M, detect_photo, read_photo
+
+    mask, _ = detect_photo(read_photo(CFD_309), DEFAULT_GSD_M, crack_model=CrackMLP.load(default_model_dir()))
+    assert mask.any() and not mask[:, :60].any()

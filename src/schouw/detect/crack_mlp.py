@@ -71,7 +71,7 @@ def line_extremes(g: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
 
 
 def crack_features(gray: np.ndarray) -> np.ndarray:
-    """(H, W, 12) float32 features of a uint8 grey image (see the module docstring)."""
+    """(H, W, N_FEATURES) float32 features of a uint8 grey image (see the module docstring)."""
     g = cv2.GaussianBlur(gray.astype(np.float32), (3, 3), 0)
     bg = cv2.medianBlur(gray, 31).astype(np.float32)
     s = robust_sigma(subsample((g - bg).ravel(), 20_000)) + 1e-3
@@ -97,16 +97,12 @@ def crack_features(gray: np.ndarray) -> np.ndarray:
     return np.stack(feats, -1)
 
 
-def hysteresis(prob: np.ndarray, hi: float, lo: float, min_extent_px: int) -> np.ndarray:
-    """Pixels above ``lo`` connected (8-way) to a pixel above ``hi``, in pieces at least ``min_extent_px`` long or wide."""
-    lab, ids, _ = hysteresis_pieces(prob, hi, lo, min_extent_px)
-    keep = np.zeros(int(lab.max()) + 1, bool)
-    keep[ids] = True
-    return keep[lab]
-
-
 def hysteresis_pieces(prob: np.ndarray, hi: float, lo: float, min_extent_px: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Like :func:`hysteresis`, as pieces: (label image, ids of the kept pieces, connected-component stats)."""
+    """Hysteresis as pieces: (label image, ids of the kept pieces, connected-component stats).
+
+    A piece is 8-connected pixels above ``lo`` with at least one above ``hi``, at least
+    ``min_extent_px`` long or wide.
+    """
     n, lab, st, _ = cv2.connectedComponentsWithStats((prob > lo).astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
     keep[np.unique(lab[prob > hi])] = True
@@ -115,25 +111,34 @@ def hysteresis_pieces(prob: np.ndarray, hi: float, lo: float, min_extent_px: int
     return lab, np.flatnonzero(keep), st
 
 
-def trim_to_core(mask: np.ndarray, prob: np.ndarray, core: float) -> np.ndarray:
-    """``mask`` without its pixels of probability <= ``core``, except its centre line (so no piece breaks)."""
+def centre_lines(mask: np.ndarray) -> np.ndarray:
+    """Centre lines (Zhang-Suen thinning) of a binary mask. Thinning is local, so each 8-connected piece is thinned on its own."""
+    return cv2.ximgproc.thinning(mask.astype(np.uint8) * 255) > 0
+
+
+def trim_to_core(mask: np.ndarray, prob: np.ndarray, core: float, centre: np.ndarray | None = None) -> np.ndarray:
+    """``mask`` without its pixels of probability <= ``core``, except its centre line (so no piece breaks).
+
+    ``centre``: :func:`centre_lines` of ``mask`` if already known.
+    """
     if core <= 0 or not mask.any():
         return mask
-    centre = cv2.ximgproc.thinning(mask.astype(np.uint8) * 255) > 0
-    return mask & ((prob > core) | centre)
+    return mask & ((prob > core) | (centre_lines(mask) if centre is None else centre))
 
 
 N_PIECE_FEATURES = 11 + N_FEATURES
 PYRAMID_MIN_PX = 64  # the half-size pass needs an image of at least this many pixels each way
 
 
-def piece_features(prob: np.ndarray, feats: np.ndarray, lab: np.ndarray, ids: np.ndarray, stats: np.ndarray) -> np.ndarray:
-    """(len(ids), 23) float32 shape and contrast features of the pieces ``ids`` of a label image.
+def piece_features(prob: np.ndarray, feats: np.ndarray, lab: np.ndarray, ids: np.ndarray, stats: np.ndarray,
+                   centre: np.ndarray | None = None) -> np.ndarray:
+    """(len(ids), N_PIECE_FEATURES) float32 shape and contrast features of the pieces ``ids`` of a label image.
 
     Per piece: area (px), centre-line length (px), mean width (px), longer and shorter side of
     its box (px), elongation from its second moments, centre-line length over the longer box
     side, mean / max probability, share of probability above 0.8, the mean of each of the
-    12 pixel features, and the spread along its main axis (px). All by bincounts over the label image: no loop over pieces.
+    N_FEATURES pixel features, and the spread along its main axis (px). All by bincounts over the
+    label image: no loop over pieces. ``centre``: :func:`centre_lines` of those pieces if already known.
     """
     n = len(stats)
     if len(ids) == 0:
@@ -148,7 +153,7 @@ def piece_features(prob: np.ndarray, feats: np.ndarray, lab: np.ndarray, ids: np
     def mean(v: np.ndarray) -> np.ndarray:
         return np.bincount(li, weights=v, minlength=n)[ids] / area
 
-    sk = cv2.ximgproc.thinning(inside.astype(np.uint8) * 255) > 0
+    sk = centre_lines(inside) if centre is None else centre
     length = np.maximum(np.bincount(lab[sk], minlength=n)[ids], 1).astype(np.float64)
     mx, my = mean(xs.astype(np.float64)), mean(ys.astype(np.float64))
     vxx = mean(xs.astype(np.float64) ** 2) - mx**2
@@ -181,7 +186,7 @@ class CrackMLP:
     lo: float
     min_extent_px: int
     version: str
-    pieces: cv2.ml.RTrees | None = None  # judges each hysteresis piece; None: every piece is kept
+    pieces: cv2.ml.RTrees | None = None  # judges each hysteresis piece (None only while training: probability() alone)
     piece_min: float = 0.5  # least forest score (expected share of a piece's pixels on a crack) to keep it
     core: float = 0.0  # in a kept piece, pixels at or below this probability are dropped unless on its centre line
     pyramid: bool = False  # also decide at half size (see decide)
@@ -191,12 +196,11 @@ class CrackMLP:
         meta = json.loads((folder / "meta.json").read_text())
         net = cv2.ml.ANN_MLP_load(str(folder / "model.yml"))
         forest = folder / "pieces.yml.gz"
-        if "piece_min" in meta and not forest.is_file():
-            raise FileNotFoundError(f"{forest} is missing, but {folder / 'meta.json'} has a piece decision (piece_min)")
-        pieces = cv2.ml.RTrees_load(str(forest)) if "piece_min" in meta else None
+        if not forest.is_file():
+            raise FileNotFoundError(f"{forest} is missing: the model is model.yml, pieces.yml.gz and meta.json")
         return cls(net, np.asarray(meta["feature_mean"], np.float32), np.asarray(meta["feature_std"], np.float32),
                    float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"],
-                   pieces, float(meta.get("piece_min", 0.5)), float(meta.get("core", 0.0)), bool(meta.get("pyramid", False)))
+                   cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]))
 
     def probability(self, gray: np.ndarray, feats: np.ndarray | None = None) -> np.ndarray:
         """Crack probability (0-1, float32) of every pixel of a uint8 grey image (``feats``: its :func:`crack_features`)."""
@@ -215,21 +219,20 @@ class CrackMLP:
         """How far (px) from a pixel its features look: half the longest line's square window."""
         return 2 ** max(LINE_STEPS) // 2 + 1
 
-    def piece_scores(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(probability, label image, ids of the hysteresis pieces, their forest scores; all 1 without a forest)."""
+    def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(probability, mask) at this image's size: hysteresis pieces the forest keeps, trimmed to their core."""
         f = crack_features(gray)
         prob = self.probability(gray, f)
         lab, ids, st = hysteresis_pieces(prob, self.hi, self.lo, self.min_extent_px)
-        if self.pieces is None or len(ids) == 0:
-            return prob, lab, ids, np.ones(len(ids), np.float32)
-        _, r = self.pieces.predict(piece_features(prob, f, lab, ids, st))
-        return prob, lab, ids, r.ravel().astype(np.float32)
-
-    def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        prob, lab, ids, score = self.piece_scores(gray)
         keep = np.zeros(int(lab.max()) + 1, bool)
-        keep[ids[score >= self.piece_min]] = True
-        return prob, trim_to_core(keep[lab], prob, self.core)
+        if len(ids) == 0:
+            return prob, keep[lab]
+        keep[ids] = True
+        centre = centre_lines(keep[lab])  # thinned once: for the pieces' lengths and for the core trim
+        score = self.pieces.predict(piece_features(prob, f, lab, ids, st, centre))[1].ravel()
+        keep[ids[score < self.piece_min]] = False
+        kept = keep[lab]
+        return prob, trim_to_core(kept, prob, self.core, centre & kept)
 
     def decide(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps.
