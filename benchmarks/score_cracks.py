@@ -1,6 +1,6 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
-    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F]
+    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F] [--whole]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -62,24 +62,31 @@ def rescale(img: np.ndarray, gt: np.ndarray, f: float) -> tuple[np.ndarray, np.n
     return img, cv2.resize(gt.astype(np.float32), size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR) >= 0.25
 
 
-def score(ids: list[int], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0, whole: bool = False) -> dict:
+def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
+                 whole: bool = False) -> dict[str, dict]:
+    """Per named group of CFD image ids: {2: (P, R, F1), 5: (P, R, F1), "ms_per_image"}; each image is detected once."""
     cfd = SHARED / "cracks" / "cfd"
-    acc = {2: np.zeros(4), 5: np.zeros(4)}
-    t = 0.0
-    for i in ids:
+    per_image: dict[int, tuple[dict[int, np.ndarray], float]] = {}
+    for i in sorted({i for ids in groups.values() for i in ids}):
         img = cv2.cvtColor(cv2.imread(str(cfd / "images" / f"{i:03d}.jpg")), cv2.COLOR_BGR2RGB)
         gt = cv2.imread(str(cfd / "masks_label2only" / f"{i:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127
         img, gt = rescale(img, gt, scale)
         t0 = time.perf_counter()
         pred = predict(img, gsd_m / scale, params, model, whole)
-        t += time.perf_counter() - t0
-        for tol in acc:
-            acc[tol] += tolerant_counts(pred, gt, tol)
-    out = {"ms_per_image": 1000 * t / max(len(ids), 1)}
-    for tol, (tp, np_, fg, ng) in acc.items():
-        p, r = tp / max(np_, 1), fg / max(ng, 1)
-        out[tol] = (p, r, 2 * p * r / max(p + r, 1e-9))
+        seconds = time.perf_counter() - t0
+        per_image[i] = ({tol: np.array(tolerant_counts(pred, gt, tol)) for tol in (2, 5)}, seconds)
+    out = {}
+    for name, ids in groups.items():
+        res: dict = {"ms_per_image": 1000 * sum(per_image[i][1] for i in ids) / max(len(ids), 1)}
+        for tol in (2, 5):
+            tp, n_pred, found, n_truth = sum(per_image[i][0][tol] for i in ids)
+            p, r = tp / max(n_pred, 1), found / max(n_truth, 1)
+            res[tol] = (p, r, 2 * p * r / max(p + r, 1e-9))
+        out[name] = res
     return out
+
+
+GROUPS = {"CFD 001-059 (tuning)": list(range(1, 60)), "CFD 060-118 (held out)": list(range(60, 119)), "CFD 001-118": list(range(1, 119))}
 
 
 def main() -> None:
@@ -99,8 +106,7 @@ def main() -> None:
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 
         model = CrackMLP.load(args.model_dir or default_model_dir())
-    for name, ids in (("CFD 001-059 (tuning)", range(1, 60)), ("CFD 060-118 (held out)", range(60, 119)), ("CFD 001-118", range(1, 119))):
-        s = score(list(ids), args.gsd_m, params, model, args.scale, args.whole)
+    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole).items():
         print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
