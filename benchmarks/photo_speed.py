@@ -9,13 +9,18 @@ files are not timed. Prints ms per photo and ms per 512 x 512 pixels (the issue'
 
 from __future__ import annotations
 
-import argparse
-import time
-from pathlib import Path
+import os
 
-import cv2
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # one core: numpy's matrix products too
+    os.environ.setdefault(_var, "1")
 
-from schouw.photos import list_photos, photo_defects, read_photo
+import argparse  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+
+from schouw.photos import list_photos, photo_defects, read_photo  # noqa: E402
 
 
 def main() -> None:

@@ -33,7 +33,14 @@ import cv2
 import numpy as np
 
 from score_cracks import ROOT, SHARED, rescale, tolerant_counts
-from schouw.detect.crack_mlp import CrackMLP, crack_features, hysteresis_pieces, piece_features, trim_to_core
+from schouw.detect.crack_mlp import (
+    ACTIVATION_PARAMS,
+    CrackMLP,
+    crack_features,
+    hysteresis_pieces,
+    piece_features,
+    trim_to_core,
+)
 
 VERSION = "0.3.0"
 CANDIDATE_MIN = 1.0  # black-hat (r = 4) in sigmas below which a pixel is not classified (speed)
@@ -152,7 +159,7 @@ def main() -> None:
     mean, std = x.mean(0), x.std(0) + 1e-6
     net = cv2.ml.ANN_MLP_create()
     net.setLayerSizes(np.array([x.shape[1], 24, 12, 1]))
-    net.setActivationFunction(cv2.ml.ANN_MLP_SIGMOID_SYM, 1, 1)
+    net.setActivationFunction(cv2.ml.ANN_MLP_SIGMOID_SYM, *ACTIVATION_PARAMS)
     net.setTrainMethod(cv2.ml.ANN_MLP_RPROP)
     net.setTermCriteria((cv2.TERM_CRITERIA_MAX_ITER + cv2.TERM_CRITERIA_EPS, 300, 1e-5))
     net.train(((x - mean) / std).astype(np.float32), cv2.ml.ROW_SAMPLE, ((y * 2 - 1) * 0.9)[:, None].astype(np.float32))

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, SHARED, asphalt
 from helpers import paint_line
-from schouw.detect.crack_mlp import N_FEATURES, CrackMLP, crack_features, default_model_dir
+from schouw.detect.crack_mlp import N_FEATURES, CrackMLP, crack_features, default_model_dir, folded_layers, forward
 from schouw.detect.road import detect_cracks
 
 GSD = 0.002  # a close-range photo
@@ -34,6 +34,25 @@ def test_model_files_are_the_trained_model_with_a_card():
     assert "001-059" in meta["trained_on"] and 0 < model.lo < model.hi < 1
     card = (ROOT / "models" / "crack-mlp" / "MODEL_CARD.md").read_text()
     assert meta["version"] in card and "Measured" in card and "060–118" in card
+
+
+def test_folded_forward_pass_is_the_network():
+    """The numpy pass (standardisation and OpenCV's scalings folded into the weights) gives what cv2's predict gives."""
+    model = CrackMLP.load(default_model_dir())
+    x = crack_features(cv2.cvtColor(_photo(), cv2.COLOR_RGB2GRAY)).reshape(-1, N_FEATURES)[::7]
+    x = np.concatenate([x, np.random.default_rng(0).normal(0, 5, (500, N_FEATURES)).astype(np.float32)])
+    expected = model.net.predict((x - model.mean) / model.std)[1].ravel()
+    got = forward(*folded_layers(model.net, model.mean, model.std), x)
+    assert np.abs(got - expected).max() < 1e-4 and expected.std() > 0.1
+
+
+def test_a_model_with_another_activation_is_refused(tmp_path):
+    src = default_model_dir()
+    for name in ("meta.json", "pieces.yml.gz"):
+        (tmp_path / name).write_bytes((src / name).read_bytes())
+    (tmp_path / "model.yml").write_text((src / "model.yml").read_text().replace("f_param2: 1.", "f_param2: 1.7159", 1))
+    with pytest.raises(ValueError, match="activation"):
+        CrackMLP.load(tmp_path)
 
 
 def test_features_are_exposure_free():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -126,6 +127,46 @@ def trim_to_core(mask: np.ndarray, prob: np.ndarray, core: float, centre: np.nda
     return mask & ((prob > core) | (centre_lines(mask) if centre is None else centre))
 
 
+#: The network's activation, OpenCV's symmetric sigmoid beta * (1 - exp(-alpha x)) / (1 + exp(-alpha x)) with these (alpha, beta)
+ACTIVATION_PARAMS = (1.0, 1.0)
+
+
+def folded_layers(net: cv2.ml.ANN_MLP, mean: np.ndarray, std: np.ndarray) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
+    """The network as float32 (weights, bias) per layer with ``tanh`` as activation, and its output (scale, offset).
+
+    Everything linear is folded into the weights: the feature standardisation ``(x - mean) / std``,
+    OpenCV's own input scaling, and the activation's alpha / 2 and beta (its symmetric sigmoid is
+    ``beta * tanh(alpha x / 2)``). :func:`forward` with these gives ``net.predict`` (to ~1e-5) at a
+    quarter of its time.
+    """
+    alpha, beta = ACTIVATION_PARAMS
+    n_layers = len(net.getLayerSizes().ravel())
+    scale_in = net.getWeights(0).reshape(-1, 2)
+    a = scale_in[:, 0] / std.astype(np.float64)
+    layers = []
+    for k in range(1, n_layers):
+        w = net.getWeights(k)
+        weights, bias = w[:-1].astype(np.float64), w[-1].astype(np.float64)
+        if k == 1:
+            bias = bias + (scale_in[:, 1] - mean * a) @ weights
+            weights = a[:, None] * weights
+        else:
+            weights = beta * weights
+        layers.append(((alpha / 2 * weights).astype(np.float32), (alpha / 2 * bias).astype(np.float32)))
+    out_scale, out_offset = net.getWeights(n_layers).ravel()[:2]
+    return layers, (float(beta * out_scale), float(out_offset))
+
+
+def forward(layers: list[tuple[np.ndarray, np.ndarray]], out: tuple[float, float], x: np.ndarray) -> np.ndarray:
+    """Network output for the rows of ``x`` (raw features, float32), from :func:`folded_layers`."""
+    h = x
+    for weights, bias in layers:
+        h = h @ weights
+        h += bias
+        np.tanh(h, out=h)
+    return h[:, 0] * out[0] + out[1]
+
+
 N_PIECE_FEATURES = 11 + N_FEATURES
 PYRAMID_MIN_PX = 64  # the half-size pass needs an image of at least this many pixels each way
 
@@ -194,6 +235,12 @@ class CrackMLP:
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
         meta = json.loads((folder / "meta.json").read_text())
+        fs = cv2.FileStorage(str(folder / "model.yml"), cv2.FILE_STORAGE_READ)
+        node = fs.getNode("opencv_ml_ann_mlp")
+        found = (node.getNode("activation_function").string(), node.getNode("f_param1").real(), node.getNode("f_param2").real())
+        fs.release()
+        if found != ("SIGMOID_SYM", *ACTIVATION_PARAMS):
+            raise ValueError(f"{folder / 'model.yml'}: activation {found}; expected ('SIGMOID_SYM', *{ACTIVATION_PARAMS})")
         net = cv2.ml.ANN_MLP_load(str(folder / "model.yml"))
         forest = folder / "pieces.yml.gz"
         if not forest.is_file():
@@ -201,6 +248,10 @@ class CrackMLP:
         return cls(net, np.asarray(meta["feature_mean"], np.float32), np.asarray(meta["feature_std"], np.float32),
                    float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"],
                    cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]))
+
+    @cached_property
+    def _folded(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
+        return folded_layers(self.net, self.mean, self.std)
 
     def probability(self, gray: np.ndarray, feats: np.ndarray | None = None) -> np.ndarray:
         """Crack probability (0-1, float32) of every pixel of a uint8 grey image (``feats``: its :func:`crack_features`)."""
@@ -210,8 +261,8 @@ class CrackMLP:
         cand = flat[:, 2] > self.candidate_min
         out = np.zeros(h * w, np.float32)
         if cand.any():
-            _, r = self.net.predict((flat[cand] - self.mean) / self.std)
-            out[cand] = np.clip((r.ravel() + 1) / 2, 0, 1)
+            r = forward(*self._folded, flat[cand])
+            out[cand] = np.clip((r + 1) / 2, 0, 1)
         return out.reshape(h, w)
 
     @property
