@@ -1,6 +1,6 @@
 """Road detectors on the RDD2022 China_Drone photos: damage boxes hit, detections inside boxes, potholes typed right.
 
-    .venv/bin/python benchmarks/score_rdd.py [--gsd-m 0.025] [--data ../shared/data]
+    .venv/bin/python benchmarks/score_rdd.py [--gsd-m 0.025] [--data ../shared/data] [--set NAME=VALUE ...]
 
 The 200 nadir drone photos (512 x 512, ~2-3 cm per pixel judging by 15 cm lane markings)
 carry boxes, not pixel masks, so the protocol of issue 3 is used:
@@ -48,7 +48,10 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--crack-model", choices=("classic", "mlp"), default="classic",
                     help="mlp: the learned crack stage (models/crack-mlp), as detect-image --crack-model mlp")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a RoadParams field to try at another value (repeatable), e.g. --set marking_contrast=40")
     args = ap.parse_args()
+    params = RoadParams(**{k: float(v) for k, v in (s.split("=", 1) for s in args.set)})
     model = None
     if args.crack_model == "mlp":
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
@@ -68,7 +71,7 @@ def main() -> None:
     for path in images:
         rgb = read_photo(path)
         t = time.perf_counter()
-        masks = type_masks(rgb, args.gsd_m, crack_model=model)
+        masks = type_masks(rgb, args.gsd_m, params, crack_model=model)
         seconds += time.perf_counter() - t
         any_det = np.zeros(rgb.shape[:2], bool)
         for m in masks.values():
@@ -93,7 +96,8 @@ def main() -> None:
         for t_, m in masks.items():
             by_type_px[t_] += int(m.sum())
             by_type_in[t_] += int((m & in_box).sum())
-    print(f"RDD2022 China_Drone, {len(images)} photos, gsd {args.gsd_m} m, road-classic as in detect-image, cracks {args.crack_model}")
+    print(f"RDD2022 China_Drone, {len(images)} photos, gsd {args.gsd_m} m, road-classic as in detect-image, cracks {args.crack_model}"
+          + (f", {' '.join(args.set)}" if args.set else ""))
     print(f"{'class':6s} {'boxes':>6s} {'hit':>5s} {'hit share':>9s}")
     for cls in DAMAGE:
         print(f"{cls:6s} {total[cls]:>6d} {hits[cls]:>5d} {hits[cls] / max(total[cls], 1):>9.2f}")

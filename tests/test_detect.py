@@ -89,6 +89,17 @@ def test_pothole_found_and_not_reported_as_crack():
     assert d[0].mask.sum() == pytest.approx(truth.sum(), rel=0.2)
 
 
+def test_pothole_in_a_close_range_photo_found_on_the_coarse_grid():
+    """At 2 mm per pixel a 0.4 m hole is judged on a grid of about 1 cm and brought back to the photo's pixels."""
+    img = _rgb(asphalt(480, 480))
+    truth = _pothole(img, 240, 240, 100, seed=5)
+    d = [x for x in detect_road(img, _ones(img), _ones(img), 0.002) if x.type == "pothole"]
+    assert len(d) == 1 and d[0].mask.shape[0] > 100
+    found = np.zeros(truth.shape, bool)
+    found[d[0].row0 : d[0].row0 + d[0].mask.shape[0], d[0].col0 : d[0].col0 + d[0].mask.shape[1]] = d[0].mask
+    assert (found & truth).sum() / (found | truth).sum() > 0.8
+
+
 def test_manhole_cover_is_not_a_pothole():
     """A dark cast-iron disc of 60 cm in a lighter frame: as dark as a pothole, but a perfect circle."""
     bands = asphalt(300, 300)

@@ -41,7 +41,9 @@ def detect_road(
     ``exclude`` marks pixels already explained otherwise (overgrowth); ``crack_model``: the
     learned crack stage (:class:`~schouw.detect.crack_mlp.CrackMLP`) for close-range photos.
     """
-    potholes = detect_potholes(image, valid, area, gsd_m, p)
+    # Holes and stones are decimetres and centimetres: a grid of about 1 cm sees them (close-range photos are 1-5 mm)
+    g = reduce(image, valid, None, gsd_m, p.area_work_gsd_m)
+    potholes = g.up_defects(detect_potholes(g.image, g.valid, g.down(area), g.gsd_m, p))
     attached = green if exclude is None else (exclude if green is None else green | exclude)
     weeds = detect_weeds(image, valid, area, gsd_m, p, attached)
     taken = defects_mask(potholes + weeds, area.shape)
@@ -49,7 +51,6 @@ def detect_road(
         taken |= exclude
     taken = cv2.dilate(taken.astype(np.uint8), disk(max(1.0, 0.03 / gsd_m))) > 0
     # A ravelled surface is all small dark gaps: its candidates are that texture, not cracks.
-    g = reduce(image, valid, None, gsd_m, p.ravelling_work_gsd_m)  # stones: a 1 cm grid sees them
     ravelling = g.up_defects(detect_ravelling(g.image, g.valid, g.down(area & ~taken), g.gsd_m, p))
     if ravelling:  # its rim too: the texture window blurs the patch's edge by half a window
         rough = defects_mask(ravelling, area.shape).astype(np.uint8)

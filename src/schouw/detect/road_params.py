@@ -45,7 +45,7 @@ class RoadParams:
     ravelling_ratio: float = 2.5  # local stone-scale texture (std) this many times the road's typical texture
     ravelling_window_m: float = 0.3  # texture is measured over this
     ravelling_min_area_m2: float = 0.25
-    ravelling_work_gsd_m: float = 0.01  # finer photos are judged for ravelling on a grid of about this
+    area_work_gsd_m: float = 0.01  # finer photos are judged for potholes and ravelling on a grid of about this
     ravelling_smooth_ratio: float = 1.5  # texture below this times the road's typical one is sound surface
     ravelling_ring_m: float = 0.5  # the ring around a rough patch that must be mostly sound road ...
     ravelling_min_smooth_ring: float = 0.6  # ... in at least this share

@@ -22,6 +22,8 @@ def detect_weeds(
     r, g, b, bright = chromaticity(image)
     exg = 2 * g - r - b
     veg = (exg > p.weeds_exg) & (g > r + 0.02) & (g > b + 0.02) & (bright > 35) & region
+    if not veg.any():  # most road photos: no closing and linking of an empty mask at close range (disks of 15-25 px)
+        return []
     veg = cv2.morphologyEx(veg.astype(np.uint8), cv2.MORPH_CLOSE, disk(max(1.0, 0.03 / gsd_m))) > 0
     veg &= region
     linked = cv2.dilate(veg.astype(np.uint8), disk(max(1.0, p.weeds_link_gap_m / gsd_m / 2)))
