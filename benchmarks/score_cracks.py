@@ -1,6 +1,7 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
     .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F] [--whole]
+        [--alter KIND=VALUE]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -10,6 +11,12 @@ it; counts are summed over the set. Prints precision / recall / F1 at 2 px and
 ``--scale F`` resizes photo and truth by F first (the detector is told GSD / F): a photo
 taken from farther away (F < 1) or closer (F > 1). Truth is resized by area and a pixel is
 crack where at least a quarter of it was, so a 1 px crack stays one.
+
+``--alter KIND=VALUE`` changes the photo (not the truth) the way another camera or data set
+might, to see how far the frozen detector's score moves (a proxy for the unseen crack sets of
+issue 3): ``blur`` (Gaussian sigma, px), ``noise`` (Gaussian sensor noise, sigma in grey levels,
+seeded per image), ``gamma`` (exposure curve), ``contrast`` (factor around the photo's mean),
+``jpeg`` (re-compression quality 1-100).
 """
 
 from __future__ import annotations
@@ -62,8 +69,29 @@ def rescale(img: np.ndarray, gt: np.ndarray, f: float) -> tuple[np.ndarray, np.n
     return img, cv2.resize(gt.astype(np.float32), size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR) >= 0.25
 
 
+ALTERATIONS = ("blur", "noise", "gamma", "contrast", "jpeg")
+
+
+def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray:
+    """The uint8 RGB photo changed by one of ``ALTERATIONS`` (see the module docstring)."""
+    if kind == "blur":
+        return cv2.GaussianBlur(img, (0, 0), value)
+    if kind == "noise":
+        noisy = img.astype(np.float32) + np.random.default_rng(seed).normal(0, value, img.shape[:2])[..., None]
+        return np.clip(noisy, 0, 255).astype(np.uint8)
+    if kind == "gamma":
+        return (255 * (np.arange(256) / 255) ** value).round().astype(np.uint8)[img]
+    if kind == "contrast":
+        mean = img.reshape(-1, 3).mean(0)
+        return np.clip((img - mean) * value + mean, 0, 255).astype(np.uint8)
+    if kind == "jpeg":
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(value)])
+        return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    raise ValueError(f"alteration {kind!r} is not known; expected one of {', '.join(ALTERATIONS)}")
+
+
 def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
-                 whole: bool = False) -> dict[str, dict]:
+                 whole: bool = False, alteration: tuple[str, float] | None = None) -> dict[str, dict]:
     """Per named group of CFD image ids: {2: (P, R, F1), 5: (P, R, F1), "ms_per_image"}; each image is detected once."""
     cfd = SHARED / "cracks" / "cfd"
     per_image: dict[int, tuple[dict[int, np.ndarray], float]] = {}
@@ -71,6 +99,8 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
         img = cv2.cvtColor(cv2.imread(str(cfd / "images" / f"{i:03d}.jpg")), cv2.COLOR_BGR2RGB)
         gt = cv2.imread(str(cfd / "masks_label2only" / f"{i:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127
         img, gt = rescale(img, gt, scale)
+        if alteration is not None:
+            img = alter(img, *alteration, seed=i)
         t0 = time.perf_counter()
         pred = predict(img, gsd_m / scale, params, model, whole)
         seconds = time.perf_counter() - t0
@@ -97,7 +127,15 @@ def main() -> None:
     ap.add_argument("--whole", action="store_true", help="score the crack mask detect-image writes (all road detectors)")
     ap.add_argument("--scale", type=float, default=1.0, help="resize photos and truth by this factor first (GSD / F)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
+    ap.add_argument("--alter", default=None, metavar="KIND=VALUE",
+                    help=f"change the photos first: {', '.join(ALTERATIONS)} (see above), e.g. --alter blur=1.5")
     args = ap.parse_args()
+    alteration = None
+    if args.alter:
+        kind, _, value = args.alter.partition("=")
+        if kind not in ALTERATIONS or not value:
+            raise SystemExit(f"--alter {args.alter}: expected KIND=VALUE with KIND one of {', '.join(ALTERATIONS)}")
+        alteration = (kind, float(value))
     if not (SHARED / "cracks" / "cfd").is_dir():
         raise SystemExit(f"CrackForest not found under {SHARED}; set SCHOUW_SHARED_DATA")
     params = RoadParams()
@@ -106,7 +144,7 @@ def main() -> None:
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 
         model = CrackMLP.load(args.model_dir or default_model_dir())
-    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole).items():
+    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration).items():
         print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
