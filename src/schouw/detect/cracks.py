@@ -27,10 +27,15 @@ from .base import (
 from .road_params import RoadParams
 
 
+def _pad1(a: np.ndarray) -> np.ndarray:
+    """``a`` with a one-pixel border of zeros (np.pad costs ~25 us a call; a tile has hundreds of candidates)."""
+    return cv2.copyMakeBorder(a, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+
+
 def skeleton_length_px(mask: np.ndarray) -> tuple[float, np.ndarray]:
     """Centre-line length (pixels, diagonal steps count sqrt 2) and the skeleton of a binary mask."""
     m = mask.astype(np.uint8) * 255
-    sk = cv2.ximgproc.thinning(np.pad(m, 1), thinningType=cv2.ximgproc.THINNING_GUOHALL)[1:-1, 1:-1] > 0
+    sk = cv2.ximgproc.thinning(_pad1(m), thinningType=cv2.ximgproc.THINNING_GUOHALL)[1:-1, 1:-1] > 0
     if not sk.any():
         return 0.0, sk
     orth = np.count_nonzero(sk[:, :-1] & sk[:, 1:]) + np.count_nonzero(sk[:-1, :] & sk[1:, :])
@@ -231,7 +236,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
             else:
                 d = abs(math.remainder(ang - road_dir, math.pi))
                 subtype = "longitudinal" if d < math.pi / 4 else "transverse"
-        dist = cv2.distanceTransform(np.pad(core.astype(np.uint8), 1), cv2.DIST_L2, 3)
+        dist = cv2.distanceTransform(_pad1(core.astype(np.uint8)), cv2.DIST_L2, 3)
         out.append(
             Defect(
                 "crack",
