@@ -1,10 +1,12 @@
 """Speed of the full road detector set as `schouw detect-image` runs it, one core, per 512 x 512 pixels.
 
-    .venv/bin/python benchmarks/photo_speed.py FOLDER --gsd-m 0.002 [--crack-model mlp] [--profile N]
+    .venv/bin/python benchmarks/photo_speed.py FOLDER --gsd-m 0.002 [--crack-model mlp] [--profile N] [--default-malloc]
 
 Times :func:`schouw.photos.photo_defects` (segmentation for drone photos, cracks, potholes,
 ravelling, weeds) over every photo of FOLDER after one warm-up photo; reading and writing
 files are not timed. Prints ms per photo and ms per 512 x 512 pixels (the issue's unit).
+Like detect-image it first calls :func:`schouw.heap.keep_heap`; ``--default-malloc`` leaves
+glibc's defaults, to see what that setting is worth.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
 
+from schouw.heap import keep_heap  # noqa: E402
 from schouw.photos import list_photos, photo_defects, read_photo  # noqa: E402
 
 
@@ -30,8 +33,11 @@ def main() -> None:
     ap.add_argument("--crack-model", choices=("classic", "mlp"), default="classic")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="also print the N costliest functions (cProfile, own time) of a second, profiled pass")
+    ap.add_argument("--default-malloc", action="store_true", help="do not call keep_heap() (glibc's default allocator settings)")
     args = ap.parse_args()
     cv2.setNumThreads(1)
+    if not args.default_malloc:
+        keep_heap()
     model = None
     if args.crack_model == "mlp":
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
@@ -44,7 +50,7 @@ def main() -> None:
         photo_defects(rgb, args.gsd_m, crack_model=model)
     dt = time.perf_counter() - t
     px = sum(rgb.shape[0] * rgb.shape[1] for rgb in photos)
-    print(f"{len(photos)} photos at {args.gsd_m} m, cracks {args.crack_model}: {1000 * dt / len(photos):.1f} ms per photo, "
+    print(f"{len(photos)} photos at {args.gsd_m} m, cracks {args.crack_model}{', default malloc' if args.default_malloc else ''}: {1000 * dt / len(photos):.1f} ms per photo, "
           f"{1000 * dt / (px / 512 / 512):.1f} ms per 512 x 512 (one core)")
     if args.profile:
         import cProfile

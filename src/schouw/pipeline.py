@@ -22,6 +22,7 @@ from . import areas as areas_mod
 from .detect import green as green_det
 from .detect import road as road_det
 from .detect.segment import segment_areas
+from .heap import keep_heap
 from .merge import SeamMerger, merge_areas
 from .quality import AreaTally
 from .orthophoto import Orthophoto, gdal_env, read_window
@@ -173,6 +174,7 @@ def process_tiles(
                 f.cancel()
         return total
     cv2.setNumThreads(1)  # parallelism comes from running batches side by side; OpenCV releases the GIL
+    keep_heap()
     with gdal_env(), rasterio.open(ortho.path) as src:
         for spec in todo:
             total.add(detect_and_store(ortho, src, spec, areas_path, params, store))

@@ -7,6 +7,7 @@ import os
 import cv2
 import rasterio
 
+from .heap import keep_heap
 from .lifetime import exit_when_dead
 from .orthophoto import Orthophoto, gdal_env
 from .params import InspectParams
@@ -25,24 +26,6 @@ def init(owner_pid: int) -> None:
     keep_heap()
     cv2.setNumThreads(1)
     gdal_env(GDAL_CACHEMAX=WORKER_GDAL_CACHE_BYTES).__enter__()  # for the life of the worker process
-
-
-def keep_heap(mmap_threshold: int = 64 << 20, trim_threshold: int = 128 << 20) -> None:
-    """glibc: serve a tile's large arrays from the heap and keep freed memory for the next tile.
-
-    By default glibc maps blocks over its (adaptive) threshold afresh and returns freed heap
-    tops to the system, so every tile pays page faults for memory it just gave back; with two
-    workers that also competes for memory bandwidth. RSS stays at one tile's working set.
-    No effect (and no error) where glibc's ``mallopt`` is absent.
-    """
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, mmap_threshold)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, trim_threshold)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
 
 
 def _dataset(path: str) -> rasterio.DatasetReader:
