@@ -132,6 +132,19 @@ def test_weeds_in_joints_found():
     assert len(d) == 1 and d[0].type == "weeds_in_pavement"
 
 
+@pytest.mark.parametrize("gsd_m", [0.02, 0.002])
+def test_colour_noise_on_asphalt_is_not_weeds(gsd_m):
+    """Independent noise per channel (a noisy sensor, sigma 6 grey levels) makes single pixels green-dominant, not clumps."""
+    img = _rgb(asphalt(300, 300)).astype(np.float32)
+    img = np.clip(img + np.random.default_rng(1).normal(0, 6, img.shape), 0, 255).astype(np.uint8)
+    assert [d for d in detect_road(img, _ones(img), _ones(img), gsd_m) if d.type == "weeds_in_pavement"] == []
+    # the same noise on a real clump of weeds leaves it found
+    bands = np.moveaxis(img, -1, 0).copy()
+    paint_disc(bands, 150, 150, 8 if gsd_m == 0.02 else 60, (66, 138, 44))
+    img = _rgb(bands)
+    assert [d.type for d in detect_weeds(img, _ones(img), _ones(img), gsd_m)] == ["weeds_in_pavement"]
+
+
 def test_no_data_is_never_a_defect():
     bands = asphalt(200, 200)
     paint_disc(bands, 100, 100, 16, (35, 32, 30))

@@ -52,3 +52,4 @@ class RoadParams:
     ravelling_max_grid_coherence: float = 0.25  # edges this aligned with one square grid are paving joints
     weeds_link_gap_m: float = 0.10
     weeds_exg: float = 0.04  # excess green 2g-r-b in chromaticity
+    weeds_colour_scale_m: float = 0.005  # colour is judged on the photo blurred this much (sigma): noise is not green

@@ -19,7 +19,8 @@ def detect_weeds(
     region = valid & area
     if np.count_nonzero(region) < 100:
         return []
-    r, g, b, bright = chromaticity(image)
+    # Colour judged over about 5 mm (at least 0.7 px): sensor colour noise on grey paving is not green
+    r, g, b, bright = chromaticity(cv2.GaussianBlur(image, (0, 0), max(0.7, p.weeds_colour_scale_m / gsd_m)))
     exg = 2 * g - r - b
     veg = (exg > p.weeds_exg) & (g > r + 0.02) & (g > b + 0.02) & (bright > 35) & region
     if not veg.any():  # most road photos: no closing and linking of an empty mask at close range (disks of 15-25 px)
