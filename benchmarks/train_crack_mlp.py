@@ -7,7 +7,7 @@ twice as many of each of three kinds of non-crack pixels farther than 2 px from 
 random ones, "hard" ones (black-hat above 2 sigma: stains, joints, texture) and ones in the
 ring 3-6 px beside a crack (they teach the crack's edge, so the mask is as narrow as the
 crack); 200 000 in all.
-A 12-24-12-1 MLP (symmetric sigmoid, RPROP): ``model.yml``.
+A 16-24-12-1 MLP (symmetric sigmoid, RPROP) on 16 pixel features (``crack_features``): ``model.yml``.
 
 Stage 2 (``pieces.yml.gz``): an OpenCV random-trees regressor that judges each hysteresis piece
 (27 shape and contrast features, ``piece_features``) by the share of its pixels within 2 px of
