@@ -42,7 +42,11 @@ from schouw.detect.crack_mlp import (
     trim_to_core,
 )
 
-VERSION = "0.3.0"
+VERSION = "0.4.0"
+#: Larger photos are decided at this many times the pixels of the largest training photo (CrackMLP.work_pixels):
+#: chosen on 001-059 over scales 1.5-3 (score_cracks.py --scale), 2 rather than 1 so that a large photo of thin cracks
+#: keeps more of its resolution (1 scored 0.02-0.03 higher on the resized CFD photos, whose cracks widen with the photo)
+WORK_PIXELS_PER_TRAINING_PIXEL = 2
 CANDIDATE_MIN = 1.0  # black-hat (r = 4) in sigmas below which a pixel is not classified (speed)
 GRID = [(hi, lo, ext) for hi in (0.5, 0.6, 0.7) for lo in (0.3, 0.4) for ext in (10, 20) if lo < hi]
 PIECE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6)  # least forest score to keep a piece
@@ -61,6 +65,12 @@ def _views(ids, scales: list[float]):
     for i in ids:
         for sc in scales:
             yield (i, *_load(i, sc))
+
+
+def training_pixels() -> int:
+    """Pixels of the largest training photo (CFD 001-059 are all 480 x 320)."""
+    return max(int(np.prod(cv2.imread(str(SHARED / "cracks" / "cfd" / "images" / f"{i:03d}.jpg"), cv2.IMREAD_GRAYSCALE).shape))
+               for i in TRAIN_IDS)
 
 
 def samples(ids, scales: list[float], rng) -> tuple[np.ndarray, np.ndarray]:
@@ -168,7 +178,8 @@ def main() -> None:
     meta = {"detector": "crack-mlp", "version": VERSION, "trained_on": "CrackForest (CFD) images 001-059, masks_label2only",
             "samples": int(len(y)), "positive_share": round(float(y.mean()), 4),
             "feature_mean": [round(float(v), 6) for v in mean], "feature_std": [round(float(v), 6) for v in std],
-            "candidate_min": args.candidate_min, "pyramid": not args.no_pyramid, **({"scales": scales} if scales != [1.0] else {})}
+            "candidate_min": args.candidate_min, "pyramid": not args.no_pyramid, "work_pixels": WORK_PIXELS_PER_TRAINING_PIXEL * training_pixels(),
+            **({"scales": scales} if scales != [1.0] else {})}
     # the network alone (no forest, decision not yet chosen): only its probability() is used here
     pixel_model = CrackMLP(net, mean.astype(np.float32), std.astype(np.float32), args.candidate_min, 0.5, 0.4, 20, VERSION)
     stage = pixel_stage(pixel_model, TRAIN_IDS, scales)

@@ -145,6 +145,26 @@ def test_a_crack_wider_than_the_features_is_found_at_half_size():
             assert all(7 <= d.extra["mean_width_px"] <= 13 for d in found), [d.extra["mean_width_px"] for d in found]
 
 
+def test_a_photo_with_three_times_the_pixels_is_decided_at_the_training_size():
+    """The same asphalt and crack, resized 3x (a 12 px crack): found along its length only when decided at the working size."""
+    model = CrackMLP.load(default_model_dir())
+    assert model.work_factor((320, 480)) == 1.0  # a photo of CrackForest's size is decided as it is
+    big = cv2.resize(_photo(), (1440, 960), interpolation=cv2.INTER_LINEAR)
+    line = paint_line(big, [(120, 480), (720, 525), (1320, 450)], 12, 0.45)
+    centre = cv2.ximgproc.thinning(line.astype(np.uint8) * 255) > 0
+    ones = np.ones(big.shape[:2], bool)
+    for work_pixels, least, most in ((model.work_pixels, 0.9, 1.0), (0, 0.0, 0.2)):
+        found = detect_cracks(big, ones, ones, GSD, model=dataclasses.replace(model, work_pixels=work_pixels))
+        mask = np.zeros(big.shape[:2], bool)
+        for d in found:
+            mask[d.row0 : d.row0 + d.mask.shape[0], d.col0 : d.col0 + d.mask.shape[1]] |= d.mask
+        along = (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[centre].mean()
+        assert least <= along <= most, (work_pixels, along)
+        if work_pixels:  # on the crack, its width measured in the photo's own pixels
+            assert (mask & ~(cv2.dilate(line.astype(np.uint8), np.ones((13, 13), np.uint8)) > 0)).sum() <= 0.03 * mask.sum()
+            assert all(9 <= d.extra["mean_width_px"] <= 15 for d in found), [d.extra["mean_width_px"] for d in found]
+
+
 CFD_309 = SHARED / "cracks" / "cfd" / "images" / "309.jpg"
 
 

@@ -231,6 +231,7 @@ class CrackMLP:
     piece_min: float = 0.5  # least forest score (expected share of a piece's pixels on a crack) to keep it
     core: float = 0.0  # in a kept piece, pixels at or below this probability are dropped unless on its centre line
     pyramid: bool = False  # also decide at half size (see decide)
+    work_pixels: int = 0  # larger photos are decided at this many pixels and the result scaled back (0: never)
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -247,7 +248,8 @@ class CrackMLP:
             raise FileNotFoundError(f"{forest} is missing: the model is model.yml, pieces.yml.gz and meta.json")
         return cls(net, np.asarray(meta["feature_mean"], np.float32), np.asarray(meta["feature_std"], np.float32),
                    float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"],
-                   cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]))
+                   cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]),
+                   int(meta.get("work_pixels", 0)))
 
     @cached_property
     def _folded(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
@@ -270,6 +272,15 @@ class CrackMLP:
         """How far (px) from a pixel its features look: half the longest line's square window."""
         return 2 ** max(LINE_STEPS) // 2 + 1
 
+    def work_factor(self, shape: tuple[int, ...]) -> float:
+        """The factor (<= 1) a photo of this (rows, cols) is resized by before it is decided (see :meth:`decide`)."""
+        n = shape[0] * shape[1]
+        return 1.0 if not self.work_pixels or n <= self.work_pixels else math.sqrt(self.work_pixels / n)
+
+    def reach_for(self, shape: tuple[int, ...]) -> float:
+        """:attr:`reach_px` in the pixels of a photo of this shape."""
+        return self.reach_px / self.work_factor(shape)
+
     def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(probability, mask) at this image's size: hysteresis pieces the forest keeps, trimmed to their core."""
         f = crack_features(gray)
@@ -288,12 +299,27 @@ class CrackMLP:
     def decide(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps.
 
+        A photo of more than ``work_pixels`` pixels is decided at that size and the result scaled
+        back (bilinear, cut half way). Its features are in pixels: more pixels for the same
+        framing make each crack wider than the network learned. CrackForest resized 3x scores
+        F1 0.57 at 2 px without this and 0.73 with it (models/crack-mlp/MODEL_CARD.md).
+
         With ``pyramid``, the same is done on the image at half size, and its pieces are added
         where the full-size probability is above ``lo``: a crack wider than the features' scales
         (a photo taken closer than the training photos) is found at half size and marked by its
         middle, where the full-size probability agrees (detect_cracks measures its width from the
         black-hat core around that mark).
         """
+        h, w = gray.shape
+        f = self.work_factor(gray.shape)
+        if f < 1:
+            small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+            prob_s, mask_s = self._decide_scaled(small)
+            prob = cv2.resize(prob_s, (w, h), interpolation=cv2.INTER_LINEAR)
+            return prob, cv2.resize(mask_s.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
+        return self._decide_scaled(gray)
+
+    def _decide_scaled(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         prob, mask = self._decide_one(gray)
         h, w = gray.shape
         if self.pyramid and min(h, w) >= 2 * PYRAMID_MIN_PX:

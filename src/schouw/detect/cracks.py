@@ -202,7 +202,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     rad = scale
     # the learned stage compares a pixel with windows up to its reach: paint darkens its view that far
     # (on CFD 309 a bright kerb would otherwise fill with cracks)
-    beside_marking = _beside_marking(gray, rad, gsd_m, p, model.reach_px if model is not None else 0.0)
+    beside_marking = _beside_marking(gray, rad, gsd_m, p, model.reach_for(gray.shape) if model is not None else 0.0)
     # the gap is capped in pixels: at close range 6 cm is 30 px, and linking that far gathers texture into the crack
     linked = cv2.dilate(weak.astype(np.uint8), disk(min(max(1.0, p.crack_link_gap_m / gsd_m / 2), 3.0)))
     for crop, r0, c0, _ in components(linked, min_area_px=max(3, int(min_len * 0.5)), seeds=strong & weak):
