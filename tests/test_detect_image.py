@@ -48,3 +48,23 @@ def test_detect_image_contract_and_bad_photos(tmp_path):
     assert d["length_px"] > 350 and d["severity"] in ("L", "M", "E") and len(d["polygon_px"]) >= 3
     assert mask[155:175, 240].max() == 255  # the mask marks the painted crack
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_jobs_give_the_same_outputs_and_the_same_errors(tmp_path):
+    """--jobs 2 runs photos in two worker processes: byte-identical outputs, bad photos still listed, exit 2."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(4):
+        _crack_photo(photos / f"crack{i}.png")
+    (photos / "broken.jpg").write_text("not a jpeg")
+    runs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}"
+        r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(photos), "--out-dir", str(out), "--jobs", jobs],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2, r.stderr
+        errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and "broken.jpg" in errors[0] and "not an image" in errors[0], errors
+        assert "4 of 5 photos processed" in r.stdout
+        runs[jobs] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    assert len(runs["1"]) == 8 and runs["1"] == runs["2"]

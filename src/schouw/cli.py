@@ -215,6 +215,7 @@ def detect_image(
     crack_model: str = typer.Option("auto", "--crack-model",
                                     help="auto (mlp for close-range photos finer than 1 cm per pixel, else classic), "
                                          "mlp (learned stage, models/crack-mlp: better F1, slower) or classic (black-hat, road-classic)"),
+    jobs: int = typer.Option(1, "--jobs", min=1, max=64, help="photos processed side by side, one process each (e.g. the number of cores)"),
 ) -> None:
     """Run the road detectors on plain photos; bad photos are listed at the end, the others still processed."""
     from rich.progress import track
@@ -223,12 +224,13 @@ def detect_image(
 
     if crack_model not in ("auto", "classic", "mlp"):
         _fail_input(ParameterError(f"--crack-model {crack_model} is not known; expected auto, classic or mlp"))
-    model = None
+    model = model_dir = None
     if crack_model == "mlp" or (crack_model == "auto" and learned_stage_applies(gsd_m or DEFAULT_GSD_M)):
         from .detect.crack_mlp import CrackMLP, default_model_dir
 
         try:
-            model = CrackMLP.load(default_model_dir())
+            model_dir = default_model_dir()
+            model = CrackMLP.load(model_dir)
         except Exception as exc:  # noqa: BLE001 - a missing file, bad JSON or cv2.error: all say the model is unusable
             _fail_input(ParameterError(f"--crack-model {crack_model}: cannot load {default_model_dir()} ({exc}); "
                                        "train it with benchmarks/train_crack_mlp.py or use --crack-model classic"))
@@ -242,11 +244,27 @@ def detect_image(
     out_dir.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
     n_defects = 0
-    for path in track(photos, description="photos", console=err, disable=len(photos) < 5):
+    if jobs > 1 and len(photos) > 1:
+        from .photos import process_photo_job
+        from .tile_pool import TilePool
+
+        pool = TilePool(min(jobs, len(photos)))
         try:
-            n_defects += len(process_photo(path, out_dir, gsd_m, model)["defects"])
-        except InputError as exc:
-            failed.append(" ".join(str(exc).split()))
+            futures = [pool.submit(process_photo_job, str(p), str(out_dir), gsd_m, None if model_dir is None else str(model_dir))
+                       for p in photos]
+            for fut in track(futures, description="photos", console=err, disable=len(photos) < 5):
+                found, error = fut.result()
+                n_defects += found
+                if error is not None:
+                    failed.append(error)
+        finally:
+            pool.shutdown()
+    else:
+        for path in track(photos, description="photos", console=err, disable=len(photos) < 5):
+            try:
+                n_defects += len(process_photo(path, out_dir, gsd_m, model)["defects"])
+            except InputError as exc:
+                failed.append(" ".join(str(exc).split()))
     out.print(f"{len(photos) - len(failed)} of {len(photos)} photos processed, {n_defects} defects; output: {out_dir}")
     for msg in failed:
         print(f"error: {msg}", file=sys.stderr)

@@ -142,3 +142,25 @@ def process_photo(path: Path, out_dir: Path, gsd_m: float | None, crack_model=No
         write(tmp)
         os.replace(tmp, out_dir / name)
     return doc
+
+
+_worker_models: dict[str, object] = {}
+
+
+def process_photo_job(path: str, out_dir: str, gsd_m: float | None, model_dir: str | None) -> tuple[int, str | None]:
+    """:func:`process_photo` in a worker process (``detect-image --jobs``): (defects found, error message or None).
+
+    ``model_dir``: the learned crack stage's folder, loaded once per worker; None for the classic detector.
+    """
+    model = None
+    if model_dir is not None:
+        from .detect.crack_mlp import CrackMLP
+
+        model = _worker_models.get(model_dir)
+        if model is None:
+            model = _worker_models[model_dir] = CrackMLP.load(Path(model_dir))
+    try:
+        return len(process_photo(Path(path), Path(out_dir), gsd_m, model)["defects"]), None
+    except InputError as exc:
+        return 0, " ".join(str(exc).split())
+
