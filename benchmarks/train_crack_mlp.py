@@ -47,6 +47,9 @@ VERSION = "0.4.0"
 #: chosen on 001-059 over scales 1.5-3 (score_cracks.py --scale), 2 rather than 1 so that a large photo of thin cracks
 #: keeps more of its resolution (1 scored 0.02-0.03 higher on the resized CFD photos, whose cracks widen with the photo)
 WORK_PIXELS_PER_TRAINING_PIXEL = 2
+#: A half-size piece this wide there (px; 9 px at full size, beyond the 7 px black-hat) is added whole (CrackMLP.broad_px).
+#: On 001-059 4.5 and 5 leave scales 1-3 within 0.001 (score_cracks.py --scale); 4 costs 0.003 at scale 1.
+BROAD_PX = 4.5
 CANDIDATE_MIN = 1.0  # black-hat (r = 4) in sigmas below which a pixel is not classified (speed)
 GRID = [(hi, lo, ext) for hi in (0.5, 0.6, 0.7) for lo in (0.3, 0.4) for ext in (10, 20) if lo < hi]
 PIECE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6)  # least forest score to keep a piece
@@ -179,6 +182,7 @@ def main() -> None:
             "samples": int(len(y)), "positive_share": round(float(y.mean()), 4),
             "feature_mean": [round(float(v), 6) for v in mean], "feature_std": [round(float(v), 6) for v in std],
             "candidate_min": args.candidate_min, "pyramid": not args.no_pyramid, "work_pixels": WORK_PIXELS_PER_TRAINING_PIXEL * training_pixels(),
+            "broad_px": BROAD_PX,
             **({"scales": scales} if scales != [1.0] else {})}
     # the network alone (no forest, decision not yet chosen): only its probability() is used here
     pixel_model = CrackMLP(net, mean.astype(np.float32), std.astype(np.float32), args.candidate_min, 0.5, 0.4, 20, VERSION)

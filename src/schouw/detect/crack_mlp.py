@@ -167,6 +167,10 @@ def forward(layers: list[tuple[np.ndarray, np.ndarray]], out: tuple[float, float
     return h[:, 0] * out[0] + out[1]
 
 
+#: A pixel of a broad half-size piece is kept where it is this many noise sigmas darker than its 31 px median background
+#: (feature 0): the piece's ends and rim, blurred at half size, are not (about 2 % of plain asphalt is that dark)
+BROAD_DARKNESS = 2.0
+
 N_PIECE_FEATURES = 11 + N_FEATURES
 PYRAMID_MIN_PX = 64  # the half-size pass needs an image of at least this many pixels each way
 
@@ -232,6 +236,7 @@ class CrackMLP:
     core: float = 0.0  # in a kept piece, pixels at or below this probability are dropped unless on its centre line
     pyramid: bool = False  # also decide at half size (see decide)
     work_pixels: int = 0  # larger photos are decided at this many pixels and the result scaled back (0: never)
+    broad_px: float = 0.0  # a half-size piece at least this wide (px, there) is added whole (0: never; see decide)
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -249,7 +254,7 @@ class CrackMLP:
         return cls(net, np.asarray(meta["feature_mean"], np.float32), np.asarray(meta["feature_std"], np.float32),
                    float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"],
                    cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]),
-                   int(meta.get("work_pixels", 0)))
+                   int(meta.get("work_pixels", 0)), float(meta.get("broad_px", 0.0)))
 
     @cached_property
     def _folded(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
@@ -281,20 +286,20 @@ class CrackMLP:
         """:attr:`reach_px` in the pixels of a photo of this shape."""
         return self.reach_px / self.work_factor(shape)
 
-    def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(probability, mask) at this image's size: hysteresis pieces the forest keeps, trimmed to their core."""
+    def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(probability, mask, pixel features) at this image's size: hysteresis pieces the forest keeps, trimmed to their core."""
         f = crack_features(gray)
         prob = self.probability(gray, f)
         lab, ids, st = hysteresis_pieces(prob, self.hi, self.lo, self.min_extent_px)
         keep = np.zeros(int(lab.max()) + 1, bool)
         if len(ids) == 0:
-            return prob, keep[lab]
+            return prob, keep[lab], f
         keep[ids] = True
         centre = centre_lines(keep[lab])  # thinned once: for the pieces' lengths and for the core trim
         score = self.pieces.predict(piece_features(prob, f, lab, ids, st, centre))[1].ravel()
         keep[ids[score < self.piece_min]] = False
         kept = keep[lab]
-        return prob, trim_to_core(kept, prob, self.core, centre & kept)
+        return prob, trim_to_core(kept, prob, self.core, centre & kept), f
 
     def decide(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps.
@@ -308,7 +313,9 @@ class CrackMLP:
         where the full-size probability is above ``lo``: a crack wider than the features' scales
         (a photo taken closer than the training photos) is found at half size and marked by its
         middle, where the full-size probability agrees (detect_cracks measures its width from the
-        black-hat core around that mark).
+        black-hat core around that mark). A half-size piece at least ``broad_px`` wide there (mean
+        width, area over centre-line length) is added whole: so wide a crack the full-size
+        features see only at its edges.
         """
         h, w = gray.shape
         f = self.work_factor(gray.shape)
@@ -320,12 +327,20 @@ class CrackMLP:
         return self._decide_scaled(gray)
 
     def _decide_scaled(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        prob, mask = self._decide_one(gray)
+        prob, mask, feats = self._decide_one(gray)
         h, w = gray.shape
         if self.pyramid and min(h, w) >= 2 * PYRAMID_MIN_PX:
-            _, half = self._decide_one(cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA))
+            _, half, _ = self._decide_one(cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA))
             wide = cv2.resize(half.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
             mask |= wide & (prob > self.lo)
+            if self.broad_px > 0 and half.any():  # too wide for the full-size features to agree anywhere but its edges
+                n, lab = cv2.connectedComponents(half.astype(np.uint8), connectivity=8)
+                length = np.maximum(np.bincount(lab[centre_lines(half)], minlength=n), 1)
+                broad = np.bincount(lab.ravel(), minlength=n) / length >= self.broad_px
+                broad[0] = False
+                if broad.any():
+                    up = cv2.resize(broad[lab].astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
+                    mask |= up & (feats[..., 0] < -BROAD_DARKNESS)  # where the full-size pixel is darker than its background
         return prob, mask
 
     def mask(self, gray: np.ndarray) -> np.ndarray:
