@@ -184,6 +184,8 @@ def test_a_very_wide_crack_is_found_whole():
         assert least <= along <= most, (broad_px, along)
         if broad_px:
             assert (mask & ~(cv2.dilate(line.astype(np.uint8), np.ones((13, 13), np.uint8)) > 0)).sum() <= 0.03 * mask.sum()
+            # measured with a black-hat whose radius cap (10 px) is in working-size pixels: 21 px here
+            assert all(24 <= d.extra["mean_width_px"] <= 36 for d in found), [d.extra["mean_width_px"] for d in found]
 
 
 CFD_309 = SHARED / "cracks" / "cfd" / "images" / "309.jpg"

@@ -167,6 +167,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         return []
     gray = to_gray(image)
     scale = crack_scale_px(gsd_m, p)
+    if model is not None:  # the learned stage decides a large photo at a working size: the radius cap is in its pixels
+        scale = min(max(1.5, p.crack_max_width_m / gsd_m), p.crack_max_radius_px / model.work_factor(gray.shape))
     resp = crack_response(gray, scale)
     resp[~region] = 0
     # Do not let the border of the valid region (no-data edges, area borders) look like a crack.
