@@ -13,6 +13,7 @@ import pytest
 
 from conftest import ROOT, SHARED, asphalt
 from helpers import paint_line
+from schouw.detect.base import defects_mask
 from schouw.detect.crack_mlp import N_FEATURES, CrackMLP, crack_features, default_model_dir, folded_layers, forward
 from schouw.detect.road import detect_cracks
 
@@ -25,6 +26,24 @@ def _photo(h=320, w=480):
 
 def _crack(img, pts):
     return paint_line(img, pts, 2, 0.45)
+
+
+def _big_photo_with_crack(width_px):
+    """The test asphalt resized 3x (1440 x 960), a crack of ``width_px`` painted across it: (photo, crack, its centre line)."""
+    big = cv2.resize(_photo(), (1440, 960), interpolation=cv2.INTER_LINEAR)
+    line = paint_line(big, [(120, 480), (720, 525), (1320, 450)], width_px, 0.45)
+    return big, line, cv2.ximgproc.thinning(line.astype(np.uint8) * 255) > 0
+
+
+def _along(mask, centre):
+    """Share of the crack's centre line within 2 px of ``mask``."""
+    return (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[centre].mean()
+
+
+def _beside(mask, line, margin_px):
+    """Pixels of ``mask`` farther than ``margin_px`` (square) from the painted crack."""
+    k = 2 * margin_px + 1
+    return mask & ~(cv2.dilate(line.astype(np.uint8), np.ones((k, k), np.uint8)) > 0)
 
 
 def test_model_files_are_the_trained_model_with_a_card():
@@ -71,9 +90,7 @@ def test_learned_stage_finds_the_crack_and_not_clean_asphalt():
     line = _crack(img, [(40, 160), (240, 170), (440, 150)])
     found = detect_cracks(img, ones, ones, GSD, model=model)
     assert len(found) == 1
-    d = found[0]
-    mask = np.zeros(img.shape[:2], bool)
-    mask[d.row0 : d.row0 + d.mask.shape[0], d.col0 : d.col0 + d.mask.shape[1]] = d.mask
+    mask = defects_mask(found, img.shape[:2])
     near = cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     assert (mask & near).sum() / mask.sum() > 0.9  # on the crack
     assert (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[line].mean() > 0.8  # along all of it
@@ -134,13 +151,10 @@ def test_a_crack_wider_than_the_features_is_found_at_half_size():
     ones = np.ones(img.shape[:2], bool)
     for pyramid, least, most in ((True, 0.8, 1.0), (False, 0.0, 0.0)):
         found = detect_cracks(img, ones, ones, GSD, model=dataclasses.replace(model, pyramid=pyramid))
-        mask = np.zeros(img.shape[:2], bool)
-        for d in found:
-            mask[d.row0 : d.row0 + d.mask.shape[0], d.col0 : d.col0 + d.mask.shape[1]] |= d.mask
-        along = (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[centre].mean()
+        mask = defects_mask(found, img.shape[:2])
+        along = _along(mask, centre)
         assert least <= along <= most, (pyramid, along)
-        beside = mask & ~(cv2.dilate(line.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)
-        assert beside.sum() <= 0.02 * max(mask.sum(), 1)  # on the crack, not beside it
+        assert _beside(mask, line, 4).sum() <= 0.02 * max(mask.sum(), 1)  # on the crack, not beside it
         if pyramid:  # measured across the whole crack, though marked by its middle
             assert all(7 <= d.extra["mean_width_px"] <= 13 for d in found), [d.extra["mean_width_px"] for d in found]
 
@@ -149,20 +163,16 @@ def test_a_photo_with_three_times_the_pixels_is_decided_at_the_training_size():
     """The same asphalt and crack, resized 3x (a 12 px crack): found along its length only when decided at the working size."""
     model = CrackMLP.load(default_model_dir())
     assert model.work_factor((320, 480)) == 1.0  # a photo of CrackForest's size is decided as it is
-    big = cv2.resize(_photo(), (1440, 960), interpolation=cv2.INTER_LINEAR)
-    line = paint_line(big, [(120, 480), (720, 525), (1320, 450)], 12, 0.45)
-    centre = cv2.ximgproc.thinning(line.astype(np.uint8) * 255) > 0
+    big, line, centre = _big_photo_with_crack(12)
     ones = np.ones(big.shape[:2], bool)
     for work_pixels, least, most in ((model.work_pixels, 0.9, 1.0), (0, 0.0, 0.2)):  # 0: as crack-mlp 0.3.0 decided
         found = detect_cracks(big, ones, ones, GSD, model=dataclasses.replace(model, work_pixels=work_pixels,
                                                                               broad_px=model.broad_px if work_pixels else 0.0))
-        mask = np.zeros(big.shape[:2], bool)
-        for d in found:
-            mask[d.row0 : d.row0 + d.mask.shape[0], d.col0 : d.col0 + d.mask.shape[1]] |= d.mask
-        along = (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[centre].mean()
+        mask = defects_mask(found, big.shape[:2])
+        along = _along(mask, centre)
         assert least <= along <= most, (work_pixels, along)
         if work_pixels:  # on the crack, its width measured in the photo's own pixels
-            assert (mask & ~(cv2.dilate(line.astype(np.uint8), np.ones((13, 13), np.uint8)) > 0)).sum() <= 0.03 * mask.sum()
+            assert _beside(mask, line, 6).sum() <= 0.03 * mask.sum()
             assert all(9 <= d.extra["mean_width_px"] <= 15 for d in found), [d.extra["mean_width_px"] for d in found]
 
 
@@ -171,19 +181,15 @@ def test_a_very_wide_crack_is_found_whole():
     broad half-size piece is added whole; without that rule it is found in part."""
     model = CrackMLP.load(default_model_dir())
     assert model.broad_px > 0
-    big = cv2.resize(_photo(), (1440, 960), interpolation=cv2.INTER_LINEAR)
-    line = paint_line(big, [(120, 480), (720, 525), (1320, 450)], 30, 0.45)
-    centre = cv2.ximgproc.thinning(line.astype(np.uint8) * 255) > 0
+    big, line, centre = _big_photo_with_crack(30)
     ones = np.ones(big.shape[:2], bool)
     for broad_px, least, most in ((model.broad_px, 0.9, 1.0), (0.0, 0.0, 0.5)):
         found = detect_cracks(big, ones, ones, GSD, model=dataclasses.replace(model, broad_px=broad_px))
-        mask = np.zeros(big.shape[:2], bool)
-        for d in found:
-            mask[d.row0 : d.row0 + d.mask.shape[0], d.col0 : d.col0 + d.mask.shape[1]] |= d.mask
-        along = (cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)[centre].mean()
+        mask = defects_mask(found, big.shape[:2])
+        along = _along(mask, centre)
         assert least <= along <= most, (broad_px, along)
         if broad_px:
-            assert (mask & ~(cv2.dilate(line.astype(np.uint8), np.ones((13, 13), np.uint8)) > 0)).sum() <= 0.03 * mask.sum()
+            assert _beside(mask, line, 6).sum() <= 0.03 * mask.sum()
             # measured with a black-hat whose radius cap (10 px) is in working-size pixels: 21 px here
             assert all(24 <= d.extra["mean_width_px"] <= 36 for d in found), [d.extra["mean_width_px"] for d in found]
 

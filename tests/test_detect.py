@@ -8,6 +8,7 @@ import pytest
 
 from conftest import asphalt, lawn
 from helpers import paint_disc, paint_line
+from schouw.detect.base import defects_mask
 from schouw.detect.green import detect_green
 from schouw.detect.road import detect_cracks, detect_potholes, detect_road, detect_weeds
 from schouw.detect.segment import segment_areas
@@ -95,8 +96,7 @@ def test_pothole_in_a_close_range_photo_found_on_the_coarse_grid():
     truth = _pothole(img, 240, 240, 100, seed=5)
     d = [x for x in detect_road(img, _ones(img), _ones(img), 0.002) if x.type == "pothole"]
     assert len(d) == 1 and d[0].mask.shape[0] > 100
-    found = np.zeros(truth.shape, bool)
-    found[d[0].row0 : d[0].row0 + d[0].mask.shape[0], d[0].col0 : d[0].col0 + d[0].mask.shape[1]] = d[0].mask
+    found = defects_mask(d, truth.shape)
     assert (found & truth).sum() / (found | truth).sum() > 0.8
 
 

@@ -207,6 +207,16 @@ def batch(
         raise typer.Exit(2)
 
 
+def _tally(outcomes) -> tuple[int, list[str]]:
+    """(defects found, error messages) over photos' (defects, error or None) outcomes."""
+    n_defects, failed = 0, []
+    for found, error in outcomes:
+        n_defects += found
+        if error is not None:
+            failed.append(error)
+    return n_defects, failed
+
+
 @app.command("detect-image")
 def detect_image(
     paths: list[str] = typer.Argument(..., help="photos (JPEG, PNG) or folders of photos"),
@@ -220,7 +230,7 @@ def detect_image(
     """Run the road detectors on plain photos; bad photos are listed at the end, the others still processed."""
     from rich.progress import track
 
-    from .photos import DEFAULT_GSD_M, learned_stage_applies, list_photos, process_photo
+    from .photos import DEFAULT_GSD_M, learned_stage_applies, list_photos, photo_outcome
 
     if crack_model not in ("auto", "classic", "mlp"):
         _fail_input(ParameterError(f"--crack-model {crack_model} is not known; expected auto, classic or mlp"))
@@ -242,8 +252,6 @@ def detect_image(
 
     keep_heap()  # a photo's feature planes are reused from the heap, not faulted in afresh (about 20 % of the time)
     out_dir.mkdir(parents=True, exist_ok=True)
-    failed: list[str] = []
-    n_defects = 0
     if jobs > 1 and len(photos) > 1:
         from .photos import process_photo_job
         from .tile_pool import TilePool
@@ -252,19 +260,13 @@ def detect_image(
         try:
             futures = [pool.submit(process_photo_job, str(p), str(out_dir), gsd_m, None if model_dir is None else str(model_dir))
                        for p in photos]
-            for fut in track(futures, description="photos", console=err, disable=len(photos) < 5):
-                found, error = fut.result()
-                n_defects += found
-                if error is not None:
-                    failed.append(error)
+            outcomes = (fut.result() for fut in futures)
+            n_defects, failed = _tally(track(outcomes, total=len(photos), description="photos", console=err, disable=len(photos) < 5))
         finally:
             pool.shutdown()
     else:
-        for path in track(photos, description="photos", console=err, disable=len(photos) < 5):
-            try:
-                n_defects += len(process_photo(path, out_dir, gsd_m, model)["defects"])
-            except InputError as exc:
-                failed.append(" ".join(str(exc).split()))
+        outcomes = (photo_outcome(path, out_dir, gsd_m, model) for path in photos)
+        n_defects, failed = _tally(track(outcomes, total=len(photos), description="photos", console=err, disable=len(photos) < 5))
     out.print(f"{len(photos) - len(failed)} of {len(photos)} photos processed, {n_defects} defects; output: {out_dir}")
     for msg in failed:
         print(f"error: {msg}", file=sys.stderr)

@@ -144,11 +144,19 @@ def process_photo(path: Path, out_dir: Path, gsd_m: float | None, crack_model=No
     return doc
 
 
+def photo_outcome(path: Path, out_dir: Path, gsd_m: float | None, crack_model=None) -> tuple[int, str | None]:
+    """:func:`process_photo` for a folder run: (defects found, None), or (0, the one-line error) for a bad photo."""
+    try:
+        return len(process_photo(path, out_dir, gsd_m, crack_model)["defects"]), None
+    except InputError as exc:
+        return 0, " ".join(str(exc).split())
+
+
 _worker_models: dict[str, object] = {}
 
 
 def process_photo_job(path: str, out_dir: str, gsd_m: float | None, model_dir: str | None) -> tuple[int, str | None]:
-    """:func:`process_photo` in a worker process (``detect-image --jobs``): (defects found, error message or None).
+    """:func:`photo_outcome` in a worker process (``detect-image --jobs``).
 
     ``model_dir``: the learned crack stage's folder, loaded once per worker; None for the classic detector.
     """
@@ -159,8 +167,4 @@ def process_photo_job(path: str, out_dir: str, gsd_m: float | None, model_dir: s
         model = _worker_models.get(model_dir)
         if model is None:
             model = _worker_models[model_dir] = CrackMLP.load(Path(model_dir))
-    try:
-        return len(process_photo(Path(path), Path(out_dir), gsd_m, model)["defects"]), None
-    except InputError as exc:
-        return 0, " ".join(str(exc).split())
-
+    return photo_outcome(Path(path), Path(out_dir), gsd_m, model)

@@ -56,13 +56,15 @@ def _cells(mask: np.ndarray, min_cell_px: float) -> int:
     return sum(1 for c, h in zip(cnts, hier[0]) if h[3] >= 0 and cv2.contourArea(c) >= min_cell_px)
 
 
-def crack_scale_px(gsd_m: float, p: "RoadParams") -> float:
+def crack_scale_px(gsd_m: float, p: "RoadParams", work_factor: float = 1.0) -> float:
     """Black-hat radius (px): ``crack_max_width_m`` on the ground, at least 1.5 px, at most ``crack_max_radius_px``.
 
     Measured on CrackForest (1.5 mm per pixel): an 80 px disk gives F1 0.55 @2px on 001-059,
     a 10 px disk 0.66, at an eighth of the time; at drone GSDs (>= 1.2 cm) the cap does not bite.
+    ``work_factor``: a photo the learned stage decides at that fraction of its size
+    (:meth:`~schouw.detect.crack_mlp.CrackMLP.work_factor`) has the cap in working-size pixels.
     """
-    return float(min(max(1.5, p.crack_max_width_m / gsd_m), p.crack_max_radius_px))
+    return float(min(max(1.5, p.crack_max_width_m / gsd_m), p.crack_max_radius_px / work_factor))
 
 
 def crack_response(gray: np.ndarray, radius_px: float) -> np.ndarray:
@@ -166,9 +168,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     if np.count_nonzero(region) < 100:
         return []
     gray = to_gray(image)
-    scale = crack_scale_px(gsd_m, p)
-    if model is not None:  # the learned stage decides a large photo at a working size: the radius cap is in its pixels
-        scale = min(max(1.5, p.crack_max_width_m / gsd_m), p.crack_max_radius_px / model.work_factor(gray.shape))
+    scale = crack_scale_px(gsd_m, p, model.work_factor(gray.shape) if model is not None else 1.0)
     resp = crack_response(gray, scale)
     resp[~region] = 0
     # Do not let the border of the valid region (no-data edges, area borders) look like a crack.
