@@ -82,7 +82,7 @@ def samples(ids, scales: list[float], rng) -> tuple[np.ndarray, np.ndarray]:
     for _, gray, gt in _views(ids, scales):
         f = crack_features(gray)
         near, beside = (cv2.dilate(gt.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))) > 0 for d in (5, 13))
-        pos, neg, hard = np.argwhere(gt), np.argwhere(~near), np.argwhere(~near & (f[..., 2] > 2))
+        pos, neg, hard = np.argwhere(gt), np.argwhere(~near), np.argwhere(~near & (f[2] > 2))
         ring = np.argwhere(beside & ~near)
         k = len(pos)
         picks = [(pos, 1)]
@@ -90,7 +90,7 @@ def samples(ids, scales: list[float], rng) -> tuple[np.ndarray, np.ndarray]:
             if len(pool):
                 picks.append((pool[rng.choice(len(pool), min(len(pool), 2 * k), replace=False)], 0))
         for pts, lab in picks:
-            xs.append(f[pts[:, 0], pts[:, 1]])
+            xs.append(f[:, pts[:, 0], pts[:, 1]].T)  # planes to rows
             ys.append(np.full(len(pts), lab, np.float32))
     x, y = np.concatenate(xs), np.concatenate(ys)
     sub = rng.choice(len(x), min(len(x), 200_000), replace=False)

@@ -14,7 +14,16 @@ import pytest
 from conftest import ROOT, SHARED, asphalt
 from helpers import paint_line
 from schouw.detect.base import defects_mask
-from schouw.detect.crack_mlp import N_FEATURES, CrackMLP, crack_features, default_model_dir, folded_layers, forward
+from schouw.detect.crack_mlp import (
+    N_FEATURES,
+    CrackMLP,
+    centre_lines,
+    crack_features,
+    default_model_dir,
+    folded_layers,
+    forward,
+    line_extremes,
+)
 from schouw.detect.road import detect_cracks
 
 GSD = 0.002  # a close-range photo
@@ -58,11 +67,46 @@ def test_model_files_are_the_trained_model_with_a_card():
 def test_folded_forward_pass_is_the_network():
     """The numpy pass (standardisation and OpenCV's scalings folded into the weights) gives what cv2's predict gives."""
     model = CrackMLP.load(default_model_dir())
-    x = crack_features(cv2.cvtColor(_photo(), cv2.COLOR_RGB2GRAY)).reshape(-1, N_FEATURES)[::7]
+    x = crack_features(cv2.cvtColor(_photo(), cv2.COLOR_RGB2GRAY)).reshape(N_FEATURES, -1).T[::7]
     x = np.concatenate([x, np.random.default_rng(0).normal(0, 5, (500, N_FEATURES)).astype(np.float32)])
     expected = model.net.predict((x - model.mean) / model.std)[1].ravel()
     got = forward(*folded_layers(model.net, model.mean, model.std), x)
     assert np.abs(got - expected).max() < 1e-4 and expected.std() > 0.1
+
+
+def test_centre_lines_piece_by_piece_are_the_whole_image_thinned():
+    """Thinning each piece in its own box gives the pixels of thinning the whole image, pieces on its edges included."""
+    rng = np.random.default_rng(3)
+    mask = np.zeros((120, 160), np.uint8)
+    for _ in range(25):
+        (x0, y0), (x1, y1) = rng.integers(0, 160, 2), rng.integers(0, 120, 2)
+        cv2.line(mask, (int(x0), int(y0)), (int(x1), int(y1)), 1, int(rng.integers(1, 7)))
+    mask[:, :5] = mask[-4:, :] = 1  # thick pieces along two edges
+    expected = cv2.ximgproc.thinning(mask * 255) > 0
+    got = centre_lines(mask > 0)
+    assert got.any() and np.array_equal(got, expected)
+
+
+def test_line_extremes_are_means_along_lines():
+    """The darkest and brightest 16 and 32 px line through a pixel, against direct sums (bright images: 32 px sums pass 16 bits)."""
+    from schouw.detect.crack_mlp import _STEPS, G16_MAX, LINE_STEPS
+
+    rng = np.random.default_rng(4)
+    g16 = rng.integers(G16_MAX // 2, G16_MAX + 1, (90, 100)).astype(np.uint16)
+    ext = line_extremes(g16)
+    pad = cv2.copyMakeBorder(g16, 32, 32, 32, 32, cv2.BORDER_REFLECT).astype(np.float64) / 16
+    for y, x in ((45, 50), (3, 97)):
+        for s in LINE_STEPS:
+            means = []
+            for steps in _STEPS:  # a line of 2**s px: the start pixel and its shifts by sums of the first s offsets
+                offs = [(0, 0)]
+                for ox, oy in steps[:s]:
+                    offs += [(a + ox, b + oy) for a, b in offs]
+                cx, cy = round(sum(o[0] for o in steps[:s]) / 2), round(sum(o[1] for o in steps[:s]) / 2)
+                means.append(np.mean([pad[32 + y - cy + b, 32 + x - cx + a] for a, b in offs]))
+            lo, hi = ext[s]
+            assert lo.dtype == np.float32
+            assert lo[y, x] == pytest.approx(min(means), abs=1e-3) and hi[y, x] == pytest.approx(max(means), abs=1e-3)
 
 
 def test_a_model_with_another_activation_is_refused(tmp_path):
@@ -78,8 +122,8 @@ def test_features_are_exposure_free():
     img = cv2.cvtColor(_photo(), cv2.COLOR_RGB2GRAY)
     f1 = crack_features(img)
     f2 = crack_features(np.clip(img.astype(np.float32) * 1.5, 0, 255).astype(np.uint8))
-    assert f1.shape == img.shape + (N_FEATURES,)
-    assert np.median(np.abs(f1[..., 3] - f2[..., 3])) < 0.2  # black-hat in noise units barely moves with gain
+    assert f1.shape == (N_FEATURES,) + img.shape
+    assert np.median(np.abs(f1[3] - f2[3])) < 0.2  # black-hat in noise units barely moves with gain
 
 
 def test_learned_stage_finds_the_crack_and_not_clean_asphalt():
