@@ -70,7 +70,7 @@ def test_folded_forward_pass_is_the_network():
     x = crack_features(cv2.cvtColor(_photo(), cv2.COLOR_RGB2GRAY)).reshape(N_FEATURES, -1).T[::7]
     x = np.concatenate([x, np.random.default_rng(0).normal(0, 5, (500, N_FEATURES)).astype(np.float32)])
     expected = model.net.predict((x - model.mean) / model.std)[1].ravel()
-    got = forward(*folded_layers(model.net, model.mean, model.std), x)
+    got = forward(*folded_layers(model.net, model.mean, model.std), np.ascontiguousarray(x.T))
     assert np.abs(got - expected).max() < 1e-4 and expected.std() > 0.1
 
 
