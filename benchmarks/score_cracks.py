@@ -1,7 +1,7 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
-    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F] [--whole]
-        [--alter KIND=VALUE]
+    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F [--crop]]
+        [--whole] [--alter KIND=VALUE]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -10,7 +10,9 @@ it; counts are summed over the set. Prints precision / recall / F1 at 2 px and
 
 ``--scale F`` resizes photo and truth by F first (the detector is told GSD / F): a photo
 taken from farther away (F < 1) or closer (F > 1). Truth is resized by area and a pixel is
-crack where at least a quarter of it was, so a 1 px crack stays one.
+crack where at least a quarter of it was, so a 1 px crack stays one. With ``--crop`` the
+middle of the resized photo, of the original size, is kept: the same camera moved closer (wider
+cracks, as many pixels), where ``--scale`` alone is also a bigger sensor (more pixels).
 
 ``--alter KIND=VALUE`` changes the photo (not the truth) the way another camera or data set
 might, to see how far the frozen detector's score moves (a proxy for the unseen crack sets of
@@ -90,15 +92,25 @@ def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray
     raise ValueError(f"alteration {kind!r} is not known; expected one of {', '.join(ALTERATIONS)}")
 
 
+def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The middle ``shape`` (rows, cols) of photo and truth (no change where they are not larger)."""
+    h, w = min(shape[0], img.shape[0]), min(shape[1], img.shape[1])
+    y0, x0 = (img.shape[0] - h) // 2, (img.shape[1] - w) // 2
+    return img[y0 : y0 + h, x0 : x0 + w], gt[y0 : y0 + h, x0 : x0 + w]
+
+
 def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
-                 whole: bool = False, alteration: tuple[str, float] | None = None) -> dict[str, dict]:
+                 whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False) -> dict[str, dict]:
     """Per named group of CFD image ids: {2: (P, R, F1), 5: (P, R, F1), "ms_per_image"}; each image is detected once."""
     cfd = SHARED / "cracks" / "cfd"
     per_image: dict[int, tuple[dict[int, np.ndarray], float]] = {}
     for i in sorted({i for ids in groups.values() for i in ids}):
         img = cv2.cvtColor(cv2.imread(str(cfd / "images" / f"{i:03d}.jpg")), cv2.COLOR_BGR2RGB)
         gt = cv2.imread(str(cfd / "masks_label2only" / f"{i:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127
+        shape = img.shape[:2]
         img, gt = rescale(img, gt, scale)
+        if crop:
+            img, gt = centre_crop(img, gt, shape)
         if alteration is not None:
             img = alter(img, *alteration, seed=i)
         t0 = time.perf_counter()
@@ -126,6 +138,7 @@ def main() -> None:
                     help="classic: black-hat and hysteresis (road-classic); mlp: the learned stage (models/crack-mlp)")
     ap.add_argument("--whole", action="store_true", help="score the crack mask detect-image writes (all road detectors)")
     ap.add_argument("--scale", type=float, default=1.0, help="resize photos and truth by this factor first (GSD / F)")
+    ap.add_argument("--crop", action="store_true", help="with --scale F > 1: keep the middle of the photo, of its original size")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
     ap.add_argument("--alter", default=None, metavar="KIND=VALUE",
                     help=f"change the photos first: {', '.join(ALTERATIONS)} (see above), e.g. --alter blur=1.5")
@@ -144,7 +157,7 @@ def main() -> None:
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 
         model = CrackMLP.load(args.model_dir or default_model_dir())
-    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration).items():
+    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop).items():
         print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
