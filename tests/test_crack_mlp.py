@@ -109,6 +109,21 @@ def test_line_extremes_are_means_along_lines():
             assert lo[y, x] == pytest.approx(min(means), abs=1e-3) and hi[y, x] == pytest.approx(max(means), abs=1e-3)
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (4, 1), (1, 200), (7, 512), (65, 70)])
+def test_tiny_and_strip_images_are_decided(shape):
+    """Orthophoto edge tiles can be strips a few pixels high: features, probability and mask keep their shape.
+
+    OpenCV reads an array of up to 4 x 1 as a scalar when a scalar is its other operand; the
+    feature code must not depend on that.
+    """
+    model = CrackMLP.load(default_model_dir())
+    gray = np.random.default_rng(5).integers(60, 200, shape).astype(np.uint8)
+    f = crack_features(gray)
+    prob, mask = model.decide(gray)
+    assert f.shape == (N_FEATURES, *shape) and np.isfinite(f).all()
+    assert prob.shape == mask.shape == shape and mask.dtype == bool
+
+
 def test_a_model_with_another_activation_is_refused(tmp_path):
     src = default_model_dir()
     for name in ("meta.json", "pieces.yml.gz"):

@@ -92,7 +92,7 @@ def crack_features(gray: np.ndarray) -> np.ndarray:
     np.subtract(g, bg, out=out[0])
     inv = np.float32(1.0 / (robust_sigma(subsample(out[0].ravel(), 20_000)) + 1e-3))
     out[0] *= inv  # every feature but the rank is in noise sigmas; numpy, as cv2.multiply by a scalar is slower
-    g16 = cv2.multiply(g, 16.0, dtype=cv2.CV_16U)  # exact: a 3 x 3 Gaussian of whole grey levels is in 16ths
+    g16 = (g * np.float32(16)).astype(np.uint16)  # exact: a 3 x 3 Gaussian of whole grey levels is in 16ths
     for k, r in enumerate((2, 4, 7), 1):  # morphology on 16-bit integers: exact, and twice the lanes of float32
         np.multiply(cv2.morphologyEx(g16, cv2.MORPH_BLACKHAT, disk(r)), inv / 16, out=out[k])
     for k, sg in enumerate((1.0, 2.0, 3.0)):
@@ -105,10 +105,11 @@ def crack_features(gray: np.ndarray) -> np.ndarray:
         np.multiply(cv2.add(tr, det), c, out=out[4 + 2 * k])
         np.multiply(cv2.absdiff(tr, det), c, out=out[5 + 2 * k])
     mn, mx = cv2.erode(g, disk(3)), cv2.dilate(g, disk(3))
-    cv2.divide(cv2.subtract(g, mn), cv2.add(cv2.subtract(mx, mn), 1.0), dst=out[10])
+    # no cv2 call with a scalar here: OpenCV reads an array of up to 4 x 1 pixels as a scalar too
+    cv2.divide(cv2.subtract(g, mn), cv2.subtract(mx, mn) + np.float32(1), dst=out[10])
     mean = cv2.blur(g, (15, 15))
     var = cv2.subtract(cv2.blur(np.square(g), (15, 15)), np.square(mean))
-    np.multiply(cv2.sqrt(cv2.max(var, 0.0)), inv, out=out[11])
+    np.multiply(cv2.sqrt(np.maximum(var, 0, out=var)), inv, out=out[11])
     for k, (steps, (lo, hi)) in enumerate(line_extremes(g16).items()):
         side = 2**steps - 1
         np.multiply(cv2.subtract(cv2.blur(g, (side, side)), lo), inv, out=out[12 + 2 * k])
