@@ -106,7 +106,7 @@ def crack_features(gray: np.ndarray) -> np.ndarray:
         np.multiply(cv2.absdiff(tr, det), c, out=out[5 + 2 * k])
     mn, mx = cv2.erode(g, disk(3)), cv2.dilate(g, disk(3))
     # no cv2 call with a scalar here: OpenCV reads an array of up to 4 x 1 pixels as a scalar too
-    cv2.divide(cv2.subtract(g, mn), cv2.subtract(mx, mn) + np.float32(1), dst=out[10])
+    np.divide(cv2.subtract(g, mn), cv2.subtract(mx, mn) + np.float32(1), out=out[10])
     mean = cv2.blur(g, (15, 15))
     var = cv2.subtract(cv2.blur(np.square(g), (15, 15)), np.square(mean))
     np.multiply(cv2.sqrt(np.maximum(var, 0, out=var)), inv, out=out[11])
