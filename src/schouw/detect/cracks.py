@@ -55,8 +55,8 @@ def skeleton_lengths(crops: list[np.ndarray]) -> list[tuple[float, np.ndarray]]:
     Crops of at most ``ATLAS_MAX_SIDE_PX`` a side are packed side by side on one sheet, each in
     its own frame of zeros. Thinning is local and stops for every crop where it would stop alone
     (a thinned crop does not change again), so one call gives each the skeleton it would get
-    alone. A drone photo has about 170 crack candidates, half of them at most 7 px a side. A big
-    crop is thinned alone: on the sheet it would make every small one iterate as long as it does.
+    alone. A drone photo has about 170 crack candidates, most of them a few pixels. A big crop is
+    thinned alone: on the sheet it would make every small one iterate as long as it does.
     """
     small = [k for k, c in enumerate(crops) if max(c.shape) <= ATLAS_MAX_SIDE_PX]
     out: list[tuple[float, np.ndarray] | None] = [None] * len(crops)
