@@ -136,7 +136,7 @@ def centre_lines(mask: np.ndarray, pieces: tuple[np.ndarray, np.ndarray, np.ndar
 
     Thinning is local, so each 8-connected piece is thinned on its own, in its box grown by one
     pixel (not past the image's edge, where thinning keeps pixels): the same pixels as thinning
-    the whole image, in about two thirds of the time on crack masks. ``pieces``: (label image,
+    the whole image, in less time on crack masks. ``pieces``: (label image,
     ids, connected-component stats) if ``mask`` is already labelled, as :func:`hysteresis_pieces`
     gives it; ``mask`` is then the pieces ``ids``.
     """
@@ -200,8 +200,8 @@ def folded_layers(net: cv2.ml.ANN_MLP, mean: np.ndarray, std: np.ndarray) -> tup
 def forward(layers: list[tuple[np.ndarray, np.ndarray]], out: tuple[float, float], x: np.ndarray) -> np.ndarray:
     """Network output for the columns of ``x`` (N_FEATURES, n) (raw features, float32), from :func:`folded_layers`.
 
-    Columns, as the feature planes hold them: each layer is one long row per unit (a fifth
-    faster than rows of features on CrackForest photos).
+    Columns, as the feature planes hold them: each layer is one long row per unit (faster
+    than rows of features).
     """
     h = x
     for weights, bias in layers:
@@ -320,7 +320,7 @@ class CrackMLP:
         cand = np.flatnonzero(planes[2] > self.candidate_min)
         out = np.zeros(h * w, np.float32)
         if len(cand):
-            r = forward(*self._folded, np.take(planes, cand, axis=1))  # take: a third of fancy indexing's time
+            r = forward(*self._folded, np.take(planes, cand, axis=1))  # np.take: faster than fancy indexing
             out[cand] = np.clip((r + 1) / 2, 0, 1)
         return out.reshape(h, w)
 
