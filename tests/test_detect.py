@@ -267,19 +267,19 @@ def test_gravel_verge_between_asphalt_and_blocks_is_not_ravelling():
 
 def test_skeleton_lengths_on_one_sheet_are_each_crops_own():
     """Crack candidates thinned together (small ones packed on one sheet) get the lengths and skeletons they get alone."""
-    from schouw.detect.cracks import ATLAS_MAX_SIDE_PX, skeleton_length_px, skeleton_lengths
+    from schouw.detect.cracks import SHEET_MAX_SIDE_PX, skeleton_length_px, skeleton_lengths
 
     rng = np.random.default_rng(7)
-    crops = [np.ones((1, 1), bool), np.zeros((3, 4), bool), np.ones((2, 1500), bool)]  # a crop wider than the sheet
+    crops = [np.ones((1, 1), bool), np.zeros((3, 4), bool), np.ones((2, 1500), bool)]  # a crop too big for the sheet
     for _ in range(300):
-        h, w = (int(v) for v in rng.integers(1, 2 * ATLAS_MAX_SIDE_PX, 2))
+        h, w = (int(v) for v in rng.integers(1, 2 * SHEET_MAX_SIDE_PX, 2))
         m = np.zeros((h, w), np.uint8)
         for _ in range(int(rng.integers(1, 4))):
             p0, p1 = (tuple(int(v) for v in rng.integers(0, max(h, w), 2)) for _ in range(2))
             cv2.line(m, p0, p1, 1, int(rng.integers(1, 6)))
         crops.append(m > 0 if rng.random() < 0.8 else rng.random((h, w)) < 0.5)
     got = skeleton_lengths(crops)
-    assert sum(max(c.shape) <= ATLAS_MAX_SIDE_PX for c in crops) > 50  # the sheet is really used
+    assert sum(max(c.shape) <= SHEET_MAX_SIDE_PX for c in crops) > 50  # the sheet is really used
     for crop, (length, sk) in zip(crops, got):
         alone_length, alone_sk = skeleton_length_px(crop)
         assert length == alone_length and np.array_equal(sk, alone_sk)

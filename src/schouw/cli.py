@@ -242,7 +242,7 @@ def detect_image(
             model_dir = default_model_dir()
             model = CrackMLP.load(model_dir)
         except Exception as exc:  # noqa: BLE001 - a missing file, bad JSON or cv2.error: all say the model is unusable
-            _fail_input(ParameterError(f"--crack-model {crack_model}: cannot load {default_model_dir()} ({exc}); "
+            _fail_input(ParameterError(f"--crack-model {crack_model}: cannot load {model_dir} ({exc}); "
                                        "train it with benchmarks/train_crack_mlp.py or use --crack-model classic"))
 
     photos = list_photos(paths)
@@ -252,21 +252,22 @@ def detect_image(
 
     keep_heap()  # a photo's feature planes are reused from the heap, not faulted in afresh (about 20 % of the time)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if jobs > 1 and len(photos) > 1:
-        from .photos import process_photo_job
-        from .tile_pool import TilePool
+    pool = None
+    try:
+        if jobs > 1 and len(photos) > 1:
+            from .photos import process_photo_job
+            from .tile_pool import TilePool
 
-        pool = TilePool(min(jobs, len(photos)))
-        try:
+            pool = TilePool(min(jobs, len(photos)))
             futures = [pool.submit(process_photo_job, str(p), str(out_dir), gsd_m, None if model_dir is None else str(model_dir))
                        for p in photos]
             outcomes = (fut.result() for fut in futures)
-            n_defects, failed = _tally(track(outcomes, total=len(photos), description="photos", console=err, disable=len(photos) < 5))
-        finally:
-            pool.shutdown()
-    else:
-        outcomes = (photo_outcome(path, out_dir, gsd_m, model) for path in photos)
+        else:
+            outcomes = (photo_outcome(path, out_dir, gsd_m, model) for path in photos)
         n_defects, failed = _tally(track(outcomes, total=len(photos), description="photos", console=err, disable=len(photos) < 5))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     out.print(f"{len(photos) - len(failed)} of {len(photos)} photos processed, {n_defects} defects; output: {out_dir}")
     for msg in failed:
         print(f"error: {msg}", file=sys.stderr)

@@ -40,25 +40,29 @@ def skeleton_length_px(mask: np.ndarray) -> tuple[float, np.ndarray]:
         return 0.0, sk
     orth = np.count_nonzero(sk[:, :-1] & sk[:, 1:]) + np.count_nonzero(sk[:-1, :] & sk[1:, :])
     diag = np.count_nonzero(sk[:-1, :-1] & sk[1:, 1:]) + np.count_nonzero(sk[:-1, 1:] & sk[1:, :-1])
-    length = float(orth + math.sqrt(2) * diag)
-    return max(length, 1.0), sk
+    return _pairs_length(orth, diag), sk
+
+
+def _pairs_length(orth: int, diag: int) -> float:
+    """Length (px) of a non-empty skeleton with ``orth`` side-by-side and ``diag`` diagonal neighbour pairs; at least 1."""
+    return max(float(orth + math.sqrt(2) * diag), 1.0)
 
 
 #: Width (px) of the sheet that :func:`skeleton_lengths` packs crops onto, and the largest crop side (px) it packs
-ATLAS_WIDTH_PX = 1024
-ATLAS_MAX_SIDE_PX = 24
+SHEET_WIDTH_PX = 1024
+SHEET_MAX_SIDE_PX = 24
 
 
 def skeleton_lengths(crops: list[np.ndarray]) -> list[tuple[float, np.ndarray]]:
     """:func:`skeleton_length_px` of many binary crops: the same lengths and skeletons, the small crops thinned in one call.
 
-    Crops of at most ``ATLAS_MAX_SIDE_PX`` a side are packed side by side on one sheet, each in
+    Crops of at most ``SHEET_MAX_SIDE_PX`` a side are packed side by side on one sheet, each in
     its own frame of zeros. Thinning is local and stops for every crop where it would stop alone
     (a thinned crop does not change again), so one call gives each the skeleton it would get
     alone. A drone photo has about 170 crack candidates, most of them a few pixels. A big crop is
     thinned alone: on the sheet it would make every small one iterate as long as it does.
     """
-    small = [k for k, c in enumerate(crops) if max(c.shape) <= ATLAS_MAX_SIDE_PX]
+    small = [k for k, c in enumerate(crops) if max(c.shape) <= SHEET_MAX_SIDE_PX]
     out: list[tuple[float, np.ndarray] | None] = [None] * len(crops)
     for k, res in zip(small, _sheet_lengths([crops[k] for k in small])):
         out[k] = res
@@ -66,17 +70,17 @@ def skeleton_lengths(crops: list[np.ndarray]) -> list[tuple[float, np.ndarray]]:
 
 
 def _sheet_lengths(crops: list[np.ndarray]) -> list[tuple[float, np.ndarray]]:
-    """:func:`skeleton_lengths` of crops packed on one sheet and thinned in one call."""
+    """:func:`skeleton_lengths` of crops of at most ``SHEET_MAX_SIDE_PX`` a side, packed on one sheet and thinned in one call."""
     if not crops:
         return []
     places, x, y, row_h = [], 0, 0, 0
     for c in crops:  # shelf packing: left to right, a new row when the sheet is full
         h, w = c.shape[0] + 2, c.shape[1] + 2
-        if x and x + w > ATLAS_WIDTH_PX:
+        if x and x + w > SHEET_WIDTH_PX:
             x, y, row_h = 0, y + row_h, 0
         places.append((y, x))
         x, row_h = x + w, max(row_h, h)
-    sheet = np.zeros((y + row_h, max(ATLAS_WIDTH_PX, max(c.shape[1] + 2 for c in crops))), np.uint8)
+    sheet = np.zeros((y + row_h, SHEET_WIDTH_PX), np.uint8)  # every crop fits: at most SHEET_MAX_SIDE_PX wide
     slot = np.zeros(sheet.shape, np.int32)  # which crop's frame a pixel is in (1-based; 0 between frames)
     for k, (c, (y0, x0)) in enumerate(zip(crops, places), 1):
         h, w = c.shape
@@ -93,7 +97,7 @@ def _sheet_lengths(crops: list[np.ndarray]) -> list[tuple[float, np.ndarray]]:
     out = []
     for k, (c, (y0, x0)) in enumerate(zip(crops, places), 1):
         h, w = c.shape
-        length = max(float(orth[k] + math.sqrt(2) * diag[k]), 1.0) if pixels[k] else 0.0
+        length = _pairs_length(orth[k], diag[k]) if pixels[k] else 0.0
         out.append((length, sk[y0 + 1 : y0 + 1 + h, x0 + 1 : x0 + 1 + w]))
     return out
 
