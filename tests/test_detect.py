@@ -283,3 +283,32 @@ def test_skeleton_lengths_on_one_sheet_are_each_crops_own():
     for crop, (length, sk) in zip(crops, got):
         alone_length, alone_sk = skeleton_length_px(crop)
         assert length == alone_length and np.array_equal(sk, alone_sk)
+
+
+def test_counted_median_and_noise_level_equal_numpys():
+    """The counting median and robust sigma give np.median's and robust_sigma's figures for whole multiples of a unit."""
+    from schouw.detect.base import count_median, robust_sigma, robust_sigma_counted
+
+    rng = np.random.default_rng(3)
+    for trial in range(400):
+        n = int(rng.integers(1, 2000))  # odd and even counts
+        q = rng.integers(-int(rng.integers(1, 4000)), int(rng.integers(1, 4000)), n) if trial % 5 else rng.integers(0, 3, n)
+        unit = (1.0, 1 / 16, 0.25)[trial % 3]
+        v = (q * unit).astype(np.float32)
+        assert count_median(q) == float(np.median(q))
+        assert robust_sigma_counted(q, unit) == (float(np.median(v)), robust_sigma(v))
+    assert robust_sigma_counted(np.zeros(0, int), 1.0) == (0.0, 0.0)
+
+
+def test_crack_pattern_share_equals_block_mean():
+    """The crack pattern window's block shares (by sums) are block_mean's, up to float32 rounding, edges reflected."""
+    from schouw.detect.base import block_mean
+    from schouw.detect.cracks import _block_share
+
+    rng = np.random.default_rng(5)
+    for f in (1, 2, 7, 93):
+        m = rng.random((int(rng.integers(1, 400)), int(rng.integers(1, 400)))) < 0.3
+        want = block_mean(m.astype(np.float32), f)
+        got = _block_share(m, f)
+        assert got.shape == want.shape and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)

@@ -141,6 +141,33 @@ def robust_sigma(values: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(values - med)))
 
 
+def count_median(q: np.ndarray) -> float:
+    """Median of integers ``q`` (the mean of the two middle ones for an even count, as ``np.median``), by counting.
+
+    A histogram and its running sum instead of a partial sort: several times faster on the
+    tens of thousands of small integers a tile's statistics take.
+    """
+    lo = int(q.min())
+    below = np.cumsum(np.bincount((q - lo).ravel()))  # below[v]: how many are <= lo + v
+    n = q.size
+    a, b = np.searchsorted(below, ((n - 1) // 2, n // 2), side="right")
+    return lo + (int(a) + int(b)) / 2
+
+
+def robust_sigma_counted(q: np.ndarray, unit: float) -> tuple[float, float]:
+    """(median, :func:`robust_sigma`) of float32 values ``q * unit`` known to be whole multiples of ``unit`` (a power of 2).
+
+    Integers ``q`` in, counted rather than sorted; the same figures :func:`robust_sigma` gives
+    for those float32 values (the deviation median is taken in half units, where it is whole).
+    """
+    if q.size == 0:
+        return 0.0, 0.0
+    q = q.astype(np.int32, copy=False)
+    twice = int(round(2 * count_median(q)))
+    mad = np.float32(count_median(np.abs(2 * q - twice)) * unit / 2)
+    return twice * unit / 2, float(1.4826 * mad)  # the product in float32, as robust_sigma computes it for float32 values
+
+
 def subsample(values: np.ndarray, n: int = 50_000, seed: int = 0) -> np.ndarray:
     """At most ``n`` values, deterministically strided (statistics on big tiles stay cheap)."""
     if values.size <= n:

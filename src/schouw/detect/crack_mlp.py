@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .base import disk, robust_sigma, subsample
+from .base import disk, robust_sigma_counted, subsample
 
 N_FEATURES = 16
 N_DIRECTIONS = 12
@@ -87,11 +87,13 @@ def crack_features(gray: np.ndarray) -> np.ndarray:
     h, w = gray.shape
     out = np.empty((N_FEATURES, h, w), np.float32)
     g = cv2.GaussianBlur(gray.astype(np.float32), (3, 3), 0)
-    bg = cv2.medianBlur(gray, 31).astype(np.float32)
-    np.subtract(g, bg, out=out[0])
-    inv = np.float32(1.0 / (robust_sigma(subsample(out[0].ravel(), 20_000)) + 1e-3))
-    out[0] *= inv  # every feature but the rank is in noise sigmas; numpy, as cv2.multiply by a scalar is slower
+    bg = cv2.medianBlur(gray, 31)
+    np.subtract(g, bg.astype(np.float32), out=out[0])
     g16 = (g * np.float32(16)).astype(np.uint16)  # exact: a 3 x 3 Gaussian of whole grey levels is in 16ths
+    # the noise level of feature 0, counted in 16ths of a grey level (exact, and faster than np.median's sort)
+    dark16 = subsample(g16.ravel(), 20_000).astype(np.int32) - 16 * subsample(bg.ravel(), 20_000).astype(np.int32)
+    inv = np.float32(1.0 / (robust_sigma_counted(dark16, 1 / 16)[1] + 1e-3))
+    out[0] *= inv  # every feature but the rank is in noise sigmas; numpy, as cv2.multiply by a scalar is slower
     for k, r in enumerate((2, 4, 7), 1):  # morphology on 16-bit integers: exact, and twice the lanes of float32
         np.multiply(cv2.morphologyEx(g16, cv2.MORPH_BLACKHAT, disk(r)), inv / 16, out=out[k])
     for k, sg in enumerate((1.0, 2.0, 3.0)):
