@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .base import disk, robust_sigma_counted, subsample
+from .base import disk, label, robust_sigma_counted, subsample
 
 N_FEATURES = 16
 N_DIRECTIONS = 12
@@ -124,9 +124,9 @@ def hysteresis_pieces(prob: np.ndarray, hi: float, lo: float, min_extent_px: int
     A piece is 8-connected pixels above ``lo`` with at least one above ``hi``, at least
     ``min_extent_px`` long or wide.
     """
-    n, lab, st, _ = cv2.connectedComponentsWithStats((prob > lo).astype(np.uint8), connectivity=8)
+    n, lab, st = label(prob > lo)
     keep = np.zeros(n, bool)
-    keep[np.unique(lab[prob > hi])] = True
+    keep[lab[prob > hi]] = True  # no np.unique: assigning True twice is cheaper than a sort
     keep[0] = False
     keep &= np.maximum(st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]) >= min_extent_px
     return lab, np.flatnonzero(keep), st
@@ -142,7 +142,7 @@ def centre_lines(mask: np.ndarray, pieces: tuple[np.ndarray, np.ndarray, np.ndar
     gives it; ``mask`` is then the pieces ``ids``.
     """
     if pieces is None:
-        n, lab, st, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        n, lab, st = label(mask)
         ids = range(1, n)
     else:
         lab, ids, st = pieces
@@ -211,9 +211,25 @@ def forward(layers: list[tuple[np.ndarray, np.ndarray]], out: tuple[float, float
     return h[0] * out[0] + out[1]
 
 
+def fit_gate(x: np.ndarray, prob: np.ndarray, lo: float, keep: float) -> tuple[np.ndarray, float]:
+    """A linear pre-screen distilled from the network: (weights (N_FEATURES,) float32, least score) for raw feature columns.
+
+    ``x`` (N_FEATURES, n): candidates' features; ``prob``: the network's probability of each.
+    Least squares of the network's pre-activation (artanh of 2 prob - 1) on the features; the
+    least score passes the share ``keep`` of the candidates above ``lo`` (the only probabilities
+    the decision reads). Pixels below it are not put through the network.
+    """
+    a = np.vstack([x, np.ones((1, x.shape[1]), x.dtype)]).T.astype(np.float64)
+    target = np.arctanh(np.clip(2 * prob.astype(np.float64) - 1, -0.999, 0.999))
+    w, *_ = np.linalg.lstsq(a, target, rcond=None)
+    weights = w[:-1].astype(np.float32)
+    score = weights @ x  # in float32, as probability() computes it
+    return weights, float(np.quantile(score[prob > lo], 1 - keep))
+
+
 def broad_pieces(mask: np.ndarray, min_width_px: float) -> np.ndarray:
     """The 8-connected pieces of ``mask`` whose mean width (area over centre-line length, px) is at least ``min_width_px``."""
-    n, lab, st, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n, lab, st = label(mask)
     length = np.maximum(np.bincount(lab[centre_lines(mask, (lab, range(1, n), st))], minlength=n), 1)  # labelled once
     broad = np.bincount(lab.ravel(), minlength=n) / length >= min_width_px
     broad[0] = False
@@ -289,6 +305,7 @@ class CrackMLP:
     pyramid: bool = False  # also decide at half size (see decide)
     work_pixels: int = 0  # larger photos are decided at this many pixels and the result scaled back (0: never)
     broad_px: float = 0.0  # a half-size piece at least this wide (px, there) is added whole (0: never; see decide)
+    gate: tuple[np.ndarray, float] | None = None  # (weights, least score) of fit_gate: candidates below it are not classified
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -306,7 +323,8 @@ class CrackMLP:
         return cls(net, np.asarray(meta["feature_mean"], np.float32), np.asarray(meta["feature_std"], np.float32),
                    float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"],
                    cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]),
-                   int(meta.get("work_pixels", 0)), float(meta.get("broad_px", 0.0)))
+                   int(meta.get("work_pixels", 0)), float(meta.get("broad_px", 0.0)),
+                   (np.asarray(meta["gate_weights"], np.float32), float(meta["gate_min"])) if "gate_weights" in meta else None)
 
     @cached_property
     def _folded(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
@@ -317,7 +335,10 @@ class CrackMLP:
         f = crack_features(gray) if feats is None else feats
         h, w = gray.shape
         planes = f.reshape(N_FEATURES, -1)
-        cand = np.flatnonzero(planes[2] > self.candidate_min)
+        if self.gate is None:
+            cand = np.flatnonzero(planes[2] > self.candidate_min)
+        else:  # the linear pre-screen: one product per pixel instead of the network's 700
+            cand = np.flatnonzero((planes[2] > self.candidate_min) & (self.gate[0] @ planes > self.gate[1]))
         out = np.zeros(h * w, np.float32)
         if len(cand):
             r = forward(*self._folded, np.take(planes, cand, axis=1))  # np.take: faster than fancy indexing
