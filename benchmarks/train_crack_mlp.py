@@ -21,11 +21,19 @@ The shipped forest is then fitted on all of 001-059. The half-size pass of
 ``CrackMLP.decide`` (``pyramid``, off with --no-pyramid) is outside the grid: it was chosen on
 001-059 by F1 over photo scales 0.5-2 (score_cracks.py --scale F). Images 060-118 are never seen: score them
 with benchmarks/score_cracks.py --detector mlp.
+
+In use, not in training, two settings make the stage cheaper (both in meta.json, both written by
+``write_gate``; ``--gate-only`` writes just them into an existing model folder):
+``background_factor`` (the features' 31 px median background taken at a quarter of the size) and
+``gate``, a linear pre-screen distilled from the network (``fit_gate``) on the candidates of
+001-059 with those in-use features: it passes GATE_KEEP of the ones the network puts above the
+hysteresis low, and only those it passes are put through the network.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -37,12 +45,13 @@ from schouw.detect.crack_mlp import (
     ACTIVATION_PARAMS,
     CrackMLP,
     crack_features,
+    fit_gate,
     hysteresis_pieces,
     piece_features,
     trim_to_core,
 )
 
-VERSION = "0.4.0"
+VERSION = "0.4.1"
 #: Larger photos are decided at this many times the pixels of the largest training photo (CrackMLP.work_pixels):
 #: chosen on 001-059 over scales 1.5-3 (score_cracks.py --scale), 2 rather than 1 so that a large photo of thin cracks
 #: keeps more of its resolution (1 scored 0.02-0.03 higher on the resized CFD photos, whose cracks widen with the photo)
@@ -55,6 +64,11 @@ GRID = [(hi, lo, ext) for hi in (0.5, 0.6, 0.7) for lo in (0.3, 0.4) for ext in 
 PIECE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6)  # least forest score to keep a piece
 CORE_GRID = (0.0, 0.6, 0.7, 0.8)  # least probability off a kept piece's centre line (0: keep all of it)
 TRAIN_IDS = range(1, 60)
+#: The linear pre-screen (CrackMLP.gate) passes this share of the training candidates the network puts above ``lo``
+GATE_KEEP = 0.999
+#: In use (not in training) the features' median background is taken at a quarter of the size (CrackMLP.background_factor):
+#: scored on 001-059 with the network trained on the exact median, see models/crack-mlp/MODEL_CARD.md
+BACKGROUND_FACTOR = 4
 
 
 def _load(i: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +118,34 @@ def pixel_stage(model: CrackMLP, ids, scales: list[float]) -> list[tuple[np.ndar
         f = crack_features(gray)
         out.append((model.probability(gray, f), f, gt, i))
     return out
+
+
+def pixel_gate(model: CrackMLP, ids, scales: list[float], keep: float = GATE_KEEP) -> tuple[np.ndarray, float]:
+    """:func:`fit_gate` on the candidates of the training images at every size ``model.decide`` looks at them, with the
+    features ``model`` computes in use."""
+    xs, ps = [], []
+    ungated = dataclasses.replace(model, gate=None)
+    for _, gray, _ in _views(ids, scales):
+        views = [gray]
+        if model.pyramid:
+            views.append(cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA))
+        for g in views:
+            f = crack_features(g, model.background_factor)
+            cand = f[2] > model.candidate_min
+            xs.append(f[:, cand])
+            ps.append(ungated.probability(g, f)[cand])
+    return fit_gate(np.concatenate(xs, 1), np.concatenate(ps), model.lo, keep)
+
+
+def write_gate(model: CrackMLP, folder: Path, scales: list[float]) -> None:
+    """Set the in-use settings of ``model`` (loaded from ``folder``), fit its pre-screen, and add both to ``folder``/meta.json."""
+    model = dataclasses.replace(model, background_factor=BACKGROUND_FACTOR, gate=None)
+    weights, least = pixel_gate(model, TRAIN_IDS, scales)
+    meta = json.loads((folder / "meta.json").read_text())
+    meta.update(version=VERSION, background_factor=BACKGROUND_FACTOR, gate_weights=[float(v) for v in weights], gate_min=least,
+                gate_keep=GATE_KEEP)
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"pre-screen: passes {GATE_KEEP:.1%} of the candidates above lo {model.lo} on 001-059 (least score {least:.4f})")
 
 
 def pieces(stage, hi: float, lo: float, ext: int) -> list[tuple[np.ndarray, ...]]:
@@ -163,10 +205,15 @@ def main() -> None:
                     help=f"black-hat (sigmas) below which a pixel is not classified [default {CANDIDATE_MIN}]")
     ap.add_argument("--no-pyramid", action="store_true",
                     help="decide at full size only (the shipped model also decides at half size, see CrackMLP.decide)")
+    ap.add_argument("--gate-only", action="store_true",
+                    help="keep the network, forest and decision in --out; only fit the pixel pre-screen again")
     args = ap.parse_args()
     scales = [float(v) for v in args.scales.split(",")]
     if not (SHARED / "cracks" / "cfd").is_dir():
         raise SystemExit(f"CrackForest not found under {SHARED}; set SCHOUW_SHARED_DATA")
+    if args.gate_only:
+        write_gate(CrackMLP.load(args.out), args.out, scales)
+        return
     cv2.setRNGSeed(0)
     x, y = samples(TRAIN_IDS, scales, np.random.default_rng(0))
     mean, std = x.mean(0), x.std(0) + 1e-6
@@ -198,6 +245,7 @@ def main() -> None:
     fit_forest(rows).save(str(args.out / "pieces.yml.gz"))
     meta.update(hi=hi, lo=lo, min_extent_px=ext, piece_min=piece_min, core=core, pieces=f"{sum(len(r[1]) for r in rows)} hysteresis pieces of 001-059")
     (args.out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_gate(CrackMLP.load(args.out), args.out, scales)
     print(f"wrote {args.out}/model.yml, pieces.yml.gz and meta.json ({len(y)} pixel samples, {y.mean():.1%} crack); decision hi {hi} "
           f"lo {lo} extent {ext} least piece score {piece_min} core {core} (cross-fitted F1 @2px {f1:.3f} on 001-059)")
 

@@ -267,3 +267,47 @@ def test_a_bright_kerb_in_a_real_photo_is_not_cracked():
 
     mask, _ = detect_photo(read_photo(CFD_309), DEFAULT_GSD_M, crack_model=CrackMLP.load(default_model_dir()))
     assert mask.any() and not mask[:, :60].any()
+
+
+def test_fit_gate_passes_the_share_asked_of_the_probable_pixels():
+    """The distilled pre-screen keeps ``keep`` of the candidates above ``lo`` and drops most of the rest."""
+    from schouw.detect.crack_mlp import fit_gate
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, (N_FEATURES, 20_000)).astype(np.float32)
+    w = rng.normal(0, 1, N_FEATURES)
+    prob = 1 / (1 + np.exp(-(w @ x - 2.5) - rng.normal(0, 0.3, x.shape[1])))  # a network the features mostly explain
+    weights, least = fit_gate(x, prob, 0.3, 0.99)
+    passed = weights @ x > least
+    assert abs(passed[prob > 0.3].mean() - 0.99) < 0.002
+    assert passed[prob <= 0.3].mean() < 0.3
+
+
+def test_the_shipped_gate_changes_no_probability_it_lets_through():
+    """With the pre-screen, a pixel is either the network's own probability or left out; hardly any probable one is left out."""
+    model = CrackMLP.load(default_model_dir())
+    assert model.gate is not None
+    img = _photo()
+    _crack(img, [(40, 160), (240, 170), (440, 150)])
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    f = crack_features(gray)
+    gated, full = model.probability(gray, f), dataclasses.replace(model, gate=None).probability(gray, f)
+    through = gated > 0
+    assert np.abs(gated[through] - full[through]).max() < 1e-5  # BLAS may round a batch of another size differently
+    assert (through | (full <= model.lo)).mean() > 0.9995 and (full > model.lo).sum() > 200
+    assert through.mean() < 0.5 * (f[2] > model.candidate_min).mean()  # it does prune the candidates
+
+
+def test_quarter_size_background_is_near_the_exact_median():
+    """The in-use median background (a quarter of the size) stays within a few grey levels of the exact 31 px median."""
+    from schouw.detect.crack_mlp import median_background
+
+    gray = cv2.cvtColor(_photo(), cv2.COLOR_RGB2GRAY)
+    exact = cv2.medianBlur(gray, 31)
+    assert np.array_equal(median_background(gray, 1), exact)
+    quarter = median_background(gray, 4)
+    assert quarter.shape == gray.shape and quarter.dtype == np.uint8
+    diff = np.abs(quarter.astype(int) - exact)
+    assert np.median(diff) <= 1 and np.percentile(diff, 99) <= 3
+    assert np.array_equal(median_background(gray[:40, :300], 4), cv2.medianBlur(gray[:40, :300], 31))  # too small to shrink
+    assert CrackMLP.load(default_model_dir()).background_factor == 4

@@ -312,3 +312,24 @@ def test_crack_pattern_share_equals_block_mean():
         got = _block_share(m, f)
         assert got.shape == want.shape and got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+
+
+def test_could_be_green_never_rules_out_a_green_pixel():
+    """The weed detector's float pre-check is a bound: when it says no pixel can be green, none is after the 8-bit blur."""
+    from schouw.detect.base import chromaticity
+    from schouw.detect.weeds import could_be_green
+
+    rng = np.random.default_rng(11)
+    ruled_out = 0
+    for trial in range(300):
+        h, w = (int(v) for v in rng.integers(8, 90, 2))
+        grey = rng.integers(30, 220)
+        tint = rng.normal(0, 4, 3)  # a colour cast of a few grey levels: near the excess-green boundary
+        img = np.clip(grey + tint + rng.normal(0, rng.choice([0.5, 3, 8]), (h, w, 3)), 0, 255).astype(np.uint8)
+        sigma = float(rng.choice([0.7, 1.5, 2.5, 4.0]))
+        r, g, b, _ = chromaticity(cv2.GaussianBlur(img, (0, 0), sigma))
+        green_max = float((2 * g - r - b).max())
+        if not could_be_green(img, sigma, 0.04):
+            ruled_out += 1
+            assert green_max <= 0.04, (trial, green_max)
+    assert 30 < ruled_out < 270  # both answers were exercised

@@ -58,15 +58,23 @@ def line_extremes(g16: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     padded = cv2.copyMakeBorder(g16, m, m, m, m, cv2.BORDER_REFLECT)
     lo: dict[int, np.ndarray] = {}
     hi: dict[int, np.ndarray] = {}
+    done: list[tuple[int, int]] = []  # the previous direction's steps, and the sums after each of them
+    sums: list[tuple[np.ndarray, int, int, int, int]] = []
     for steps in _STEPS:
-        cur, y0, x0, cy, cx = padded, 0, 0, 0, 0  # cur[i, j]: sum along the line starting at padded[y0 + i, x0 + j]
-        for j, (ox, oy) in enumerate(steps):
-            if cur.dtype == np.uint16 and 2 ** (j + 1) * G16_MAX > 65535:
-                cur = cur.astype(np.float32)
+        shared = next((j for j, (a, b) in enumerate(zip(steps, done)) if a != b), min(len(steps), len(done)))
+        del sums[shared:]  # neighbouring directions begin with the same steps: 10 of the 60 additions are shared
+        # cur[i, j]: sum along the line starting at padded[y0 + i, x0 + j]
+        cur, y0, x0, cy, cx = sums[-1] if sums else (padded, 0, 0, 0, 0)
+        for j in range(shared, len(steps)):
+            ox, oy = steps[j]
             rows, cols = cur.shape
             a0, a1, b0, b1 = max(0, -oy), rows - max(0, oy), max(0, -ox), cols - max(0, ox)
+            # float32 once the sums outgrow 16 bits, converted by the addition itself (no pass over the image)
+            if cur.dtype == np.uint16 and 2 ** (j + 1) * G16_MAX > 65535:
+                cur = cur.astype(np.float32)
             cur = cv2.add(cur[a0:a1, b0:b1], cur[a0 + oy : a1 + oy, b0 + ox : b1 + ox])  # half numpy's time on views
             y0, x0, cy, cx = y0 + a0, x0 + b0, cy + oy, cx + ox
+            sums.append((cur, y0, x0, cy, cx))
             if j + 1 in LINE_STEPS:
                 sy, sx = m - round(cy / 2) - y0, m - round(cx / 2) - x0  # centre the line on the pixel
                 c = cur[sy : sy + h, sx : sx + w]
@@ -75,19 +83,36 @@ def line_extremes(g16: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
                 else:
                     cv2.min(lo[j + 1], c, dst=lo[j + 1])
                     cv2.max(hi[j + 1], c, dst=hi[j + 1])
+        done = steps
     return {s: (np.multiply(lo[s], np.float32(1 / (16 * 2**s))), np.multiply(hi[s], np.float32(1 / (16 * 2**s)))) for s in LINE_STEPS}
 
 
-def crack_features(gray: np.ndarray) -> np.ndarray:
+def median_background(gray: np.ndarray, factor: int = 1) -> np.ndarray:
+    """The 31 px median of a uint8 grey image (uint8); with ``factor`` > 1, taken on the image shrunk that many times.
+
+    The kernel there is ``31 // factor``, made odd: with ``factor`` 4 a 7 px median of the
+    quarter-size image (28 px here), enlarged bilinearly, at about a tenth of the cost (the
+    exact 31 px median is the costliest single feature). Images under 16 ``factor`` px a side
+    get the exact median.
+    """
+    h, w = gray.shape
+    if factor == 1 or min(h, w) < 16 * factor:
+        return cv2.medianBlur(gray, 31)
+    small = cv2.resize(gray, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.medianBlur(small, (31 // factor) | 1), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def crack_features(gray: np.ndarray, background_factor: int = 1) -> np.ndarray:
     """(N_FEATURES, H, W) float32 features of a uint8 grey image, one plane per feature (see the module docstring).
 
     Planes, not a (H, W, N_FEATURES) stack: each feature is written once, scaled, into its plane
     (no interleaving pass), and the network and the piece means read whole planes.
+    ``background_factor``: see :func:`median_background` (the network is trained with 1).
     """
     h, w = gray.shape
     out = np.empty((N_FEATURES, h, w), np.float32)
     g = cv2.GaussianBlur(gray.astype(np.float32), (3, 3), 0)
-    bg = cv2.medianBlur(gray, 31)
+    bg = median_background(gray, background_factor)
     np.subtract(g, bg.astype(np.float32), out=out[0])
     g16 = (g * np.float32(16)).astype(np.uint16)  # exact: a 3 x 3 Gaussian of whole grey levels is in 16ths
     # the noise level of feature 0, counted in 16ths of a grey level (exact, and faster than np.median's sort)
@@ -245,21 +270,24 @@ PYRAMID_MIN_PX = 64  # the half-size pass needs an image of at least this many p
 
 
 def piece_features(prob: np.ndarray, feats: np.ndarray, lab: np.ndarray, ids: np.ndarray, stats: np.ndarray,
-                   centre: np.ndarray | None = None) -> np.ndarray:
+                   centre: np.ndarray | None = None, mask: np.ndarray | None = None) -> np.ndarray:
     """(len(ids), N_PIECE_FEATURES) float32 shape and contrast features of the pieces ``ids`` of a label image.
 
     Per piece: area (px), centre-line length (px), mean width (px), longer and shorter side of
     its box (px), elongation from its second moments, centre-line length over the longer box
     side, mean / max probability, share of probability above 0.8, the mean of each of the
     N_FEATURES pixel features, and the spread along its main axis (px). All by bincounts over the
-    label image: no loop over pieces. ``centre``: :func:`centre_lines` of those pieces if already known.
+    label image: no loop over pieces. ``centre``: :func:`centre_lines` of those pieces, and ``mask``: their pixels, if
+    already known.
     """
     n = len(stats)
     if len(ids) == 0:
         return np.zeros((0, N_PIECE_FEATURES), np.float32)
-    kept = np.zeros(n, bool)
-    kept[ids] = True
-    inside = np.flatnonzero(kept[lab])  # flat indices: one search, then cheap takes from each plane
+    if mask is None:
+        kept = np.zeros(n, bool)
+        kept[ids] = True
+        mask = kept[lab]
+    inside = np.flatnonzero(mask)  # flat indices: one search, then cheap takes from each plane
     li = lab.ravel()[inside]
     ys, xs = np.divmod(inside, lab.shape[1])
     area = np.bincount(li, minlength=n).astype(np.float64)[ids]
@@ -267,7 +295,7 @@ def piece_features(prob: np.ndarray, feats: np.ndarray, lab: np.ndarray, ids: np
     def mean(v: np.ndarray) -> np.ndarray:
         return np.bincount(li, weights=v, minlength=n)[ids] / area
 
-    sk = centre_lines(kept[lab], (lab, ids, stats)) if centre is None else centre
+    sk = centre_lines(mask, (lab, ids, stats)) if centre is None else centre
     length = np.maximum(np.bincount(lab[sk], minlength=n)[ids], 1).astype(np.float64)
     mx, my = mean(xs.astype(np.float64)), mean(ys.astype(np.float64))
     vxx = mean(xs.astype(np.float64) ** 2) - mx**2
@@ -282,7 +310,7 @@ def piece_features(prob: np.ndarray, feats: np.ndarray, lab: np.ndarray, ids: np
     np.maximum.at(pmax, li, p)
     cols = [area, length, area / length, long_side, short_side, np.sqrt(l1 / (l2 + 1e-3)), length / (long_side + 1),
             mean(p), pmax[ids], mean((p > 0.8).astype(np.float64))]
-    cols += [mean(plane.ravel()[inside].astype(np.float64)) for plane in feats]
+    cols += [mean(row) for row in np.take(feats.reshape(len(feats), -1), inside, axis=1).astype(np.float64)]  # one gather
     cols.append(np.sqrt(l1))
     return np.stack(cols, 1).astype(np.float32)
 
@@ -306,6 +334,7 @@ class CrackMLP:
     work_pixels: int = 0  # larger photos are decided at this many pixels and the result scaled back (0: never)
     broad_px: float = 0.0  # a half-size piece at least this wide (px, there) is added whole (0: never; see decide)
     gate: tuple[np.ndarray, float] | None = None  # (weights, least score) of fit_gate: candidates below it are not classified
+    background_factor: int = 1  # the features' median background is taken at 1 / this size (see median_background)
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -324,7 +353,8 @@ class CrackMLP:
                    float(meta["candidate_min"]), float(meta["hi"]), float(meta["lo"]), int(meta["min_extent_px"]), meta["version"],
                    cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]),
                    int(meta.get("work_pixels", 0)), float(meta.get("broad_px", 0.0)),
-                   (np.asarray(meta["gate_weights"], np.float32), float(meta["gate_min"])) if "gate_weights" in meta else None)
+                   (np.asarray(meta["gate_weights"], np.float32), float(meta["gate_min"])) if "gate_weights" in meta else None,
+                   int(meta.get("background_factor", 1)))
 
     @cached_property
     def _folded(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
@@ -332,7 +362,7 @@ class CrackMLP:
 
     def probability(self, gray: np.ndarray, feats: np.ndarray | None = None) -> np.ndarray:
         """Crack probability (0-1, float32) of every pixel of a uint8 grey image (``feats``: its :func:`crack_features`)."""
-        f = crack_features(gray) if feats is None else feats
+        f = crack_features(gray, self.background_factor) if feats is None else feats
         h, w = gray.shape
         planes = f.reshape(N_FEATURES, -1)
         if self.gate is None:
@@ -361,18 +391,20 @@ class CrackMLP:
 
     def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(probability, mask, pixel features) at this image's size: hysteresis pieces the forest keeps, trimmed to their core."""
-        f = crack_features(gray)
+        f = crack_features(gray, self.background_factor)
         prob = self.probability(gray, f)
         lab, ids, st = hysteresis_pieces(prob, self.hi, self.lo, self.min_extent_px)
-        keep = np.zeros(int(lab.max()) + 1, bool)
         if len(ids) == 0:
-            return prob, keep[lab], f
+            return prob, np.zeros(gray.shape, bool), f
+        keep = np.zeros(len(st), bool)
         keep[ids] = True
-        centre = centre_lines(keep[lab], (lab, ids, st))  # thinned once: for the pieces' lengths and for the core trim
-        score = self.pieces.predict(piece_features(prob, f, lab, ids, st, centre))[1].ravel()
-        keep[ids[score < self.piece_min]] = False
-        kept = keep[lab]
-        return prob, trim_to_core(kept, prob, self.core, centre & kept), f
+        mask = keep[lab]  # the pieces: gathered once, for their centre lines, their features and the result
+        centre = centre_lines(mask, (lab, ids, st))  # thinned once: for the pieces' lengths and for the core trim
+        score = self.pieces.predict(piece_features(prob, f, lab, ids, st, centre, mask))[1].ravel()
+        for i in ids[score < self.piece_min]:  # the few pieces the forest drops, each cleared in its own box
+            x, y, w, h = st[i, :4]
+            mask[y : y + h, x : x + w] &= lab[y : y + h, x : x + w] != i
+        return prob, trim_to_core(mask, prob, self.core, centre & mask), f
 
     def decide(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps.
