@@ -13,6 +13,10 @@ pixel's rank between its 7 px neighbourhood minimum and maximum; the local stand
 and, for straight lines of 16 and 32 px through the pixel in 12 directions, how much darker
 the darkest line is than its square surroundings, and the spread between the darkest and the
 brightest direction (a crack is dark along one direction, a stain or pore in all of them).
+
+In use, two settings of the model make it cheaper (``background_factor``: the median background
+taken at a quarter of the size; ``gate``: a linear pre-screen distilled from the network, so
+only about a quarter of the candidate pixels go through it). Their scores are in the model card.
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ def line_extremes(g16: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
             ox, oy = steps[j]
             rows, cols = cur.shape
             a0, a1, b0, b1 = max(0, -oy), rows - max(0, oy), max(0, -ox), cols - max(0, ox)
-            # float32 once the sums outgrow 16 bits, converted by the addition itself (no pass over the image)
+            # float32 once the sums outgrow 16 bits (a conversion, then cv2.add: faster than cv2.add with dtype=CV_32F)
             if cur.dtype == np.uint16 and 2 ** (j + 1) * G16_MAX > 65535:
                 cur = cur.astype(np.float32)
             cur = cv2.add(cur[a0:a1, b0:b1], cur[a0 + oy : a1 + oy, b0 + ox : b1 + ox])  # half numpy's time on views

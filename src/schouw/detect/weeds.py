@@ -15,7 +15,7 @@ EXG_BLUR_SLACK = 3.0
 
 
 def could_be_green(image: np.ndarray, sigma_px: float, exg_min: float) -> bool:
-    """False only if no pixel of the RGB ``image`` blurred by ``sigma_px`` can have an excess green above ``exg_min``.
+    """False only if no pixel of the uint8 RGB ``image`` blurred by ``sigma_px`` can have an excess green above ``exg_min``.
 
     Excess green 2g - r - b > e (chromaticities) is ``(2 - e) G - (1 + e) (R + B) > 0``, linear in
     the channels: its float blur bounds the 8-bit blurred photo's (``EXG_BLUR_SLACK``). One
