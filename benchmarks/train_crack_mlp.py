@@ -206,13 +206,15 @@ def main() -> None:
     ap.add_argument("--no-pyramid", action="store_true",
                     help="decide at full size only (the shipped model also decides at half size, see CrackMLP.decide)")
     ap.add_argument("--gate-only", action="store_true",
-                    help="keep the network, forest and decision in --out; only fit the pixel pre-screen again")
+                    help="keep the network, forest and decision in --out; only set the in-use settings and fit the pixel "
+                         "pre-screen again (on the scales the folder was trained on)")
     args = ap.parse_args()
     scales = [float(v) for v in args.scales.split(",")]
     if not (SHARED / "cracks" / "cfd").is_dir():
         raise SystemExit(f"CrackForest not found under {SHARED}; set SCHOUW_SHARED_DATA")
     if args.gate_only:
-        write_gate(CrackMLP.load(args.out), args.out, scales)
+        trained = json.loads((args.out / "meta.json").read_text()).get("scales", [1.0])
+        write_gate(CrackMLP.load(args.out), args.out, [float(v) for v in trained])
         return
     cv2.setRNGSeed(0)
     x, y = samples(TRAIN_IDS, scales, np.random.default_rng(0))
