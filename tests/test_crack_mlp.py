@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 
@@ -311,3 +312,24 @@ def test_quarter_size_background_is_near_the_exact_median():
     assert np.median(diff) <= 1 and np.percentile(diff, 99) <= 3
     assert np.array_equal(median_background(gray[:40, :300], 4), cv2.medianBlur(gray[:40, :300], 31))  # too small to shrink
     assert CrackMLP.load(default_model_dir()).background_factor == 4
+
+
+@pytest.mark.skipif(not (SHARED / "cracks" / "cfd" / "images" / "001.jpg").is_file(), reason="../shared/data/cracks/cfd not present")
+def test_the_shipped_in_use_settings_are_what_the_trainer_fits(tmp_path):
+    """train_crack_mlp.py --gate-only on a copy of the model folder writes the shipped pre-screen and background factor."""
+    import shutil
+
+    folder = tmp_path / "crack-mlp"
+    shutil.copytree(default_model_dir(), folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    for key in ("gate_weights", "gate_min", "background_factor"):
+        meta.pop(key)
+    (folder / "meta.json").write_text(json.dumps(meta))
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "train_crack_mlp.py"), "--gate-only", "--out", str(folder)],
+                       capture_output=True, text=True, timeout=300, env={**os.environ, "SCHOUW_SHARED_DATA": str(SHARED)})
+    assert r.returncode == 0, r.stderr
+    fitted = json.loads((folder / "meta.json").read_text())
+    shipped = json.loads((default_model_dir() / "meta.json").read_text())
+    assert fitted["background_factor"] == shipped["background_factor"] == 4
+    np.testing.assert_allclose(fitted["gate_weights"], shipped["gate_weights"], rtol=1e-4, atol=1e-6)
+    assert abs(fitted["gate_min"] - shipped["gate_min"]) < 1e-4
