@@ -315,21 +315,40 @@ def test_crack_pattern_share_equals_block_mean():
 
 
 def test_could_be_green_never_rules_out_a_green_pixel():
-    """The weed detector's float pre-check is a bound: when it says no pixel can be green, none is after the 8-bit blur."""
+    """The weed detector's one-channel pre-check: when it says no pixel can be green, the chromaticity finds none."""
     from schouw.detect.base import chromaticity
     from schouw.detect.weeds import could_be_green
 
     rng = np.random.default_rng(11)
     ruled_out = 0
-    for trial in range(300):
+    for trial in range(400):
         h, w = (int(v) for v in rng.integers(8, 90, 2))
         grey = rng.integers(30, 220)
         tint = rng.normal(0, 4, 3)  # a colour cast of a few grey levels: near the excess-green boundary
-        img = np.clip(grey + tint + rng.normal(0, rng.choice([0.5, 3, 8]), (h, w, 3)), 0, 255).astype(np.uint8)
-        sigma = float(rng.choice([0.7, 1.5, 2.5, 4.0]))
-        r, g, b, _ = chromaticity(cv2.GaussianBlur(img, (0, 0), sigma))
+        noise = rng.choice([0.5, 3, 8, 60])  # 60: high-contrast speckle
+        img = np.clip(grey + tint + rng.normal(0, noise, (h, w, 3)), 0, 255).astype(np.uint8)
+        blurred = cv2.GaussianBlur(img, (0, 0), float(rng.choice([0.7, 1.5, 2.5, 4.0])))
+        r, g, b, _ = chromaticity(blurred)
         green_max = float((2 * g - r - b).max())
-        if not could_be_green(img, sigma, 0.04):
+        if not could_be_green(blurred, 0.04):
             ruled_out += 1
             assert green_max <= 0.04, (trial, green_max)
-    assert 30 < ruled_out < 270  # both answers were exercised
+        else:
+            assert green_max > 0.039  # and it rules out all it can: no pixel it lets through is far from green
+    assert 30 < ruled_out < 370  # both answers were exercised
+
+
+def test_black_hat_by_runs_is_opencvs():
+    """The black-hat with large disks taken as horizontal runs gives OpenCV's values exactly, edges and strips included."""
+    from schouw.detect.base import RUNS_MIN_SIDE_PX, black_hat, disk
+
+    rng = np.random.default_rng(4)
+    runs_used = 0
+    for trial in range(150):
+        h, w = (int(v) for v in rng.integers(1, 100, 2))
+        dtype = (np.uint8, np.uint16, np.float32)[trial % 3]
+        img = (rng.random((h, w)) * (255 if dtype is not np.uint16 else 4080)).astype(dtype)
+        r = float(rng.choice([2, 4, 7, 7.5, 10, 14]))
+        runs_used += disk(r).shape[0] >= RUNS_MIN_SIDE_PX and h > disk(r).shape[0]
+        assert np.array_equal(black_hat(img, r), cv2.morphologyEx(img, cv2.MORPH_BLACKHAT, disk(r))), (h, w, dtype, r)
+    assert runs_used > 40

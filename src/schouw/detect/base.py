@@ -56,6 +56,41 @@ def disk(radius_px: float) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
 
+#: Disks this many pixels across or more are applied as horizontal runs (:func:`black_hat`); smaller ones by OpenCV whole
+RUNS_MIN_SIDE_PX = 15
+
+
+def _disk_runs(image: np.ndarray, kernel: np.ndarray, op) -> np.ndarray:
+    """``op`` (cv2.dilate or cv2.erode) of ``image`` by a symmetric convex ``kernel``, one horizontal run per row offset.
+
+    Each row of a disk is a centred run of pixels: the run is a 1-px-high rectangle, which
+    OpenCV applies in time independent of its length, and the row offsets are combined by
+    max (min) of shifted rows. Pixels beyond the image count as OpenCV's default border does (not at all).
+    """
+    r = kernel.shape[0] // 2
+    half = {dy - r: r - int(np.flatnonzero(row)[0]) for dy, row in enumerate(kernel)}
+    runs = {a: op(image, np.ones((1, 2 * a + 1), np.uint8)) for a in set(half.values())}
+    pick = cv2.max if op is cv2.dilate else cv2.min
+    out = runs[half[0]].copy()
+    for dy, a in half.items():
+        if dy > 0:
+            pick(out[:-dy], runs[a][dy:], dst=out[:-dy])
+        elif dy < 0:
+            pick(out[-dy:], runs[a][:dy], dst=out[-dy:])
+    return out
+
+
+def black_hat(image: np.ndarray, radius_px: float) -> np.ndarray:
+    """``cv2.morphologyEx(image, MORPH_BLACKHAT, disk(radius_px))``, the same values: closing minus the image.
+
+    Large disks go as horizontal runs (:func:`_disk_runs`), about half OpenCV's time for a 21 px disk.
+    """
+    k = disk(radius_px)
+    if k.shape[0] < RUNS_MIN_SIDE_PX or image.shape[0] <= k.shape[0]:
+        return cv2.morphologyEx(image, cv2.MORPH_BLACKHAT, k)
+    return cv2.subtract(_disk_runs(_disk_runs(image, k, cv2.dilate), k, cv2.erode), image)
+
+
 def block_mean(a: np.ndarray, f: int) -> np.ndarray:
     """Mean over f x f blocks (edge rows/columns padded by reflection to a multiple of f).
 

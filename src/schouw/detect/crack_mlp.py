@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .base import disk, label, robust_sigma_counted, subsample
+from .base import black_hat, disk, label, robust_sigma_counted, subsample
 
 N_FEATURES = 16
 N_DIRECTIONS = 12
@@ -124,7 +124,7 @@ def crack_features(gray: np.ndarray, background_factor: int = 1) -> np.ndarray:
     inv = np.float32(1.0 / (robust_sigma_counted(dark16, 1 / 16)[1] + 1e-3))
     out[0] *= inv  # every feature but the rank is in noise sigmas; numpy, as cv2.multiply by a scalar is slower
     for k, r in enumerate((2, 4, 7), 1):  # morphology on 16-bit integers: exact, and twice the lanes of float32
-        np.multiply(cv2.morphologyEx(g16, cv2.MORPH_BLACKHAT, disk(r)), inv / 16, out=out[k])
+        np.multiply(black_hat(g16, r), inv / 16, out=out[k])
     for k, sg in enumerate((1.0, 2.0, 3.0)):
         gg = cv2.GaussianBlur(g, (0, 0), sg)
         dxx = cv2.Sobel(gg, cv2.CV_32F, 2, 0, ksize=3)

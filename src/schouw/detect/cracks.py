@@ -13,6 +13,7 @@ import numpy as np
 
 from .base import (
     Defect,
+    black_hat,
     block_up,
     components,
     disk,
@@ -127,7 +128,7 @@ def crack_scale_px(gsd_m: float, p: "RoadParams", work_factor: float = 1.0) -> f
 def crack_response(gray: np.ndarray, radius_px: float) -> np.ndarray:
     """Black-hat response (grey levels): how much darker a pixel is than its surroundings within ``radius_px``."""
     smooth = cv2.GaussianBlur(gray, (3, 3), 0)  # single-pixel noise and aggregate speckles are not cracks
-    return cv2.morphologyEx(smooth, cv2.MORPH_BLACKHAT, disk(radius_px)).astype(np.float32)
+    return black_hat(smooth, radius_px).astype(np.float32)
 
 
 def road_direction(area: np.ndarray, min_ratio: float = 2.0) -> float | None:

@@ -9,22 +9,21 @@ from .base import Defect, chromaticity, components, disk
 from .road_params import RoadParams
 
 
-#: How far (excess-green units times grey levels) OpenCV's 8-bit blur can put a pixel's 1.96 G - 1.04 (R + B) above the
-#: float blur of it: half a grey level of rounding and 2**-16 of weight quantisation per channel, rounded up
-EXG_BLUR_SLACK = 3.0
+#: Excess green is judged in float32 chromaticities: a pixel whose exact (2 - e) G - (1 + e) (R + B) is below this
+#: (grey levels) cannot come out above e there (their rounding moves it by less than 0.002)
+EXG_ROUNDING_MARGIN = 0.01
 
 
-def could_be_green(image: np.ndarray, sigma_px: float, exg_min: float) -> bool:
-    """False only if no pixel of the uint8 RGB ``image`` blurred by ``sigma_px`` can have an excess green above ``exg_min``.
+def could_be_green(blurred: np.ndarray, exg_min: float) -> bool:
+    """False only if no pixel of the uint8 RGB ``blurred`` can have an excess green (2g - r - b) above ``exg_min``.
 
-    Excess green 2g - r - b > e (chromaticities) is ``(2 - e) G - (1 + e) (R + B) > 0``, linear in
-    the channels: its float blur bounds the 8-bit blurred photo's (``EXG_BLUR_SLACK``). One
-    float channel is blurred instead of three and their chromaticity: on grey paving, most
-    photos, that is all the weed detector does.
+    2g - r - b > e is ``(2 - e) G - (1 + e) (R + B) > 0``, linear in the channels: one float
+    channel and its maximum instead of the chromaticity planes. On grey paving, most photos,
+    that is all the weed detector does after its blur.
     """
-    k = round(sigma_px * 3 * 2 + 1) | 1  # the kernel OpenCV's GaussianBlur takes for 8-bit images
-    lin = cv2.transform(image.astype(np.float32), np.array([[-(1 + exg_min), 2 - exg_min, -(1 + exg_min)]], np.float32))
-    return float(cv2.GaussianBlur(lin, (k, k), sigma_px).max()) > -EXG_BLUR_SLACK
+    e = exg_min
+    lin = cv2.transform(blurred.astype(np.float32), np.array([[-(1 + e), 2 - e, -(1 + e)]], np.float32))
+    return float(lin.max()) > -EXG_ROUNDING_MARGIN
 
 
 def detect_weeds(
@@ -38,10 +37,10 @@ def detect_weeds(
     if np.count_nonzero(region) < 100:
         return []
     # Colour judged over about 5 mm (at least 0.7 px): sensor colour noise on grey paving is not green
-    sigma = max(0.7, p.weeds_colour_scale_m / gsd_m)
-    if not could_be_green(image, sigma, p.weeds_exg):
+    blurred = cv2.GaussianBlur(image, (0, 0), max(0.7, p.weeds_colour_scale_m / gsd_m))
+    if not could_be_green(blurred, p.weeds_exg):
         return []
-    r, g, b, bright = chromaticity(cv2.GaussianBlur(image, (0, 0), sigma))
+    r, g, b, bright = chromaticity(blurred)
     exg = 2 * g - r - b
     veg = (exg > p.weeds_exg) & (g > r + 0.02) & (g > b + 0.02) & (bright > 35) & region
     if not veg.any():  # most road photos: no closing and linking of an empty mask at close range (disks of 15-25 px)
