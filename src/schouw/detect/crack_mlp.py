@@ -16,7 +16,7 @@ brightest direction (a crack is dark along one direction, a stain or pore in all
 
 In use, two settings of the model make it cheaper (``background_factor``: the median background
 taken at a quarter of the size; ``gate``: a linear pre-screen distilled from the network, so
-only about a quarter of the candidate pixels go through it). Their scores are in the model card.
+most candidate pixels never go through it). Their scores are in the model card.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def median_background(gray: np.ndarray, factor: int = 1) -> np.ndarray:
     """The 31 px median of a uint8 grey image (uint8); with ``factor`` > 1, taken on the image shrunk that many times.
 
     The kernel there is ``31 // factor``, made odd: with ``factor`` 4 a 7 px median of the
-    quarter-size image (28 px here), enlarged bilinearly, at about a tenth of the cost (the
+    quarter-size image (28 px here), enlarged bilinearly, at a small part of the cost (the
     exact 31 px median is the costliest single feature). Images under 16 ``factor`` px a side
     get the exact median.
     """
