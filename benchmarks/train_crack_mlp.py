@@ -126,10 +126,9 @@ def pixel_gate(model: CrackMLP, ids, scales: list[float], keep: float = GATE_KEE
     xs, ps = [], []
     ungated = dataclasses.replace(model, gate=None)
     for _, gray, _ in _views(ids, scales):
-        views = [gray]
-        if model.pyramid:
-            views.append(cv2.resize(gray, (gray.shape[1] // 2, gray.shape[0] // 2), interpolation=cv2.INTER_AREA))
-        for g in views:
+        for g in (gray, model.half_size(gray)):
+            if g is None:
+                continue
             f = crack_features(g, model.background_factor)
             cand = f[2] > model.candidate_min
             xs.append(f[:, cand])

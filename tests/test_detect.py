@@ -300,16 +300,15 @@ def test_counted_median_and_noise_level_equal_numpys():
     assert robust_sigma_counted(np.zeros(0, int), 1.0) == (0.0, 0.0)
 
 
-def test_crack_pattern_share_equals_block_mean():
-    """The crack pattern window's block shares (by sums) are block_mean's, up to float32 rounding, edges reflected."""
+def test_block_mean_of_a_mask_by_sums_equals_its_float_mean():
+    """A boolean mask's block shares (by sums) are block_mean's of it as float32, up to float32 rounding, edges reflected."""
     from schouw.detect.base import block_mean
-    from schouw.detect.cracks import _block_share
 
     rng = np.random.default_rng(5)
     for f in (1, 2, 7, 93):
         m = rng.random((int(rng.integers(1, 400)), int(rng.integers(1, 400)))) < 0.3
         want = block_mean(m.astype(np.float32), f)
-        got = _block_share(m, f)
+        got = block_mean(m, f)
         assert got.shape == want.shape and got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
 

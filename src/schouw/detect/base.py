@@ -95,11 +95,17 @@ def block_mean(a: np.ndarray, f: int) -> np.ndarray:
     """Mean over f x f blocks (edge rows/columns padded by reflection to a multiple of f).
 
     An exact integer factor keeps OpenCV's INTER_AREA on its fast path (a non-integer one is ~10x slower).
+    A boolean mask gives its share per block (float32) from whole-number block sums: INTER_AREA
+    has no fast path for the large factors of windows in metres, where a reshape and a sum has.
     """
     if f == 1:
-        return a
+        return a.astype(np.float32) if a.dtype == bool else a
     h, w = a.shape[:2]
     ph, pw = -h % f, -w % f
+    if a.dtype == bool:
+        m = cv2.copyMakeBorder(a.view(np.uint8), 0, ph, 0, pw, cv2.BORDER_REFLECT)
+        sums = m.reshape((h + ph) // f, f, (w + pw) // f, f).sum(axis=(1, 3), dtype=np.int32)
+        return (sums / (f * f)).astype(np.float32)
     if ph or pw:
         a = cv2.copyMakeBorder(a, 0, ph, 0, pw, cv2.BORDER_REFLECT)
     return cv2.resize(a, ((w + pw) // f, (h + ph) // f), interpolation=cv2.INTER_AREA)

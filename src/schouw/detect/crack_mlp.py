@@ -435,12 +435,20 @@ class CrackMLP:
             return prob, cv2.resize(mask_s.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
         return self._decide_scaled(gray)
 
+    def half_size(self, gray: np.ndarray) -> np.ndarray | None:
+        """The image the half-size pass decides (see :meth:`decide`), or None where that pass does not run."""
+        h, w = gray.shape
+        if not self.pyramid or min(h, w) < 2 * PYRAMID_MIN_PX:
+            return None
+        return cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
     def _decide_scaled(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`decide` at this image's own size: the full-size pass, then the half-size pass added to it."""
         prob, mask, feats = self._decide_one(gray)
         h, w = gray.shape
-        if self.pyramid and min(h, w) >= 2 * PYRAMID_MIN_PX:
-            _, half, _ = self._decide_one(cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA))
+        small = self.half_size(gray)
+        if small is not None:
+            _, half, _ = self._decide_one(small)
             wide = cv2.resize(half.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
             mask |= wide & (prob > self.lo)
             broad = broad_pieces(half, self.broad_px) if self.broad_px > 0 else None

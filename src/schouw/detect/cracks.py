@@ -14,6 +14,7 @@ import numpy as np
 from .base import (
     Defect,
     black_hat,
+    block_mean,
     block_up,
     components,
     disk,
@@ -157,25 +158,10 @@ def _orientation(sk: np.ndarray) -> float | None:
     return float(math.atan2(v[1], v[0]))
 
 
-def _block_share(mask: np.ndarray, f: int) -> np.ndarray:
-    """:func:`~schouw.detect.base.block_mean` of a boolean mask (float32), by whole-number block sums.
-
-    The crack pattern window is metres, so ``f`` is large (93 at 2 mm): OpenCV's INTER_AREA has
-    no fast path for such factors and takes several times as long as a reshape and a sum.
-    """
-    if f == 1:
-        return mask.astype(np.float32)
-    h, w = mask.shape
-    ph, pw = -h % f, -w % f
-    m = cv2.copyMakeBorder(mask.view(np.uint8), 0, ph, 0, pw, cv2.BORDER_REFLECT)
-    sums = m.reshape((h + ph) // f, f, (w + pw) // f, f).sum(axis=(1, 3), dtype=np.int32)
-    return (sums / (f * f)).astype(np.float32)
-
-
 def _box_mean(mask: np.ndarray, f: int, win_px: float) -> np.ndarray:
     """Share of ``mask`` in a window of ``win_px`` around each pixel, computed on a grid ``f`` times coarser."""
     h, w = mask.shape
-    small = _block_share(mask, f)
+    small = block_mean(mask, f)  # a boolean mask: block sums
     k = odd(win_px / f, 3)
     box = cv2.boxFilter(small, -1, (k, k), borderType=cv2.BORDER_REFLECT)
     if f == 1:
