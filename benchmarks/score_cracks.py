@@ -18,7 +18,10 @@ cracks, as many pixels), where ``--scale`` alone is also a bigger sensor (more p
 might, to see how far the frozen detector's score moves (a proxy for the unseen crack sets of
 issue 3): ``blur`` (Gaussian sigma, px), ``noise`` (Gaussian sensor noise, sigma in grey levels,
 seeded per image), ``gamma`` (exposure curve), ``contrast`` (factor around the photo's mean),
-``jpeg`` (re-compression quality 1-100).
+``jpeg`` (re-compression quality 1-100), ``shadow`` (a cast shadow over half the photo, beyond
+a line through its middle at an angle seeded per image, with a 6 px soft edge; light there times
+VALUE), ``gradient`` (light falling evenly across the photo, at a seeded angle, to VALUE at the
+far side), ``tint`` (a colour cast: red times VALUE, blue divided by it).
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def rescale(img: np.ndarray, gt: np.ndarray, f: float) -> tuple[np.ndarray, np.n
     return img, cv2.resize(gt.astype(np.float32), size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR) >= 0.25
 
 
-ALTERATIONS = ("blur", "noise", "gamma", "contrast", "jpeg")
+ALTERATIONS = ("blur", "noise", "gamma", "contrast", "jpeg", "shadow", "gradient", "tint")
 
 
 def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray:
@@ -89,6 +92,18 @@ def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray
     if kind == "jpeg":
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(value)])
         return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    if kind in ("shadow", "gradient"):
+        h, w = img.shape[:2]
+        ang = np.random.default_rng(seed).uniform(0, 2 * np.pi)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        d = (xx - w / 2) * np.cos(ang) + (yy - h / 2) * np.sin(ang)  # px from a line through the middle
+        if kind == "shadow":  # a cast shadow over half the photo, its edge 6 px soft
+            light = 1 - (1 - value) * np.clip(d / 6 + 0.5, 0, 1)
+        else:  # light falling evenly across the photo, to VALUE at the far side
+            light = 1 - (1 - value) * (d - d.min()) / max(float(d.max() - d.min()), 1.0)
+        return np.clip(img * light[..., None], 0, 255).astype(np.uint8)
+    if kind == "tint":  # a colour cast: red times VALUE, blue divided by it
+        return np.clip(img * np.array([value, 1.0, 1.0 / value], np.float32), 0, 255).astype(np.uint8)
     raise ValueError(f"alteration {kind!r} is not known; expected one of {', '.join(ALTERATIONS)}")
 
 
