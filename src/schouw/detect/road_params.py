@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.8.0",
+    version="0.9.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -33,6 +33,8 @@ class RoadParams:
     marking_contrast: float = 60.0  # grey levels above the surroundings: a painted marking
     marking_min_area_m2: float = 0.02
     marking_width_m: float = 0.1  # least top-hat radius that finds a painted marking (CROW lines are 0.10-0.15 m wide)
+    light_ratio_max: float = 1.7  # light of a photo's brighter quarter / its darkest 2 %: above it the light is evened (detect.light)
+    light_step_max: float = 0.1  # light changing by more than this share of itself over 8 px is a shadow's edge, not a crack
     alligator_min_cell_m: float = 0.05  # side of the smallest enclosed surface piece of a crack network
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0

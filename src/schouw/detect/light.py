@@ -1,0 +1,70 @@
+"""Uneven light on a road photo: a cast shadow or light falling off across it (pure, pixel space).
+
+Every crack feature compares a pixel with its surroundings in grey levels, scaled by the
+photo's one noise level. Under a cast shadow a crack is only as dark as the shadow lets it
+be, and the shadow's edge is a dark line beside a bright one to some of the features.
+:func:`even_light` lifts the darker parts of a photo to the light of its brighter ones
+(never darkens: bright paint stays bright) and marks the band where the light itself changes
+steeply: a shadow's edge, which is no crack. Photos lit evenly are returned as they are.
+
+The light is the grey level's median over about ``factor * LIGHT_KERNEL`` px (a 15 px median of
+the image shrunk ``factor`` times; 60 px by default): several times wider than a crack, and a
+median keeps a shadow's edge where it is. A caller that judges a large photo at a smaller
+working size passes a larger factor, so that a wide crack is never taken for the light.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+LIGHT_FACTOR = 4
+LIGHT_KERNEL = 15
+#: The bright reference: this percentile of the light in the region (a quarter may be paint or sunlit)
+BRIGHT_PERCENTILE = 75
+#: The dark end: this percentile of the light in the region
+DARK_PERCENTILE = 2
+
+
+def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR) -> tuple[np.ndarray, np.ndarray]:
+    """The light of a uint8 grey image at 1 / ``factor`` of its size (uint8), and the region there (bool).
+
+    Pixels outside ``region`` (no-data, verges) are taken at the region's median first, so they
+    neither darken nor brighten the light at the region's edge.
+    """
+    h, w = gray.shape
+    size = (max(1, w // factor), max(1, h // factor))
+    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    inside = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    if not inside.all() and inside.any():
+        small[~inside] = np.uint8(np.median(small[inside]))
+    return cv2.medianBlur(small, LIGHT_KERNEL), inside
+
+
+def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float,
+               factor: int = LIGHT_FACTOR) -> tuple[np.ndarray, np.ndarray | None]:
+    """(grey image, shadow edge) of a uint8 grey image: lit evenly where the light in ``region`` is uneven.
+
+    Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
+    ``ratio_max`` times that of its darkest 2 %. Then every pixel is multiplied by the bright
+    light over its own light (at least 1), and the shadow edge is where the light changes by
+    more than ``step_max`` of itself over ``2 * factor`` px (bool, the image's size).
+    Otherwise ``gray`` itself and None. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
+    """
+    h, w = gray.shape
+    if min(h, w) < factor * LIGHT_KERNEL or not np.isfinite(ratio_max):
+        return gray, None
+    small, inside = light_level(gray, region, factor)
+    if not inside.any():
+        return gray, None
+    dark, bright = np.percentile(small[inside], (DARK_PERCENTILE, BRIGHT_PERCENTILE))
+    if bright <= ratio_max * max(float(dark), 1.0):
+        return gray, None
+    light = np.maximum(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), np.float32(1))
+    gain = np.maximum(np.float32(bright) / light, np.float32(1))
+    even = np.clip(gray * gain, 0, 255).astype(np.uint8)
+    gx = cv2.Sobel(light, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(light, cv2.CV_32F, 0, 1, ksize=3)
+    # a 3 x 3 Sobel is 8 times the change per pixel: its magnitude / 8 * 2 factor is the change over 2 factor px
+    step = cv2.magnitude(gx, gy) * np.float32(factor / 4) > np.float32(step_max) * light
+    return even, step

@@ -1,0 +1,86 @@
+"""Uneven light (detect.light): a cast shadow is lifted, its edge is no crack, evenly lit photos and paint are left alone."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from conftest import asphalt
+from helpers import paint_line
+from schouw.detect.base import defects_mask
+from schouw.detect.crack_mlp import CrackMLP, default_model_dir
+from schouw.detect.light import even_light
+from schouw.detect.road import RoadParams, detect_cracks
+
+P = RoadParams()
+
+
+def _gray(h=320, w=480) -> np.ndarray:
+    return asphalt(h, w)[0].copy()
+
+
+def _shadow(h=320, w=480, depth=0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Light factor of a slanted cast shadow (``depth`` beyond the edge, 6 px soft) and each pixel's distance past the edge (px)."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = (xx - 0.3 * yy - 200.0) / math.hypot(1, 0.3)
+    return (1 - (1 - depth) * np.clip(d / 6 + 0.5, 0, 1)).astype(np.float32), d
+
+
+def test_an_evenly_lit_photo_is_left_as_it_is():
+    g = _gray()
+    out, edge = even_light(g, np.ones(g.shape, bool), P.light_ratio_max, P.light_step_max)
+    assert out is g and edge is None
+
+
+def test_a_cast_shadow_is_lifted_and_its_edge_marked():
+    light, d = _shadow()
+    g = np.clip(_gray() * light, 0, 255).astype(np.uint8)
+    sun, shade = d < -40, d > 40
+    assert g[shade].mean() < 0.6 * g[sun].mean()
+    out, edge = even_light(g, np.ones(g.shape, bool), P.light_ratio_max, P.light_step_max)
+    assert abs(float(out[shade].mean()) / float(out[sun].mean()) - 1) < 0.05
+    assert np.abs(out[sun].astype(int) - g[sun]).mean() < 1  # the sunlit side is the reference: (nearly) unchanged
+    assert edge[np.abs(d) < 2].all()  # the edge line itself
+    assert not edge[np.abs(d) > 30].any()  # and nothing far from it
+
+
+def test_paint_is_never_darkened():
+    light, _ = _shadow()
+    g = _gray()
+    g[40:70, :] = 230  # a lane marking across sun and shade
+    g = np.clip(g * light, 0, 255).astype(np.uint8)
+    out, edge = even_light(g, np.ones(g.shape, bool), P.light_ratio_max, P.light_step_max)
+    assert edge is not None and (out >= g).all()
+
+
+def test_no_data_and_verges_outside_the_region_do_not_count_as_shadow():
+    g = _gray()
+    region = np.ones(g.shape, bool)
+    g[:, 300:] = 0  # black padding, outside the region
+    region[:, 300:] = False
+    out, edge = even_light(g, region, P.light_ratio_max, P.light_step_max)
+    assert out is g and edge is None
+
+
+def test_a_shadow_edge_is_not_a_learned_crack_and_the_crack_under_it_is_found():
+    """Under a cast shadow over half of a close-range photo (the learned stage), the crack crossing it is found on both
+    sides and the shadow's edge is not taken for a crack; without evening the light, the same photo gets the edge."""
+    model = CrackMLP.load(default_model_dir())
+    img = np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1))
+    line = paint_line(img, [(40, 160), (240, 170), (440, 150)], 2, 0.7)
+    light, d = _shadow()
+    img = np.clip(img * light[..., None], 0, 255).astype(np.uint8)
+    ones = np.ones(img.shape[:2], bool)
+    near = cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+    def off_crack(params: RoadParams) -> tuple[int, np.ndarray]:
+        mask = defects_mask(detect_cracks(img, ones, ones, 0.002, params, model=model), img.shape[:2])
+        return int((mask & ~near).sum()), cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+    stray, found = off_crack(P)
+    assert found[line & (d > 10)].mean() > 0.9 and found[line & (d < -10)].mean() > 0.9
+    assert stray < 100
+    stray_unevened, _ = off_crack(RoadParams(light_ratio_max=math.inf))
+    assert stray_unevened > 400  # the trap is real: the edge is a "crack" to the features
