@@ -20,14 +20,20 @@ import numpy as np
 
 LIGHT_FACTOR = 4
 LIGHT_KERNEL = 15
+#: Whether the light is uneven is judged first on a grid twice as coarse, with a 7 px median (about the same reach):
+#: OpenCV's 15 px median (a histogram median) is the costly step, a 7 px one on a quarter of the pixels is far
+#: cheaper, and most photos stop there
+TRIGGER_KERNEL = 7
 #: The bright reference: this percentile of the light in the region (a quarter may be paint or sunlit)
 BRIGHT_PERCENTILE = 75
 #: The dark end: this percentile of the light in the region
 DARK_PERCENTILE = 2
 
 
-def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR) -> tuple[np.ndarray, np.ndarray]:
-    """The light of a uint8 grey image at 1 / ``factor`` of its size (uint8), and the region there (bool).
+def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR,
+                kernel: int = LIGHT_KERNEL) -> tuple[np.ndarray, np.ndarray]:
+    """The light of a uint8 grey image at 1 / ``factor`` of its size (uint8; a ``kernel`` px median there), and the region
+    there (bool).
 
     Pixels outside ``region`` (no-data, verges) are taken at the region's median first, so they
     neither darken nor brighten the light at the region's edge.
@@ -38,7 +44,7 @@ def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR
     inside = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     if not inside.all() and inside.any():
         small[~inside] = np.uint8(np.median(small[inside]))
-    return cv2.medianBlur(small, LIGHT_KERNEL), inside
+    return cv2.medianBlur(small, kernel), inside
 
 
 def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float,
@@ -46,20 +52,25 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     """(grey image, shadow edge) of a uint8 grey image: lit evenly where the light in ``region`` is uneven.
 
     Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
-    ``ratio_max`` times that of its darkest 2 %. Then every pixel is multiplied by the bright
-    light over its own light (at least 1), and the shadow edge is where the light changes by
-    more than ``step_max`` of itself over ``2 * factor`` px (bool, the image's size).
+    ``ratio_max`` times that of its darkest 2 %, judged on the coarser light (``TRIGGER_KERNEL``).
+    Then every pixel is multiplied by the bright light over its own light (at least 1), and the
+    shadow edge is where the light changes by more than ``step_max`` of itself over
+    ``2 * factor`` px (bool, the image's size).
     Otherwise ``gray`` itself and None. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
     h, w = gray.shape
     if min(h, w) < factor * LIGHT_KERNEL or not np.isfinite(ratio_max):
         return gray, None
+    coarse, inside = light_level(gray, region, 2 * factor, TRIGGER_KERNEL)
+    if not inside.any():
+        return gray, None
+    dark, bright = np.percentile(coarse[inside], (DARK_PERCENTILE, BRIGHT_PERCENTILE))
+    if bright <= ratio_max * max(float(dark), 1.0):
+        return gray, None
     small, inside = light_level(gray, region, factor)
     if not inside.any():
         return gray, None
-    dark, bright = np.percentile(small[inside], (DARK_PERCENTILE, BRIGHT_PERCENTILE))
-    if bright <= ratio_max * max(float(dark), 1.0):
-        return gray, None
+    bright = np.percentile(small[inside], BRIGHT_PERCENTILE)
     light = np.maximum(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), np.float32(1))
     gain = np.maximum(np.float32(bright) / light, np.float32(1))
     even = np.clip(gray * gain, 0, 255).astype(np.uint8)
