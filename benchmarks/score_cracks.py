@@ -14,6 +14,8 @@ crack where at least a quarter of it was, so a 1 px crack stays one. With ``--cr
 middle of the resized photo, of the original size, is kept: the same camera moved closer (wider
 cracks, as many pixels), where ``--scale`` alone is also a bigger sensor (more pixels).
 
+``--turn K`` turns photo and truth by K quarter turns (cracks running in other directions).
+
 ``--alter KIND=VALUE`` changes the photo (not the truth) the way another camera or data set
 might, to see how far the frozen detector's score moves (a proxy for the unseen crack sets of
 issue 3): ``blur`` (Gaussian sigma, px), ``noise`` (Gaussian sensor noise, sigma in grey levels,
@@ -115,7 +117,8 @@ def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tupl
 
 
 def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
-                 whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False) -> dict[str, dict]:
+                 whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False,
+                 turn: int = 0) -> dict[str, dict]:
     """Per named group of CFD image ids: {2: (P, R, F1), 5: (P, R, F1), "ms_per_image"}; each image is detected once."""
     cfd = SHARED / "cracks" / "cfd"
     per_image: dict[int, tuple[dict[int, np.ndarray], float]] = {}
@@ -126,6 +129,8 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
         img, gt = rescale(img, gt, scale)
         if crop:
             img, gt = centre_crop(img, gt, shape)
+        if turn:
+            img, gt = np.ascontiguousarray(np.rot90(img, turn)), np.ascontiguousarray(np.rot90(gt, turn))
         if alteration is not None:
             img = alter(img, *alteration, seed=i)
         t0 = time.perf_counter()
@@ -154,6 +159,8 @@ def main() -> None:
     ap.add_argument("--whole", action="store_true", help="score the crack mask detect-image writes (all road detectors)")
     ap.add_argument("--scale", type=float, default=1.0, help="resize photos and truth by this factor first (GSD / F)")
     ap.add_argument("--crop", action="store_true", help="with --scale F > 1: keep the middle of the photo, of its original size")
+    ap.add_argument("--turn", type=int, choices=(0, 1, 2, 3), default=0,
+                    help="turn photo and truth by this many quarter turns first (cracks of other directions)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
     ap.add_argument("--alter", default=None, metavar="KIND=VALUE",
                     help=f"change the photos first: {', '.join(ALTERATIONS)} (see above), e.g. --alter blur=1.5")
@@ -172,7 +179,7 @@ def main() -> None:
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 
         model = CrackMLP.load(args.model_dir or default_model_dir())
-    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop).items():
+    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn).items():
         print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
