@@ -35,3 +35,20 @@ def cfd_scores():
 def test_crackforest_f1_reaches_the_target(cfd_scores, group):
     s = cfd_scores[group]
     assert s[2][2] >= 0.88 and s[5][2] >= 0.90, f"CFD F1 {s[2][2]:.3f} @2px, {s[5][2]:.3f} @5px; targets 0.88 / 0.90"
+
+
+def test_a_cast_shadow_costs_less_than_the_issue_allows_on_unseen_sets():
+    """Issue 3: on crack sets not at hand the frozen detector should stay within 0.08 of its CFD figure. A cast shadow
+    over half of every photo (score_cracks.py --alter shadow=0.5) was the proxy that cost more (0.770 at 2 px on
+    001-118 with road-classic 0.8.0); with the light evened (detect.light) it must stay within that 0.08."""
+    from score_cracks import score_groups
+
+    from schouw.detect.crack_mlp import CrackMLP, default_model_dir
+    from schouw.detect.road import RoadParams
+    from schouw.photos import DEFAULT_GSD_M
+
+    model = CrackMLP.load(default_model_dir())
+    ids = {"001-118": list(range(1, 119))}
+    plain = score_groups(ids, DEFAULT_GSD_M, RoadParams(), model, whole=True)["001-118"][2][2]
+    shaded = score_groups(ids, DEFAULT_GSD_M, RoadParams(), model, whole=True, alteration=("shadow", 0.5))["001-118"][2][2]
+    assert shaded >= plain - 0.08, f"F1 @2px {shaded:.3f} under a cast shadow against {plain:.3f} without"

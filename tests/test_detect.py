@@ -100,6 +100,26 @@ def test_pothole_in_a_close_range_photo_found_on_the_coarse_grid():
     assert (found & truth).sum() / (found | truth).sum() > 0.8
 
 
+def test_a_grey_shadow_over_the_photos_frame_is_not_a_pothole_and_a_hole_at_the_frame_still_is():
+    """In a whole photo (``frame``) a dark area along the frame is light, not a hole whose rim could be seen: a neutral
+    grey cast shadow over a third of a close-range photo (the blue-shade rule cannot catch it). As a tile (no frame)
+    the same area is a "pothole", so the rule is what removes it. A hole touching the frame is still found."""
+    from schouw.detect.crack_mlp import CrackMLP, default_model_dir
+
+    model = CrackMLP.load(default_model_dir())
+    img = _rgb(asphalt(320, 480)).astype(np.float32)
+    light = 1 - 0.5 * np.clip((np.arange(480, dtype=np.float32) - 300) / 6 + 0.5, 0, 1)
+    shaded = (img * light[None, :, None]).astype(np.uint8)
+    ones = _ones(shaded)
+    assert [d.type for d in detect_road(shaded, ones, ones, 0.002, crack_model=model)] == ["pothole"]  # the trap is real
+    assert detect_road(shaded, ones, ones, 0.002, crack_model=model, frame=True) == []
+    img = _rgb(asphalt(480, 480))
+    truth = _pothole(img, 240, 80, 100, seed=5)  # its top reaches the frame (about a sixth of its outline there)
+    assert truth[0].any()
+    d = [x for x in detect_road(img, _ones(img), _ones(img), 0.002, frame=True) if x.type == "pothole"]
+    assert len(d) == 1 and (defects_mask(d, truth.shape) & truth).sum() > 0.8 * truth.sum()
+
+
 def test_manhole_cover_is_not_a_pothole():
     """A dark cast-iron disc of 60 cm in a lighter frame: as dark as a pothole, but a perfect circle."""
     bands = asphalt(300, 300)

@@ -52,8 +52,22 @@ def _edge_width_px(gray: np.ndarray, bg: np.ndarray, crop: np.ndarray, r0: int, 
     return contrast / max(grad, 1e-3)
 
 
-def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
-    """Compact dark blobs clearly darker than the surrounding road, not bluish (shadows) and not thin (cracks)."""
+def frame_share(contour: np.ndarray, r0: int, c0: int, shape: tuple[int, int]) -> float:
+    """Share of a blob's outline (an OpenCV contour of its crop, placed at ``r0``, ``c0``) on the border of an image of ``shape``."""
+    pts = contour.reshape(-1, 2) + (c0, r0)
+    on = (pts[:, 0] == 0) | (pts[:, 1] == 0) | (pts[:, 0] == shape[1] - 1) | (pts[:, 1] == shape[0] - 1)
+    return float(on.mean()) if len(pts) else 0.0
+
+
+def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(),
+                    frame: bool = False) -> list[Defect]:
+    """Compact dark blobs clearly darker than the surrounding road, not bluish (shadows) and not thin (cracks).
+
+    ``frame``: the image is a whole photo, its border the photo's frame. A dark area reaching the frame along more
+    than ``pothole_max_frame_share`` of its outline is then not a pothole: its rim cannot be seen, and such an area is
+    mostly light (the photographer's or a car's shadow, the dark side of an unevenly lit photo). A tile's border is
+    not a frame: a hole there is whole in the next tile.
+    """
     region = valid & area
     if np.count_nonzero(region) < 100:
         return []
@@ -79,6 +93,8 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
         aspect = max(w_r, h_r) / max(min(w_r, h_r), 1.0)
         if solidity < 0.6 or aspect > 3.0:
             continue
+        if frame and frame_share(c, r0, c0, gray.shape) > p.pothole_max_frame_share:
+            continue  # a shadow over the frame's edge, or a hole whose rim is out of the photo
         (_, _), radius = cv2.minEnclosingCircle(c)
         lo_m, hi_m = p.manhole_min_diameter_m, p.manhole_max_diameter_m
         if area_px / max(math.pi * radius**2, 1.0) >= p.manhole_min_fill and lo_m <= 2 * radius * gsd_m <= hi_m:

@@ -34,16 +34,18 @@ def detect_road(
     green: np.ndarray | None = None,
     exclude: np.ndarray | None = None,
     crack_model=None,
+    frame: bool = False,
 ) -> list[Defect]:
     """All road detectors on one tile. Pixels claimed by a pothole, weeds or ``exclude`` are not also reported as crack.
 
     ``green`` is the neighbouring green area (vegetation attached to it is not weeds);
     ``exclude`` marks pixels already explained otherwise (overgrowth); ``crack_model``: the
-    learned crack stage (:class:`~schouw.detect.crack_mlp.CrackMLP`) for close-range photos.
+    learned crack stage (:class:`~schouw.detect.crack_mlp.CrackMLP`) for close-range photos; ``frame``: the tile
+    is a whole photo (see :func:`~schouw.detect.potholes.detect_potholes`).
     """
     # Holes and stones are decimetres and centimetres: a grid of about 1 cm sees them (close-range photos are 1-5 mm)
     g = reduce(image, valid, None, gsd_m, p.area_work_gsd_m)
-    potholes = g.up_defects(detect_potholes(g.image, g.valid, g.down(area), g.gsd_m, p))
+    potholes = g.up_defects(detect_potholes(g.image, g.valid, g.down(area), g.gsd_m, p, frame))
     attached = green if exclude is None else (exclude if green is None else green | exclude)
     weeds = detect_weeds(image, valid, area, gsd_m, p, attached)
     taken = defects_mask(potholes + weeds, area.shape)

@@ -39,6 +39,7 @@ class RoadParams:
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
     pothole_darkness: float = 0.72  # pothole brightness / local road brightness
+    pothole_max_frame_share: float = 0.25  # in a photo, a dark area with more of its outline on the frame is not a hole
     manhole_min_diameter_m: float = 0.4  # a near-perfect disc of this size ...
     manhole_max_diameter_m: float = 1.0  # ... to this is a manhole or gully cover
     manhole_min_fill: float = 0.85  # area / area of the enclosing circle: a disc ~0.9+, a pothole is irregular
