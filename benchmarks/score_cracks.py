@@ -1,7 +1,7 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
     .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F [--crop]]
-        [--whole] [--alter KIND=VALUE] [--turn K]
+        [--whole] [--alter KIND=VALUE] [--turn K] [--tolerances 2,5]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -118,8 +118,8 @@ def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tupl
 
 def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
                  whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False,
-                 turn: int = 0) -> dict[str, dict]:
-    """Per named group of CFD image ids: {2: (P, R, F1), 5: (P, R, F1), "ms_per_image"}; each image is detected once."""
+                 turn: int = 0, tolerances: tuple[float, ...] = (2, 5)) -> dict[str, dict]:
+    """Per named group of CFD image ids: {tolerance px: (P, R, F1), ..., "ms_per_image"}; each image is detected once."""
     cfd = SHARED / "cracks" / "cfd"
     per_image: dict[int, tuple[dict[int, np.ndarray], float]] = {}
     for i in sorted({i for ids in groups.values() for i in ids}):
@@ -136,11 +136,11 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
         t0 = time.perf_counter()
         pred = predict(img, gsd_m / scale, params, model, whole)
         seconds = time.perf_counter() - t0
-        per_image[i] = ({tol: np.array(tolerant_counts(pred, gt, tol)) for tol in (2, 5)}, seconds)
+        per_image[i] = ({tol: np.array(tolerant_counts(pred, gt, tol)) for tol in tolerances}, seconds)
     out = {}
     for name, ids in groups.items():
         res: dict = {"ms_per_image": 1000 * sum(per_image[i][1] for i in ids) / max(len(ids), 1)}
-        for tol in (2, 5):
+        for tol in tolerances:
             tp, n_pred, found, n_truth = sum(per_image[i][0][tol] for i in ids)
             p, r = tp / max(n_pred, 1), found / max(n_truth, 1)
             res[tol] = (p, r, 2 * p * r / max(p + r, 1e-9))
@@ -159,6 +159,8 @@ def main() -> None:
     ap.add_argument("--whole", action="store_true", help="score the crack mask detect-image writes (all road detectors)")
     ap.add_argument("--scale", type=float, default=1.0, help="resize photos and truth by this factor first (GSD / F)")
     ap.add_argument("--crop", action="store_true", help="with --scale F > 1: keep the middle of the photo, of its original size")
+    ap.add_argument("--tolerances", default="2,5", metavar="PX,PX",
+                    help="tolerances to score at, px (the issue's are 2 and 5; with --scale F, 2F and 5F compare like with like)")
     ap.add_argument("--turn", type=int, choices=(0, 1, 2, 3), default=0,
                     help="turn photo and truth by this many quarter turns first (cracks of other directions)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
@@ -179,8 +181,10 @@ def main() -> None:
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 
         model = CrackMLP.load(args.model_dir or default_model_dir())
-    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn).items():
-        print(f"{name:24s} " + "  ".join(f"@{tol}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in (2, 5)))
+    tols = tuple(float(v) for v in args.tolerances.split(","))
+    for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn,
+                                tols).items():
+        print(f"{name:24s} " + "  ".join(f"@{tol:g}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in tols))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
 
