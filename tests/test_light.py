@@ -6,9 +6,9 @@ import math
 
 import cv2
 import numpy as np
-
 from conftest import asphalt
 from helpers import paint_line
+
 from schouw.detect.base import defects_mask
 from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 from schouw.detect.light import even_light

@@ -222,7 +222,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
 
     With ``model`` (a :class:`~schouw.detect.crack_mlp.CrackMLP`, for close-range photos) its
     mask replaces the black-hat thresholds and the least length; the trap rules (paint, paving
-    joints), the width and elongation rules and the measures stay.
+    joints), the width and elongation rules and the measures stay. Its photo's light is evened
+    first where a cast shadow makes it uneven, and the shadow's edge is no crack (:mod:`.light`).
     """
     region = valid & area
     if np.count_nonzero(region) < 100:
@@ -234,7 +235,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     # the sample scene evening the light there gave false cracks (models/road-classic/MODEL_CARD.md)
     lit, shadow_edge = gray, None
     if model is not None:
-        lit, shadow_edge = even_light(gray, region, p.light_ratio_max, p.light_step_max, max(LIGHT_FACTOR, round(LIGHT_FACTOR / work)))
+        light_factor = max(LIGHT_FACTOR, round(LIGHT_FACTOR / work))  # the light's scale follows the working size
+        lit, shadow_edge = even_light(gray, region, p.light_ratio_max, p.light_step_max, light_factor)
     scale = crack_scale_px(gsd_m, p, work)
     resp = crack_response(lit, scale)
     resp[~region] = 0
