@@ -270,6 +270,24 @@ def test_a_bright_kerb_in_a_real_photo_is_not_cracked():
     assert mask.any() and not mask[:, :60].any()
 
 
+CFD_319 = SHARED / "cracks" / "cfd" / "images" / "319.jpg"
+
+
+@pytest.mark.skipif(not CFD_319.is_file(), reason="../shared/data/cracks/cfd not present")
+def test_the_photographers_shadow_in_a_real_photo_is_not_a_pothole():
+    """CrackForest 319: the photographer's shadow crosses the photo from top to bottom. As a tile (no frame) it is a
+    large dark "pothole"; as the photo it is, it reaches the frame and is light, and the cracks stay cracks."""
+    from schouw.detect.road import detect_road
+    from schouw.photos import DEFAULT_GSD_M, detect_photo, read_photo
+
+    rgb = read_photo(CFD_319)
+    model = CrackMLP.load(default_model_dir())
+    ones = np.ones(rgb.shape[:2], bool)
+    assert "pothole" in {d.type for d in detect_road(rgb, ones, ones, DEFAULT_GSD_M, crack_model=model)}
+    mask, defects = detect_photo(rgb, DEFAULT_GSD_M, crack_model=model)
+    assert {d.type for d in defects} == {"crack"} and mask.any()
+
+
 def test_fit_gate_passes_the_share_asked_of_the_probable_pixels():
     """The distilled pre-screen keeps ``keep`` of the candidates above ``lo`` and drops most of the rest."""
     from schouw.detect.crack_mlp import fit_gate
