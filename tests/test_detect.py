@@ -165,6 +165,28 @@ def test_colour_noise_on_asphalt_is_not_weeds(gsd_m):
     assert [d.type for d in detect_weeds(img, _ones(img), _ones(img), gsd_m)] == ["weeds_in_pavement"]
 
 
+def test_a_greenish_colour_cast_is_not_weeds_and_weeds_on_it_are():
+    """A close-range photo whose grey asphalt has a green cast (white balance) with broad blotches and sensor noise:
+    many pixels pass the fixed excess-green rule, and joined over 10 cm they made a "weeds" clump (road-classic before
+    0.9.0). Weeds are judged against the road's own colour now, so the cast is no clump, and a clump of weeds on the
+    same photo is still found."""
+    from schouw.detect.base import chromaticity
+
+    rng = np.random.default_rng(3)
+    img = _rgb(asphalt(320, 480)).astype(np.float32)
+    field = cv2.GaussianBlur(rng.normal(0, 1, (320, 480)).astype(np.float32), (0, 0), 20)
+    img[..., 1] *= 1.07 + 0.05 * field / np.abs(field).max()
+    img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+    r, g, b, bright = chromaticity(cv2.GaussianBlur(img, (0, 0), 2.5))
+    fixed = (2 * g - r - b > 0.04) & (g > r + 0.02) & (g > b + 0.02)
+    assert fixed.mean() > 0.02  # the trap: the fixed thresholds alone pass pixels all over the photo
+    assert [d for d in detect_road(img, _ones(img), _ones(img), 0.002) if d.type == "weeds_in_pavement"] == []
+    bands = np.moveaxis(img, -1, 0).copy()
+    paint_disc(bands, 240, 160, 60, (66, 138, 44))
+    img = _rgb(bands)
+    assert [d.type for d in detect_weeds(img, _ones(img), _ones(img), 0.002)] == ["weeds_in_pavement"]
+
+
 def test_no_data_is_never_a_defect():
     bands = asphalt(200, 200)
     paint_disc(bands, 100, 100, 16, (35, 32, 30))

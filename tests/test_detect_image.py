@@ -68,3 +68,30 @@ def test_jobs_give_the_same_outputs_and_the_same_errors(tmp_path):
         assert "4 of 5 photos processed" in r.stdout
         runs[jobs] = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
     assert len(runs["1"]) == 8 and runs["1"] == runs["2"]
+
+
+def test_black_padding_is_no_defect_and_a_near_black_crack_is_no_padding():
+    """Padding bands (black, broad, at the frame) are not valid photo: no defect along their edge. A crack whose core is
+    near-black in a dark photo is content: found whole, not cut out as padding (as it was while every pixel of at most 8
+    grey levels was padding)."""
+    from schouw.photos import DEFAULT_GSD_M, detect_photo, padding_bands
+
+    img = np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1))
+    img[:, :60] = 0  # a padding band on the left
+    line = np.zeros(img.shape[:2], np.uint8)
+    cv2.polylines(line, [np.array([[100, 160], [300, 170], [460, 150]], np.int32)], False, 255, 3, cv2.LINE_AA)
+    img[line > 0] = (img[line > 0] * 0.45).astype(np.uint8)
+    band = padding_bands(img)
+    assert band[:, :60].all() and not band[:, 60:].any()
+    mask, defects = detect_photo(img, DEFAULT_GSD_M)
+    assert defects and all(d.bbox_px[0] >= 60 for d in defects)  # nothing along the band's edge
+    assert mask[:, :70].max() == 0 and mask[155:180, 200].max() == 255
+
+    dark = (np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1)) * 0.45).astype(np.uint8)
+    core = np.zeros(dark.shape[:2], np.uint8)
+    cv2.polylines(core, [np.array([[20, 160], [240, 170], [460, 150]], np.int32)], False, 255, 3)
+    dark[core > 0] = 4  # near-black: below the old padding level of 8
+    assert not padding_bands(dark).any()
+    mask, _ = detect_photo(dark, DEFAULT_GSD_M)
+    found = cv2.dilate(mask, np.ones((5, 5), np.uint8)) > 0
+    assert found[core > 0].mean() > 0.9

@@ -77,6 +77,22 @@ def learned_stage_applies(gsd_m: float) -> bool:
     return gsd_m < SEGMENT_FROM_GSD_M
 
 
+def padding_bands(rgb: np.ndarray) -> np.ndarray:
+    """Black padding of a photo (bool): near-black (every channel <= 8) areas at least 5 px across that reach its frame.
+
+    A near-black crack core in a dark photo is thin, and a black hole in the road is inside the frame: both are content.
+    """
+    black = (cv2.bitwise_or(cv2.bitwise_or(rgb[..., 0], rgb[..., 1]), rgb[..., 2]) <= 8).astype(np.uint8)
+    if not black.any():
+        return black > 0
+    black = cv2.morphologyEx(black, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    n, lab = cv2.connectedComponents(black, connectivity=8)
+    edge = np.zeros(n, bool)
+    edge[np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])] = True
+    edge[0] = False
+    return edge[lab]
+
+
 def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None):
     """Road defects (:class:`schouw.detect.base.Defect`) of one photo, and its valid mask.
 
@@ -85,7 +101,7 @@ def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams
     cracks (measured on RDD2022 China_Drone, benchmarks/score_rdd.py: the share of detected
     pixels inside damage boxes rose from 0.12 to 0.34). Black padding bands are never valid.
     """
-    valid = cv2.bitwise_or(cv2.bitwise_or(rgb[..., 0], rgb[..., 1]), rgb[..., 2]) > 8
+    valid = ~padding_bands(rgb)
     valid = cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # JPEG fringe of padding bands
     area, green = np.ones(valid.shape, bool), None
     if gsd_m >= SEGMENT_FROM_GSD_M:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .base import Defect, chromaticity, components, disk
+from .base import Defect, chromaticity, components, disk, subsample
 from .road_params import RoadParams
 
 
@@ -42,7 +42,10 @@ def detect_weeds(
         return []
     r, g, b, bright = chromaticity(blurred)
     exg = 2 * g - r - b
-    veg = (exg > p.weeds_exg) & (g > r + 0.02) & (g > b + 0.02) & (bright > 35) & region
+    # The road's own colour cast (white balance, exposure): what three quarters of its pixels exceed, when that is green.
+    # Grey paving has none and keeps the fixed thresholds; on a greenish photo weeds must stand out from the road.
+    cast_exg, cast_gr, cast_gb = (max(0.0, float(np.percentile(subsample(v[region]), 25))) for v in (exg, g - r, g - b))
+    veg = (exg > p.weeds_exg + cast_exg) & (g > r + 0.02 + cast_gr) & (g > b + 0.02 + cast_gb) & (bright > 35) & region
     if not veg.any():  # most road photos: no closing and linking of an empty mask at close range (disks of 15-25 px)
         return []
     veg = cv2.morphologyEx(veg.astype(np.uint8), cv2.MORPH_CLOSE, disk(max(1.0, 0.03 / gsd_m))) > 0
