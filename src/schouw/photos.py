@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .detect.base import label
 from .detect.road import RoadParams, detect_road
 from .errors import InputError
 from .issues import severity
@@ -86,7 +87,7 @@ def padding_bands(rgb: np.ndarray) -> np.ndarray:
     if not black.any():
         return black > 0
     black = cv2.morphologyEx(black, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    n, lab = cv2.connectedComponents(black, connectivity=8)
+    n, lab, _ = label(black > 0)
     edge = np.zeros(n, bool)
     edge[np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])] = True
     edge[0] = False

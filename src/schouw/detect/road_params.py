@@ -34,7 +34,7 @@ class RoadParams:
     marking_min_area_m2: float = 0.02
     marking_width_m: float = 0.1  # least top-hat radius that finds a painted marking (CROW lines are 0.10-0.15 m wide)
     light_ratio_max: float = 1.7  # light of a photo's brighter quarter / its darkest 2 %: above it the light is evened (detect.light)
-    light_step_max: float = 0.1  # light changing by more than this share of itself over 8 px is a shadow's edge, not a crack
+    light_step_max: float = 0.1  # light changing by more than this share of itself over 8 px (at full size) is a shadow's edge
     alligator_min_cell_m: float = 0.05  # side of the smallest enclosed surface piece of a crack network
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
