@@ -254,6 +254,27 @@ def test_a_very_wide_crack_is_found_whole():
             assert all(24 <= d.extra["mean_width_px"] <= 36 for d in found), [d.extra["mean_width_px"] for d in found]
 
 
+def test_a_photo_taken_closer_is_decided_at_the_training_gsd():
+    """The camera three times closer, as many pixels (a 20 px crack, stones three times larger): told its GSD, the photo is
+    decided shrunk to the training photos' GSD and the crack is found whole; at the default GSD it is not found."""
+    model = CrackMLP.load(default_model_dir())
+    close = cv2.resize(_photo(), (1440, 960), interpolation=cv2.INTER_LINEAR)[320:640, 480:960].copy()
+    line = paint_line(close, [(20, 150), (240, 170), (460, 140)], 20, 0.45)
+    centre = cv2.ximgproc.thinning(line.astype(np.uint8) * 255) > 0
+    ones = np.ones(close.shape[:2], bool)
+    assert model.work_factor(close.shape[:2], GSD) == 1.0  # no shrinking at the default GSD, nor for CrackForest's 1.5 mm
+    assert model.work_factor(close.shape[:2], model.photo_gsd_m) == 1.0
+    assert model.work_factor(close.shape[:2], GSD / 3) == pytest.approx(GSD / 3 / model.photo_gsd_m)
+    for gsd, least, most in ((GSD / 3, 0.9, 1.0), (GSD, 0.0, 0.2)):
+        found = detect_cracks(close, ones, ones, gsd, model=model)
+        mask = defects_mask(found, close.shape[:2])
+        along = _along(mask, centre)
+        assert least <= along <= most, (gsd, along)
+        if gsd < GSD:  # on the crack, its width measured in the photo's own pixels
+            assert _beside(mask, line, 6).sum() <= 0.03 * mask.sum()
+            assert all(15 <= d.extra["mean_width_px"] <= 25 for d in found), [d.extra["mean_width_px"] for d in found]
+
+
 CFD_309 = SHARED / "cracks" / "cfd" / "images" / "309.jpg"
 
 
@@ -334,13 +355,14 @@ def test_quarter_size_background_is_near_the_exact_median():
 
 @pytest.mark.skipif(not (SHARED / "cracks" / "cfd" / "images" / "001.jpg").is_file(), reason="../shared/data/cracks/cfd not present")
 def test_the_shipped_in_use_settings_are_what_the_trainer_fits(tmp_path):
-    """train_crack_mlp.py --gate-only on a copy of the model folder writes the shipped pre-screen and background factor."""
+    """train_crack_mlp.py --gate-only on a copy of the model folder writes the shipped pre-screen, background factor and
+    training GSD."""
     import shutil
 
     folder = tmp_path / "crack-mlp"
     shutil.copytree(default_model_dir(), folder)
     meta = json.loads((folder / "meta.json").read_text())
-    for key in ("gate_weights", "gate_min", "background_factor"):
+    for key in ("gate_weights", "gate_min", "background_factor", "photo_gsd_m"):
         meta.pop(key)
     (folder / "meta.json").write_text(json.dumps(meta))
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "train_crack_mlp.py"), "--gate-only", "--out", str(folder)],
@@ -349,5 +371,6 @@ def test_the_shipped_in_use_settings_are_what_the_trainer_fits(tmp_path):
     fitted = json.loads((folder / "meta.json").read_text())
     shipped = json.loads((default_model_dir() / "meta.json").read_text())
     assert fitted["background_factor"] == shipped["background_factor"] == 4
+    assert fitted["photo_gsd_m"] == shipped["photo_gsd_m"] == 0.0015
     np.testing.assert_allclose(fitted["gate_weights"], shipped["gate_weights"], rtol=1e-4, atol=1e-6)
     assert abs(fitted["gate_min"] - shipped["gate_min"]) < 1e-4

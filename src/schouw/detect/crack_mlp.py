@@ -35,6 +35,10 @@ from .base import black_hat, disk, label, robust_sigma_counted, subsample
 N_FEATURES = 16
 N_DIRECTIONS = 12
 LINE_STEPS = (4, 5)  # line lengths 2**4 and 2**5 px
+#: A photo said to be finer than the training photos by more than this factor is shrunk to their GSD (see work_factor)
+GSD_SHRINK_FROM = 1.25
+#: ... but never below this many pixels a side
+MIN_WORK_SIDE_PX = 64
 
 
 def _direction_steps(n_dir: int, steps: int) -> list[list[tuple[int, int]]]:
@@ -339,6 +343,7 @@ class CrackMLP:
     broad_px: float = 0.0  # a half-size piece at least this wide (px, there) is added whole (0: never; see decide)
     gate: tuple[np.ndarray, float] | None = None  # (weights, least score) of fit_gate: candidates below it are not classified
     background_factor: int = 1  # the features' median background is taken at 1 / this size (see median_background)
+    photo_gsd_m: float = 0.0  # the training photos' ground sample distance (m/px): photos said to be finer are shrunk to it (0: never)
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -358,7 +363,7 @@ class CrackMLP:
                    cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]),
                    int(meta.get("work_pixels", 0)), float(meta.get("broad_px", 0.0)),
                    (np.asarray(meta["gate_weights"], np.float32), float(meta["gate_min"])) if "gate_weights" in meta else None,
-                   int(meta.get("background_factor", 1)))
+                   int(meta.get("background_factor", 1)), float(meta.get("photo_gsd_m", 0.0)))
 
     @cached_property
     def _folded(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
@@ -384,14 +389,22 @@ class CrackMLP:
         """How far (px) from a pixel its features look: half the longest line's square window."""
         return 2 ** max(LINE_STEPS) // 2 + 1
 
-    def work_factor(self, shape: tuple[int, ...]) -> float:
-        """The factor (<= 1) a photo of this (rows, cols) is resized by before it is decided (see :meth:`decide`)."""
-        n = shape[0] * shape[1]
-        return 1.0 if not self.work_pixels or n <= self.work_pixels else math.sqrt(self.work_pixels / n)
+    def work_factor(self, shape: tuple[int, ...], gsd_m: float | None = None) -> float:
+        """The factor (<= 1) a photo of this (rows, cols) is resized by before it is decided (see :meth:`decide`).
 
-    def reach_for(self, shape: tuple[int, ...]) -> float:
-        """:attr:`reach_px` in the pixels of a photo of this shape."""
-        return self.reach_px / self.work_factor(shape)
+        ``gsd_m``: the photo's ground sample distance (m/px) where it is known. A photo finer than the
+        training photos' (``photo_gsd_m``) by more than ``GSD_SHRINK_FROM`` is decided at their GSD: its
+        cracks are as many pixels wide as the network learned. Never below ``MIN_WORK_SIDE_PX`` a side.
+        """
+        n = shape[0] * shape[1]
+        f = 1.0 if not self.work_pixels or n <= self.work_pixels else math.sqrt(self.work_pixels / n)
+        if gsd_m and self.photo_gsd_m and gsd_m * GSD_SHRINK_FROM < self.photo_gsd_m:
+            f = min(f, max(gsd_m / self.photo_gsd_m, MIN_WORK_SIDE_PX / max(min(shape[:2]), 1)))
+        return min(f, 1.0)
+
+    def reach_for(self, shape: tuple[int, ...], gsd_m: float | None = None) -> float:
+        """:attr:`reach_px` in the pixels of a photo of this shape (and GSD, see :meth:`work_factor`)."""
+        return self.reach_px / self.work_factor(shape, gsd_m)
 
     def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(probability, mask, pixel features) at this image's size: hysteresis pieces the forest keeps, trimmed to their core."""
@@ -410,8 +423,11 @@ class CrackMLP:
             mask[y : y + h, x : x + w] &= lab[y : y + h, x : x + w] != i
         return prob, trim_to_core(mask, prob, self.core, centre & mask), f
 
-    def decide(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, gray: np.ndarray, gsd_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps.
+
+        ``gsd_m`` (m/px), where known: a photo taken closer than the training photos is decided at
+        their GSD (:meth:`work_factor`).
 
         A photo of more than ``work_pixels`` pixels is decided at that size and the result scaled
         back (bilinear, cut half way). Its features are in pixels: more pixels for the same
@@ -427,7 +443,7 @@ class CrackMLP:
         features see only at its edges.
         """
         h, w = gray.shape
-        f = self.work_factor(gray.shape)
+        f = self.work_factor(gray.shape, gsd_m)
         if f < 1:
             small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
             prob_s, mask_s = self._decide_scaled(small)
@@ -457,9 +473,9 @@ class CrackMLP:
                 mask |= up & (feats[0] < -BROAD_DARKNESS)  # where the full-size pixel is darker than its background
         return prob, mask
 
-    def mask(self, gray: np.ndarray) -> np.ndarray:
-        """Crack pixels of a uint8 grey image."""
-        return self.decide(gray)[1]
+    def mask(self, gray: np.ndarray, gsd_m: float | None = None) -> np.ndarray:
+        """Crack pixels of a uint8 grey image (``gsd_m``: see :meth:`decide`)."""
+        return self.decide(gray, gsd_m)[1]
 
 
 def default_model_dir() -> Path:

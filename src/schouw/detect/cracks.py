@@ -229,7 +229,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     if np.count_nonzero(region) < 100:
         return []
     gray = to_gray(image)
-    work = model.work_factor(gray.shape) if model is not None else 1.0
+    work = model.work_factor(gray.shape, gsd_m) if model is not None else 1.0
     # the learned stage under a cast shadow: cracks in it as dark as in the sun, and its edge no crack (paint is judged
     # on the photo as it is). Not for the black-hat (drone) path: a black-hat does not take a step for a line, and on
     # the sample scene evening the light there gave false cracks (models/road-classic/MODEL_CARD.md)
@@ -250,7 +250,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     strong_t = max(base + p.crack_k_sigma * sigma, p.crack_min_contrast)
     weak_t = max(base + p.crack_k_sigma_weak * sigma, 0.6 * p.crack_min_contrast)
     if model is not None:
-        prob, learned = model.decide(lit)
+        prob, learned = model.decide(lit, gsd_m)
         weak = learned & region & ~edge
         strong = prob > model.hi
         weak_t = 0.0
@@ -277,7 +277,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     rad = scale
     # the learned stage compares a pixel with windows up to its reach: paint darkens its view that far
     # (on CFD 309 a bright kerb would otherwise fill with cracks)
-    beside_marking = _beside_marking(gray, rad, gsd_m, p, model.reach_for(gray.shape) if model is not None else 0.0)
+    beside_marking = _beside_marking(gray, rad, gsd_m, p, model.reach_for(gray.shape, gsd_m) if model is not None else 0.0)
     # the gap is capped in pixels: at close range 6 cm is 30 px, and linking that far gathers texture into the crack
     linked = cv2.dilate(weak.astype(np.uint8), disk(min(max(1.0, p.crack_link_gap_m / gsd_m / 2), 3.0)))
     candidates = []
