@@ -254,9 +254,10 @@ def test_a_very_wide_crack_is_found_whole():
             assert all(24 <= d.extra["mean_width_px"] <= 36 for d in found), [d.extra["mean_width_px"] for d in found]
 
 
-def test_a_photo_taken_closer_is_decided_at_the_training_gsd():
+def test_a_photo_taken_closer_is_decided_at_the_training_gsd(tmp_path):
     """The camera three times closer, as many pixels (a 20 px crack, stones three times larger): told its GSD, the photo is
-    decided shrunk to the training photos' GSD and the crack is found whole; at the default GSD it is not found."""
+    decided shrunk to the training photos' GSD and the crack is found whole; at the default GSD it is not found.
+    detect-image is told by --gsd-m."""
     model = CrackMLP.load(default_model_dir())
     close = cv2.resize(_photo(), (1440, 960), interpolation=cv2.INTER_LINEAR)[320:640, 480:960].copy()
     line = paint_line(close, [(20, 150), (240, 170), (460, 140)], 20, 0.45)
@@ -273,6 +274,11 @@ def test_a_photo_taken_closer_is_decided_at_the_training_gsd():
         if gsd < GSD:  # on the crack, its width measured in the photo's own pixels
             assert _beside(mask, line, 6).sum() <= 0.03 * mask.sum()
             assert all(15 <= d.extra["mean_width_px"] <= 25 for d in found), [d.extra["mean_width_px"] for d in found]
+    cv2.imwrite(str(tmp_path / "close.png"), cv2.cvtColor(close, cv2.COLOR_RGB2BGR))
+    r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(tmp_path / "close.png"), "--out-dir", str(tmp_path / "out"),
+                        "--gsd-m", f"{GSD / 3:.6f}"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert _along(cv2.imread(str(tmp_path / "out" / "close.png"), cv2.IMREAD_UNCHANGED) > 0, centre) >= 0.9
 
 
 CFD_309 = SHARED / "cracks" / "cfd" / "images" / "309.jpg"
