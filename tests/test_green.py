@@ -124,7 +124,8 @@ def test_quality_levels_follow_the_crow_table():
 def test_area_records_measure_shares_in_pixel_space():
     lawn = shapely.box(0, 0, 100, 100)  # 10,000 px
     street = shapely.box(100, 0, 150, 100)
-    issues = [("dry_grass", shapely.box(10, 10, 30, 30)), ("bare_soil", shapely.box(90, 0, 120, 10)), ("weeds_in_pavement", shapely.box(110, 10, 120, 20))]
+    issues = [("dry_grass", shapely.box(10, 10, 30, 30)), ("bare_soil", shapely.box(90, 0, 120, 10)), ("weeds_in_pavement", shapely.box(110, 10, 120, 20)),
+              ("ravelling", shapely.box(120, 50, 160, 70)), ("crack", shapely.box(105, 80, 145, 82))]
     recs = area_records({"green": [("lawn", lawn)], "road": [("street", street)]}, issues, shapely.box(0, 0, 150, 100), 0.0004)
     green = next(r for r in recs if r.kind == "green").properties()
     road = next(r for r in recs if r.kind == "road").properties()
@@ -132,4 +133,7 @@ def test_area_records_measure_shares_in_pixel_space():
     assert green["bare_soil_m2"] == pytest.approx(100 * 0.0004)  # only the part inside the lawn
     assert green["affected_share"] == pytest.approx(0.05) and green["quality_level"] == "B"
     assert road["weeds_share"] == pytest.approx(100 / 5000) and road["weeds_level"] == "A"
+    # ravelling: its area and its share of the road surface (only the part inside the street: 30 x 20 px)
+    assert road["ravelling_m2"] == pytest.approx(600 * 0.0004) and road["ravelling_share"] == pytest.approx(600 / 5000)
+    assert road["damaged_share"] == pytest.approx((600 + 80) / 5000) and road["quality_level"] == quality_level(0.136, "road_damage")
     assert share_severity("L", 0.3) == "E" and share_severity("M", 0.01) == "M"

@@ -56,6 +56,9 @@ def test_geopackage_layers_crs_and_qgis_styles(demo):
     assert set(road["type"]) <= {"crack", "pothole", "ravelling", "weeds_in_pavement"} and len(road)
     assert set(green["type"]) <= {"dry_grass", "bare_soil", "overgrowth"} and len(green)
     assert len(road) + len(green) == run["counts"]["total"]
+    areas = gpd.read_file(out / "issues.gpkg", layer="road_areas")
+    assert len(areas) and {"weeds_share", "ravelling_m2", "ravelling_share", "damaged_share", "quality_level"} <= set(areas.columns)
+    assert ((areas["ravelling_share"] >= 0) & (areas["ravelling_share"] <= areas["damaged_share"])).all()
     con = sqlite3.connect(out / "issues.gpkg")
     rows = con.execute("SELECT f_table_name, styleQML, useAsDefault FROM layer_styles").fetchall()
     con.close()

@@ -69,8 +69,10 @@ class AreaRecord:
                       "affected_share": round(share, 5), "quality_level": quality_level(share, "green")}
         else:
             weeds = self.affected_m2.get("weeds_in_pavement", 0.0)
+            ravelled = self.affected_m2.get("ravelling", 0.0)
             dmg = sum(self.affected_m2.get(t, 0.0) for t in ("crack", "pothole", "ravelling"))
             props |= {"weeds_m2": round(weeds, 3), "weeds_share": round(weeds / a, 5), "weeds_level": quality_level(weeds / a, "weeds"),
+                      "ravelling_m2": round(ravelled, 3), "ravelling_share": round(ravelled / a, 5),
                       "damaged_m2": round(dmg, 3), "damaged_share": round(dmg / a, 5), "quality_level": quality_level(dmg / a, "road_damage")}
         return props
 
