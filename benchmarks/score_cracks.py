@@ -1,7 +1,7 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
     .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F [--crop]]
-        [--whole] [--alter KIND=VALUE] [--turn K] [--tolerances 2,5]
+        [--whole] [--alter KIND=VALUE] [--turn K] [--tolerances 2,5] [--tile N]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -15,6 +15,10 @@ middle of the resized photo, of the original size, is kept: the same camera move
 cracks, as many pixels), where ``--scale`` alone is also a bigger sensor (more pixels).
 
 ``--turn K`` turns photo and truth by K quarter turns (cracks running in other directions).
+
+``--tile N`` mirrors photo and truth into an N x N mosaic: a larger photo (N² times the pixels)
+whose cracks are as thin as CrackForest's, the case ``--scale`` cannot show (there the cracks
+widen with the photo). The detector is told the same GSD.
 
 ``--alter KIND=VALUE`` changes the photo (not the truth) the way another camera or data set
 might, to see how far the frozen detector's score moves (a proxy for the unseen crack sets of
@@ -109,6 +113,15 @@ def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray
     raise ValueError(f"alteration {kind!r} is not known; expected one of {', '.join(ALTERATIONS)}")
 
 
+def mirror_tile(img: np.ndarray, gt: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Photo and truth mirrored into an ``n`` x ``n`` mosaic: ``n``² times the pixels, cracks as wide as before."""
+    if n <= 1:
+        return img, gt
+    h, w = gt.shape
+    pad = ((0, (n - 1) * h), (0, (n - 1) * w))
+    return np.pad(img, pad + ((0, 0),), mode="symmetric"), np.pad(gt, pad, mode="symmetric")
+
+
 def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The middle ``shape`` (rows, cols) of photo and truth (no change where they are not larger)."""
     h, w = min(shape[0], img.shape[0]), min(shape[1], img.shape[1])
@@ -118,7 +131,7 @@ def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tupl
 
 def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
                  whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False,
-                 turn: int = 0, tolerances: tuple[float, ...] = (2, 5)) -> dict[str, dict]:
+                 turn: int = 0, tolerances: tuple[float, ...] = (2, 5), tile: int = 1) -> dict[str, dict]:
     """Per named group of CFD image ids: {tolerance px: (P, R, F1), ..., "ms_per_image"}; each image is detected once."""
     cfd = SHARED / "cracks" / "cfd"
     per_image: dict[int, tuple[dict[int, np.ndarray], float]] = {}
@@ -131,6 +144,7 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
             img, gt = centre_crop(img, gt, shape)
         if turn:
             img, gt = np.ascontiguousarray(np.rot90(img, turn)), np.ascontiguousarray(np.rot90(gt, turn))
+        img, gt = mirror_tile(img, gt, tile)
         if alteration is not None:
             img = alter(img, *alteration, seed=i)
         t0 = time.perf_counter()
@@ -163,6 +177,8 @@ def main() -> None:
                     help="tolerances to score at, px (the issue's are 2 and 5; with --scale F, 2F and 5F compare like with like)")
     ap.add_argument("--turn", type=int, choices=(0, 1, 2, 3), default=0,
                     help="turn photo and truth by this many quarter turns first (cracks of other directions)")
+    ap.add_argument("--tile", type=int, default=1, metavar="N",
+                    help="mirror photo and truth into an N x N mosaic first (a larger photo of equally thin cracks)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
     ap.add_argument("--alter", default=None, metavar="KIND=VALUE",
                     help=f"change the photos first: {', '.join(ALTERATIONS)} (see above), e.g. --alter blur=1.5")
@@ -183,7 +199,7 @@ def main() -> None:
         model = CrackMLP.load(args.model_dir or default_model_dir())
     tols = tuple(float(v) for v in args.tolerances.split(","))
     for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn,
-                                tols).items():
+                                tols, args.tile).items():
         print(f"{name:24s} " + "  ".join(f"@{tol:g}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in tols))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
