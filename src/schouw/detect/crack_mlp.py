@@ -62,7 +62,7 @@ def line_extremes(g16: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     Sums are exact: in 16 bits while they fit (lines of up to 16 px), then in float32.
     """
     h, w = g16.shape
-    m = 2 ** max(LINE_STEPS)
+    m = 2 ** max(LINE_STEPS) // 2  # a centred line reaches half its length beyond a border pixel: no farther
     padded = cv2.copyMakeBorder(g16, m, m, m, m, cv2.BORDER_REFLECT)
     lo: dict[int, np.ndarray] = {}
     hi: dict[int, np.ndarray] = {}
@@ -146,7 +146,8 @@ def crack_features(gray: np.ndarray, background_factor: int = 1) -> np.ndarray:
     np.multiply(cv2.sqrt(np.maximum(var, 0, out=var)), inv, out=out[11])
     for k, (steps, (lo, hi)) in enumerate(line_extremes(g16).items()):
         side = 2**steps - 1
-        np.multiply(cv2.subtract(cv2.blur(g, (side, side)), lo), inv, out=out[12 + 2 * k])
+        around = mean if side == 15 else cv2.blur(g, (side, side))  # the 16 px lines' square is the 15 px mean above
+        np.multiply(cv2.subtract(around, lo), inv, out=out[12 + 2 * k])
         np.multiply(cv2.subtract(hi, lo), inv, out=out[13 + 2 * k])
     return out
 
