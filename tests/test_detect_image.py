@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 
@@ -48,6 +49,35 @@ def test_detect_image_contract_and_bad_photos(tmp_path):
     assert d["length_px"] > 350 and d["severity"] in ("L", "M", "E") and len(d["polygon_px"]) >= 3
     assert mask[155:175, 240].max() == 255  # the mask marks the painted crack
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def _with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """The JPEG with an EXIF block holding only an orientation tag (6: the viewer turns it 90 degrees clockwise)."""
+    ifd = struct.pack(">HHHI", 1, 0x0112, 3, 1) + struct.pack(">HHI", orientation, 0, 0)
+    app1 = b"Exif\x00\x00" + b"MM\x00\x2a" + struct.pack(">I", 8) + ifd
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:]
+
+
+def test_a_phone_photo_is_read_as_its_exif_orientation_shows_it(tmp_path):
+    """A portrait phone photo is stored on its side with EXIF orientation 6: mask, size and pixel coordinates are those of
+    the photo as viewers show it (the horizontal painted crack runs down the mask)."""
+    _crack_photo(tmp_path / "flat.png")
+    ok, jpeg = cv2.imencode(".jpg", cv2.imread(str(tmp_path / "flat.png")), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "portrait.jpg").write_bytes(_with_exif_orientation(jpeg.tobytes(), 6))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(photos), "--out-dir", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    mask = cv2.imread(str(out / "portrait.png"), cv2.IMREAD_UNCHANGED)
+    doc = json.loads((out / "portrait.json").read_text())
+    assert mask.shape == (480, 320) and (doc["width"], doc["height"]) == (320, 480)
+    cracks = [d for d in doc["defects"] if d["type"] == "crack"]
+    assert len(cracks) == 1
+    xmin, ymin, xmax, ymax = cracks[0]["bbox_px"]  # stored (x, y) is shown at (319 - y, x): rows 150-170 become columns
+    assert ymin <= 45 and ymax >= 435 and 130 <= xmin and xmax <= 190
+    assert mask[240, 149:170].max() == 255
 
 
 def test_jobs_give_the_same_outputs_and_the_same_errors(tmp_path):

@@ -41,7 +41,9 @@ def read_photo(path: Path) -> np.ndarray:
         raise PhotoError(f"{path}: not an image OpenCV can read; expected a JPEG or PNG photo")
     if header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
         raise PhotoError(f"{path}: about {header.shape[1] * 8} x {header.shape[0] * 8} pixels is too large; expected at most {MAX_PIXELS // 10**6} megapixels")
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    # any depth and channels as stored, but turned as its EXIF orientation says (a phone's portrait photo is stored
+    # on its side): masks and pixel coordinates are those of the photo as every viewer shows it
+    img = cv2.imread(str(path), cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH)
     if img is None:
         raise PhotoError(f"{path}: the image data is damaged or truncated; expected a complete JPEG or PNG photo")
     if img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 1):
