@@ -9,7 +9,9 @@ carry boxes, not pixel masks, so the protocol of issue 3 is used:
 - *in boxes*: the share of all detected defect pixels that lie inside a damage or a repair
   box (the boxes cover only ~11 % of the pixels, so chance gives ~0.11);
 - a hit pothole box (D40) counts as *typed right* when most of the detected pixels in it are
-  ``pothole``.
+  ``pothole``;
+- *crack subtype*: of the crack pixels detected inside the D00, D10 and D20 boxes, the share
+  whose crack has the box's subtype (``longitudinal``, ``transverse``, ``alligator``).
 ``--oracle`` also prints an upper bound for any rule that keeps or drops whole crack pieces:
 the same figures when each crack piece is kept only if at least a share T of its pixels lies in
 a box (a judge that knows the boxes). If that bound is far above the detector, the pieces are
@@ -43,13 +45,16 @@ def type_masks(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(),
     return masks_of(photo_defects(rgb, gsd_m, params, crack_model)[0], rgb.shape[:2])
 
 
-def masks_of(defects, shape: tuple[int, int], keep=lambda d: True) -> dict[str, np.ndarray]:
-    """Boolean mask per defect type of the ``defects`` that ``keep`` accepts, on an image of ``shape``."""
+SUBTYPE_OF = {"D00": "longitudinal", "D10": "transverse", "D20": "alligator"}
+
+
+def masks_of(defects, shape: tuple[int, int], keep=lambda d: True, key=lambda d: d.type) -> dict[str, np.ndarray]:
+    """Boolean mask per defect type (or other ``key``) of the ``defects`` that ``keep`` accepts, on an image of ``shape``."""
     out: dict[str, np.ndarray] = {}
     for d in defects:
         if not keep(d):
             continue
-        m = out.setdefault(d.type, np.zeros(shape, bool))
+        m = out.setdefault(key(d), np.zeros(shape, bool))
         h, w = d.mask.shape
         m[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
     return out
@@ -86,6 +91,7 @@ def main() -> None:
     images = sorted(p for p in (base / "images").iterdir() if p.suffix.lower() == ".jpg")
     hits, total = defaultdict(int), defaultdict(int)
     pothole_right = 0
+    sub_px, sub_right = defaultdict(int), defaultdict(int)  # per class: crack pixels in its boxes, of them of its subtype
     det_px = det_in_px = box_px = all_px = 0
     by_type_px, by_type_in = defaultdict(int), defaultdict(int)
     seconds = 0.0
@@ -96,6 +102,7 @@ def main() -> None:
         defects = photo_defects(rgb, args.gsd_m, params, model)[0]
         seconds += time.perf_counter() - t
         masks = masks_of(defects, rgb.shape[:2])
+        subtypes = masks_of(defects, rgb.shape[:2], lambda d: d.type == "crack", lambda d: d.subtype)
         any_det = np.zeros(rgb.shape[:2], bool)
         for m in masks.values():
             any_det |= m
@@ -116,6 +123,10 @@ def main() -> None:
         for cls, x0, y0, x1, y1 in boxes.get(path.name, []):
             if cls not in DAMAGE:
                 continue
+            if cls in SUBTYPE_OF and "crack" in masks:
+                sub_px[cls] += int(masks["crack"][y0:y1, x0:x1].sum())
+                if SUBTYPE_OF[cls] in subtypes:
+                    sub_right[cls] += int(subtypes[SUBTYPE_OF[cls]][y0:y1, x0:x1].sum())
             total[cls] += 1
             area = max((x1 - x0) * (y1 - y0), 1)
             covered = int(any_det[y0:y1, x0:x1].sum())
@@ -143,6 +154,8 @@ def main() -> None:
     for t_ in sorted(by_type_px):
         print(f"  {t_:18s} {by_type_px[t_]:>8d} px, {by_type_in[t_] / max(by_type_px[t_], 1):.2f} inside boxes")
     print(f"D40 boxes hit and typed pothole: {pothole_right} of {hits['D40']} hit ({total['D40']} boxes)")
+    print("crack subtype, share of the crack pixels in a class's boxes that have its subtype: "
+          + ", ".join(f"{cls} {sub} {sub_right[cls] / max(sub_px[cls], 1):.2f}" for cls, sub in SUBTYPE_OF.items()))
     print(f"{1000 * seconds / len(images):.0f} ms per photo (detection only, one core)")
     if args.oracle:
         print("upper bound of judging whole crack pieces (a judge that knows the boxes keeps a piece with >= T of it inside):")
