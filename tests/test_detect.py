@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from conftest import asphalt, lawn
 from helpers import paint_disc, paint_line
 from schouw.detect.base import defects_mask
 from schouw.detect.green import detect_green
-from schouw.detect.road import detect_cracks, detect_potholes, detect_road, detect_weeds
+from schouw.detect.road import RoadParams, detect_cracks, detect_potholes, detect_road, detect_weeds
 from schouw.detect.segment import segment_areas
 from schouw.issues import SEVERITY_RULES, severity
 
@@ -35,6 +37,35 @@ def test_crack_found_with_length_and_orientation():
     paint_line(img, [(300, 65), (304, 135)], 2, 0.4)  # separate, across the road
     subs = sorted(x.subtype for x in detect_cracks(img, _ones(img), area, GSD))
     assert "transverse" in subs
+
+
+def _mesh(gap_px: int) -> np.ndarray:
+    """Asphalt with a 4 x 2 mesh of 1 m cells drawn as separate straight cracks, ``gap_px`` short of each junction."""
+    img = _rgb(asphalt(300, 400))
+    for y in (100, 150, 200):
+        for x0 in range(100, 300, 50):
+            paint_line(img, [(x0 + gap_px // 2, y), (x0 + 50 - gap_px // 2, y)], 2, 0.4)
+    for x in range(100, 301, 50):
+        for y0 in (100, 150):
+            paint_line(img, [(x, y0 + gap_px // 2), (x, y0 + 50 - gap_px // 2)], 2, 0.4)
+    return img
+
+
+def test_a_crack_network_broken_at_its_junctions_is_alligator():
+    """Alligator cracking found in pieces (a thin crack breaks up below a pixel): the network, joined over its gaps,
+    encloses cells, so every piece is alligator; the same cracks farther apart are single cracks."""
+    for gap in (10, 16):  # one piece with gaps (the detector's own linking), and many separate pieces
+        img = _mesh(gap)
+        found = detect_cracks(img, _ones(img), _ones(img), GSD)
+        assert found and all(d.subtype == "alligator" for d in found), (gap, [d.subtype for d in found])
+        unlinked = detect_cracks(img, _ones(img), _ones(img), GSD, dataclasses.replace(RoadParams(), alligator_link_px=0.0))
+        assert "alligator" not in {d.subtype for d in unlinked}, gap
+    apart = detect_cracks(_mesh(30), _ones(img), _ones(img), GSD)
+    assert len(apart) >= 15 and {d.subtype for d in apart} == {"longitudinal", "transverse"}
+    img = _rgb(asphalt(300, 400))  # a straight crack broken into pieces encloses nothing
+    for x0 in range(40, 360, 60):
+        paint_line(img, [(x0, 150), (x0 + 50, 152)], 2, 0.4)
+    assert {d.subtype for d in detect_cracks(img, _ones(img), _ones(img), GSD)} == {"transverse"}
 
 
 def test_clean_asphalt_has_no_defects():

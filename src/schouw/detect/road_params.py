@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.9.0",
+    version="0.10.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -36,6 +36,9 @@ class RoadParams:
     light_ratio_max: float = 1.7  # light of a photo's brighter quarter / its darkest 2 %: above it the light is evened (detect.light)
     light_step_max: float = 0.1  # light changing by more than this share of itself over 8 px (at full size) is a shadow's edge
     alligator_min_cell_m: float = 0.05  # side of the smallest enclosed surface piece of a crack network
+    alligator_min_cell_px: float = 8.0  # ... and at least this many pixels: a smaller hole is the mask's own raggedness
+    alligator_min_cells: int = 3  # a crack enclosing this many such cells is alligator (block) cracking
+    alligator_link_px: float = 12.0  # pieces closer than this are one network (a thin crack breaks up below a pixel)
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
     pothole_darkness: float = 0.72  # pothole brightness / local road brightness
