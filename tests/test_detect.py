@@ -68,6 +68,22 @@ def test_a_crack_network_broken_at_its_junctions_is_alligator():
     assert {d.subtype for d in detect_cracks(img, _ones(img), _ones(img), GSD)} == {"transverse"}
 
 
+@pytest.mark.parametrize("shape", [(320, 480), (480, 320), (512, 512), (100, 1000), (320, 455), (320, 452)])
+def test_road_direction_of_a_whole_photo_is_its_long_axis_as_for_any_mask(shape):
+    """A full road mask takes a shortcut (its axes from the grid's variances): the same answer as the general path gives
+    for the mask with one corner pixel missing."""
+    from schouw.detect.cracks import road_direction
+
+    full = np.ones(shape, bool)
+    almost = full.copy()
+    almost[0, 0] = False
+    for ratio in (2.0, 5.0):
+        a, b = road_direction(full, ratio), road_direction(almost, ratio)
+        assert (a is None) == (b is None), (shape, ratio, a, b)
+        if a is not None:
+            assert a in (0.0, np.pi / 2) and abs(np.remainder(a - b + np.pi / 2, np.pi) - np.pi / 2) < 1e-3
+
+
 def test_clean_asphalt_has_no_defects():
     img = _rgb(asphalt(300, 300))
     assert detect_road(img, _ones(img), _ones(img), GSD) == []

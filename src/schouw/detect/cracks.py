@@ -138,7 +138,13 @@ def road_direction(area: np.ndarray, min_ratio: float = 2.0) -> float | None:
 
     Elongated means the variance along the principal axis is at least ``min_ratio`` times the variance across it.
     """
-    ys, xs = np.nonzero(area[::4, ::4])
+    grid = area[::4, ::4]
+    if grid.size >= 50 and grid.all():  # a whole photo or tile: its axes, from the variances of evenly spaced points
+        var_x, var_y = (grid.shape[1] ** 2 - 1) / 12, (grid.shape[0] ** 2 - 1) / 12
+        if max(var_x, var_y) < min_ratio * max(min(var_x, var_y), 1e-9):
+            return None
+        return 0.0 if var_x > var_y else math.pi / 2
+    ys, xs = np.nonzero(grid)
     if xs.size < 50:
         return None
     cov = np.cov(np.vstack([xs, ys]).astype(np.float64))
