@@ -352,12 +352,17 @@ def _network_alligator(cracks: list[Defect], shape: tuple[int, int], cell_px: fl
     for d in cracks:
         h, w = d.mask.shape
         union[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask.view(np.uint8)
-    n, lab, st = label(cv2.dilate(union, disk(max(1.0, p.alligator_link_px / 2))) > 0)
+    r = max(1.0, p.alligator_link_px / 2)
+    # labels without statistics (OpenCV's cost 4x more here): a network's box is its pieces' boxes grown by the join
+    _, lab = cv2.connectedComponentsWithAlgorithm(cv2.dilate(union, disk(r)), 8, cv2.CV_32S, cv2.CCL_GRANA)
     nets = [int(lab[d.row0 + int(ys[0]), d.col0 + int(xs[0])]) for d in cracks for ys, xs in [np.nonzero(d.mask)]]
-    counts = np.bincount(nets, minlength=n)
-    for i in np.nonzero(counts)[0]:
-        x, y, w, h = st[i, :4]
-        if _cells(lab[y : y + h, x : x + w] == i, cell_px) >= 2:
-            for d, net in zip(cracks, nets):
-                if net == i:
-                    d.subtype = "alligator"
+    grow = int(math.ceil(r)) + 1
+    for i in set(nets):
+        mine = [d for d, net in zip(cracks, nets) if net == i]
+        y0 = max(min(d.row0 for d in mine) - grow, 0)
+        x0 = max(min(d.col0 for d in mine) - grow, 0)
+        y1 = min(max(d.row0 + d.mask.shape[0] for d in mine) + grow, shape[0])
+        x1 = min(max(d.col0 + d.mask.shape[1] for d in mine) + grow, shape[1])
+        if (y1 - y0) * (x1 - x0) >= 2 * cell_px and _cells(lab[y0:y1, x0:x1] == i, cell_px) >= 2:
+            for d in mine:
+                d.subtype = "alligator"
