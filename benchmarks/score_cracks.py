@@ -1,7 +1,7 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
     .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F [--crop]]
-        [--whole] [--alter KIND=VALUE] [--turn K] [--tolerances 2,5] [--tile N]
+        [--whole] [--alter KIND=VALUE] [--turn K] [--tolerances 2,5] [--tile N] [--gsd-known]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -19,6 +19,10 @@ cracks, as many pixels), where ``--scale`` alone is also a bigger sensor (more p
 ``--tile N`` mirrors photo and truth into an N x N mosaic: a larger photo (N² times the pixels)
 whose cracks are as thin as CrackForest's, the case ``--scale`` cannot show (there the cracks
 widen with the photo). The detector is told the same GSD.
+
+``--gsd-known`` scores the learned stage as detect-image runs it with ``--gsd-m``: the GSD is told,
+so a photo's pixel count does not stand in for its scale (without it, as detect-image without
+``--gsd-m``, which assumes 2 mm).
 
 ``--alter KIND=VALUE`` changes the photo (not the truth) the way another camera or data set
 might, to see how far the frozen detector's score moves (a proxy for the unseen crack sets of
@@ -177,6 +181,8 @@ def main() -> None:
                     help="tolerances to score at, px (the issue's are 2 and 5; with --scale F, 2F and 5F compare like with like)")
     ap.add_argument("--turn", type=int, choices=(0, 1, 2, 3), default=0,
                     help="turn photo and truth by this many quarter turns first (cracks of other directions)")
+    ap.add_argument("--gsd-known", action="store_true",
+                    help="with --detector mlp: the GSD counts as told, as with detect-image --gsd-m (CrackMLP.with_known_gsd)")
     ap.add_argument("--tile", type=int, default=1, metavar="N",
                     help="mirror photo and truth into an N x N mosaic first (a larger photo of equally thin cracks)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
@@ -197,6 +203,8 @@ def main() -> None:
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 
         model = CrackMLP.load(args.model_dir or default_model_dir())
+        if args.gsd_known:
+            model = model.with_known_gsd()
     tols = tuple(float(v) for v in args.tolerances.split(","))
     for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn,
                                 tols, args.tile).items():

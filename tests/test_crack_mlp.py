@@ -16,6 +16,7 @@ from conftest import ROOT, SHARED, asphalt
 from helpers import paint_line
 from schouw.detect.base import defects_mask
 from schouw.detect.crack_mlp import (
+    KNOWN_GSD_WORK_PIXELS,
     N_FEATURES,
     CrackMLP,
     centre_lines,
@@ -279,6 +280,39 @@ def test_a_photo_taken_closer_is_decided_at_the_training_gsd(tmp_path):
                         "--gsd-m", f"{GSD / 3:.6f}"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert _along(cv2.imread(str(tmp_path / "out" / "close.png"), cv2.IMREAD_UNCHANGED) > 0, centre) >= 0.9
+
+
+def test_a_large_photo_of_a_thin_crack_keeps_its_resolution_when_the_gsd_is_told(tmp_path):
+    """1440 x 960 pixels of the test asphalt (as finely as the small photo) with a 2 px crack. Assumed GSD: a photo that
+    large is taken to show wider cracks and is decided at 0.47, so the crack comes back twice as wide. Told GSD
+    (detect-image --gsd-m, alone or with --jobs): decided at full size, the mark as thin as the crack."""
+    model = CrackMLP.load(default_model_dir())
+    big = np.ascontiguousarray(np.pad(_photo(), ((0, 640), (0, 960), (0, 0)), mode="symmetric"))
+    line = paint_line(big, [(60, 480), (700, 500), (1380, 470)], 2, 0.45)
+    centre = cv2.ximgproc.thinning(line.astype(np.uint8) * 255) > 0
+    told = model.with_known_gsd()
+    assert model.work_factor(big.shape[:2], GSD) == pytest.approx((model.work_pixels / big[..., 0].size) ** 0.5)
+    assert told.work_factor(big.shape[:2], GSD) == 1.0
+    assert told.work_factor((2000, 3000), GSD) == pytest.approx((KNOWN_GSD_WORK_PIXELS / 6e6) ** 0.5)  # memory bound
+    assert told.work_factor(big.shape[:2], GSD / 3) == pytest.approx(GSD / 3 / model.photo_gsd_m)  # finer: as before
+    ones = np.ones(big.shape[:2], bool)
+    masks = {}
+    for name, m in (("assumed", model), ("told", told)):
+        masks[name] = defects_mask(detect_cracks(big, ones, ones, GSD, model=m), big.shape[:2])
+        assert _along(masks[name], centre) >= 0.95, name
+    assert _beside(masks["told"], line, 2).sum() <= 0.01 * masks["told"].sum() and masks["told"].sum() <= 1.3 * line.sum()
+    assert _beside(masks["assumed"], line, 2).sum() >= 0.1 * masks["assumed"].sum()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(photos / name), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
+    for extra in ([], ["--jobs", "2"]):
+        out = tmp_path / f"out{len(extra)}"
+        r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(photos), "--out-dir", str(out), "--gsd-m", str(GSD), *extra],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        for name in ("a.png", "b.png"):
+            assert np.array_equal(cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED) > 0, masks["told"]), (extra, name)
 
 
 CFD_309 = SHARED / "cracks" / "cfd" / "images" / "309.jpg"

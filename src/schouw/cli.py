@@ -241,6 +241,8 @@ def detect_image(
         try:
             model_dir = default_model_dir()
             model = CrackMLP.load(model_dir)
+            if gsd_m is not None:  # told, not assumed: the photos' size says nothing of their cracks' width
+                model = model.with_known_gsd()
         except Exception as exc:  # noqa: BLE001 - a missing file, bad JSON or cv2.error: all say the model is unusable
             _fail_input(ParameterError(f"--crack-model {crack_model}: cannot load {model_dir} ({exc}); "
                                        "train it with benchmarks/train_crack_mlp.py or use --crack-model classic"))

@@ -186,4 +186,6 @@ def process_photo_job(path: str, out_dir: str, gsd_m: float | None, model_dir: s
         model = _worker_models.get(model_dir)
         if model is None:
             model = _worker_models[model_dir] = CrackMLP.load(Path(model_dir))
+        if gsd_m is not None:  # as detect-image does in its own process
+            model = model.with_known_gsd()
     return photo_outcome(Path(path), Path(out_dir), gsd_m, model)

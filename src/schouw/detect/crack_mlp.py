@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -39,6 +39,9 @@ LINE_STEPS = (4, 5)  # line lengths 2**4 and 2**5 px
 GSD_SHRINK_FROM = 1.25
 #: ... but never below this many pixels a side
 MIN_WORK_SIDE_PX = 64
+#: With the GSD told, a photo's pixel count no longer stands in for its scale: larger photos are decided at full size
+#: up to this many pixels (memory: about 250 bytes a pixel at the peak), beyond it shrunk to it
+KNOWN_GSD_WORK_PIXELS = 2_000_000
 
 
 def _direction_steps(n_dir: int, steps: int) -> list[list[tuple[int, int]]]:
@@ -345,6 +348,7 @@ class CrackMLP:
     gate: tuple[np.ndarray, float] | None = None  # (weights, least score) of fit_gate: candidates below it are not classified
     background_factor: int = 1  # the features' median background is taken at 1 / this size (see median_background)
     photo_gsd_m: float = 0.0  # the training photos' ground sample distance (m/px): photos said to be finer are shrunk to it (0: never)
+    gsd_known: bool = False  # the GSD given to decide() was told, not assumed (see with_known_gsd)
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -398,10 +402,22 @@ class CrackMLP:
         cracks are as many pixels wide as the network learned. Never below ``MIN_WORK_SIDE_PX`` a side.
         """
         n = shape[0] * shape[1]
-        f = 1.0 if not self.work_pixels or n <= self.work_pixels else math.sqrt(self.work_pixels / n)
+        limit = max(self.work_pixels, KNOWN_GSD_WORK_PIXELS) if self.gsd_known and self.work_pixels else self.work_pixels
+        f = 1.0 if not limit or n <= limit else math.sqrt(limit / n)
         if gsd_m and self.photo_gsd_m and gsd_m * GSD_SHRINK_FROM < self.photo_gsd_m:
             f = min(f, max(gsd_m / self.photo_gsd_m, MIN_WORK_SIDE_PX / max(min(shape[:2]), 1)))
         return min(f, 1.0)
+
+    def with_known_gsd(self) -> "CrackMLP":
+        """This model for photos whose GSD is told (``detect-image --gsd-m``), not assumed.
+
+        Without it, a photo of more than ``work_pixels`` pixels is taken to show the same road with
+        more pixels, so wider cracks, and is shrunk. With the GSD told its cracks are as wide as that
+        GSD says: it is shrunk only to the training GSD (:meth:`work_factor`) and, for memory, to
+        ``KNOWN_GSD_WORK_PIXELS``. A large photo of thin cracks keeps its resolution
+        (models/crack-mlp/MODEL_CARD.md, ``score_cracks.py --tile N --gsd-known``).
+        """
+        return replace(self, gsd_known=True)
 
     def reach_for(self, shape: tuple[int, ...], gsd_m: float | None = None) -> float:
         """:attr:`reach_px` in the pixels of a photo of this shape (and GSD, see :meth:`work_factor`)."""
