@@ -41,11 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ORACLE_SHARES = (0.01, 0.1, 0.3, 0.5)
 
 
-def type_masks(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None) -> dict[str, np.ndarray]:
-    """Boolean mask per detected road defect type, detected as `schouw detect-image` does (``crack_model``: its learned stage)."""
-    return masks_of(photo_defects(rgb, gsd_m, params, crack_model)[0], rgb.shape[:2])
-
-
 SUBTYPE_OF = {"D00": "longitudinal", "D10": "transverse", "D20": "alligator"}
 
 
@@ -59,6 +54,11 @@ def masks_of(defects, shape: tuple[int, int], keep=lambda d: True, key=lambda d:
         h, w = d.mask.shape
         m[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
     return out
+
+
+def is_hit(det: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> bool:
+    """A box is hit when the detections ``det`` cover at least 1 % of it."""
+    return int(det[y0:y1, x0:x1].sum()) >= 0.01 * max((x1 - x0) * (y1 - y0), 1)
 
 
 def box_share(d, in_box: np.ndarray) -> float:
@@ -108,21 +108,16 @@ def main() -> None:
         seconds += time.perf_counter() - t
         masks = masks_of(defects, rgb.shape[:2])
         subtypes = masks_of(defects, rgb.shape[:2], lambda d: d.type == "crack", lambda d: d.subtype)
-        any_det = np.zeros(rgb.shape[:2], bool)
-        for m in masks.values():
-            any_det |= m
+        any_det = masks_of(defects, rgb.shape[:2], key=lambda d: "any").get("any", np.zeros(rgb.shape[:2], bool))
         in_box = np.zeros(rgb.shape[:2], bool)
         for _, x0, y0, x1, y1 in boxes.get(path.name, []):
             in_box[y0:y1, x0:x1] = True
         if args.oracle:
             shares = {id(d): box_share(d, in_box) for d in defects if d.type == "crack"}
             for share, acc in oracle.items():
-                kept = masks_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or shares[id(d)] >= share)
-                det = np.zeros(rgb.shape[:2], bool)
-                for m in kept.values():
-                    det |= m
-                acc[0] += sum(int(det[y0:y1, x0:x1].sum()) >= 0.01 * max((x1 - x0) * (y1 - y0), 1)
-                              for cls, x0, y0, x1, y1 in boxes.get(path.name, []) if cls in DAMAGE)
+                det = masks_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or shares[id(d)] >= share,
+                               lambda d: "any").get("any", np.zeros(rgb.shape[:2], bool))
+                acc[0] += sum(is_hit(det, *b) for cls, *b in boxes.get(path.name, []) if cls in DAMAGE)
                 acc[1] += int(det.sum())
                 acc[2] += int((det & in_box).sum())
         for cls, x0, y0, x1, y1 in boxes.get(path.name, []):
@@ -133,9 +128,8 @@ def main() -> None:
                 if SUBTYPE_OF[cls] in subtypes:
                     sub_right[cls] += int(subtypes[SUBTYPE_OF[cls]][y0:y1, x0:x1].sum())
             total[cls] += 1
-            area = max((x1 - x0) * (y1 - y0), 1)
-            covered = int(any_det[y0:y1, x0:x1].sum())
-            if covered >= 0.01 * area:
+            if is_hit(any_det, x0, y0, x1, y1):
+                covered = int(any_det[y0:y1, x0:x1].sum())
                 hits[cls] += 1
                 if cls == "D40":
                     pot = int(masks["pothole"][y0:y1, x0:x1].sum()) if "pothole" in masks else 0

@@ -60,7 +60,8 @@ def test_a_crack_network_broken_at_its_junctions_is_alligator():
         assert found and all(d.subtype == "alligator" for d in found), (gap, [d.subtype for d in found])
         unlinked = detect_cracks(img, _ones(img), _ones(img), GSD, dataclasses.replace(RoadParams(), alligator_link_px=0.0))
         assert "alligator" not in {d.subtype for d in unlinked}, gap
-    apart = detect_cracks(_mesh(30), _ones(img), _ones(img), GSD)
+    img = _mesh(30)
+    apart = detect_cracks(img, _ones(img), _ones(img), GSD)
     assert len(apart) >= 15 and {d.subtype for d in apart} == {"longitudinal", "transverse"}
     img = _rgb(asphalt(300, 400))  # a straight crack broken into pieces encloses nothing
     for x0 in range(40, 360, 60):
@@ -70,8 +71,8 @@ def test_a_crack_network_broken_at_its_junctions_is_alligator():
 
 @pytest.mark.parametrize("shape", [(320, 480), (480, 320), (512, 512), (100, 1000), (320, 455), (320, 452)])
 def test_road_direction_of_a_whole_photo_is_its_long_axis_as_for_any_mask(shape):
-    """A full road mask takes a shortcut (its axes from the grid's variances): the same answer as the general path gives
-    for the mask with one corner pixel missing."""
+    """A full road mask's direction is exactly its long axis (or None when not elongated enough), and nearly the same
+    as for the mask with one corner pixel missing."""
     from schouw.detect.cracks import road_direction
 
     full = np.ones(shape, bool)

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .detect.base import label
+from .detect.base import labels
 from .detect.road import RoadParams, detect_road
 from .errors import InputError
 from .issues import severity
@@ -88,9 +88,8 @@ def padding_bands(rgb: np.ndarray) -> np.ndarray:
     black = (cv2.bitwise_or(cv2.bitwise_or(rgb[..., 0], rgb[..., 1]), rgb[..., 2]) <= 8).astype(np.uint8)
     if not black.any():
         return black > 0
-    black = cv2.morphologyEx(black, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    n, lab, _ = label(black > 0)
-    edge = np.zeros(n, bool)
+    lab = labels(cv2.morphologyEx(black, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)))
+    edge = np.zeros(int(lab.max()) + 1, bool)
     edge[np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]])] = True
     edge[0] = False
     return edge[lab]
@@ -171,7 +170,7 @@ def photo_outcome(path: Path, out_dir: Path, gsd_m: float | None, crack_model=No
         return 0, " ".join(str(exc).split())
 
 
-_worker_models: dict[str, object] = {}
+_worker_models: dict[tuple[str, bool], object] = {}  # (model folder, GSD told): the model a worker decides with
 
 
 def process_photo_job(path: str, out_dir: str, gsd_m: float | None, model_dir: str | None) -> tuple[int, str | None]:
@@ -183,9 +182,9 @@ def process_photo_job(path: str, out_dir: str, gsd_m: float | None, model_dir: s
     if model_dir is not None:
         from .detect.crack_mlp import CrackMLP
 
-        model = _worker_models.get(model_dir)
+        told = gsd_m is not None  # as detect-image does in its own process
+        model = _worker_models.get((model_dir, told))
         if model is None:
-            model = _worker_models[model_dir] = CrackMLP.load(Path(model_dir))
-        if gsd_m is not None:  # as detect-image does in its own process
-            model = model.with_known_gsd()
+            model = CrackMLP.load(Path(model_dir))
+            model = _worker_models[model_dir, told] = model.with_known_gsd() if told else model
     return photo_outcome(Path(path), Path(out_dir), gsd_m, model)

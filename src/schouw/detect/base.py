@@ -131,6 +131,13 @@ def label(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return n, labels, stats
 
 
+def labels(mask: np.ndarray) -> np.ndarray:
+    """8-connected labels (int32, 0 the background) without :func:`label`'s statistics, which cost about 4 times the
+    labelling itself on a photo's crack mask."""
+    return cv2.connectedComponentsWithAlgorithm(mask.view(np.uint8) if mask.dtype == bool else mask, 8, cv2.CV_32S,
+                                                cv2.CCL_GRANA)[1]
+
+
 def components(mask: np.ndarray, min_area_px: int = 1, seeds: np.ndarray | None = None):
     """Yield (label_mask_crop, row0, col0, area_px) for 8-connected components of ``mask``.
 
