@@ -1,6 +1,6 @@
 """Road detectors on the RDD2022 China_Drone photos: damage boxes hit, detections inside boxes, potholes typed right.
 
-    .venv/bin/python benchmarks/score_rdd.py [--gsd-m 0.025] [--data ../shared/data] [--set NAME=VALUE ...] [--oracle]
+    .venv/bin/python benchmarks/score_rdd.py [--gsd-m 0.025] [--data ../shared/data] [--set NAME=VALUE ...] [--oracle] [--sweep]
         [--photos all|even|odd]
 
 The 200 nadir drone photos (512 x 512, ~2-3 cm per pixel judging by 15 cm lane markings)
@@ -17,6 +17,9 @@ carry boxes, not pixel masks, so the protocol of issue 3 is used:
 the same figures when each crack piece is kept only if at least a share T of its pixels lies in
 a box (a judge that knows the boxes). If that bound is far above the detector, the pieces are
 found and the loss is in judging them; if not, in finding them.
+``--sweep`` prints what the detector's own judgement can trade: the same figures when only crack
+pieces with a score of at least S are kept (the score grows with contrast and length). Where no S
+meets both targets, a stricter threshold buys precision with damage boxes missed.
 The road detectors run as ``schouw detect-image --gsd-m`` runs them (a drone photo is
 segmented into road and green first; black padding bands are never valid).
 """
@@ -39,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 ORACLE_SHARES = (0.01, 0.1, 0.3, 0.5)
+SWEEP_SCORES = (0.45, 0.5, 0.55, 0.6, 0.7, 0.8)
 
 
 SUBTYPE_OF = {"D00": "longitudinal", "D10": "transverse", "D20": "alligator"}
@@ -79,6 +83,8 @@ def main() -> None:
                     help="all photos, or every other one in name order from the first (even) or the second (odd)")
     ap.add_argument("--oracle", action="store_true",
                     help="also the upper bound of judging whole crack pieces, by a judge that knows the boxes (see above)")
+    ap.add_argument("--sweep", action="store_true",
+                    help="also the figures when only crack pieces of at least a score S are kept (see above)")
     args = ap.parse_args()
     params = RoadParams(**{k: float(v) for k, v in (s.split("=", 1) for s in args.set)})
     model = None
@@ -101,6 +107,7 @@ def main() -> None:
     by_type_px, by_type_in = defaultdict(int), defaultdict(int)
     seconds = 0.0
     oracle = {t: [0, 0, 0] for t in ORACLE_SHARES}  # share T: damage boxes hit, detected pixels, of them inside boxes
+    sweep = {s: [0, 0, 0] for s in SWEEP_SCORES}  # least crack score S: the same
     for path in images:
         rgb = read_photo(path)
         t = time.perf_counter()
@@ -112,14 +119,21 @@ def main() -> None:
         in_box = np.zeros(rgb.shape[:2], bool)
         for _, x0, y0, x1, y1 in boxes.get(path.name, []):
             in_box[y0:y1, x0:x1] = True
+        def tally(acc: list[int], keep_crack) -> None:
+            """Add this photo's boxes hit, detected pixels and those inside boxes when only the cracks ``keep_crack`` keeps stay."""
+            det = masks_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or keep_crack(d),
+                           lambda d: "any").get("any", np.zeros(rgb.shape[:2], bool))
+            acc[0] += sum(is_hit(det, *b) for cls, *b in boxes.get(path.name, []) if cls in DAMAGE)
+            acc[1] += int(det.sum())
+            acc[2] += int((det & in_box).sum())
+
         if args.oracle:
             shares = {id(d): box_share(d, in_box) for d in defects if d.type == "crack"}
             for share, acc in oracle.items():
-                det = masks_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or shares[id(d)] >= share,
-                               lambda d: "any").get("any", np.zeros(rgb.shape[:2], bool))
-                acc[0] += sum(is_hit(det, *b) for cls, *b in boxes.get(path.name, []) if cls in DAMAGE)
-                acc[1] += int(det.sum())
-                acc[2] += int((det & in_box).sum())
+                tally(acc, lambda d: shares[id(d)] >= share)
+        if args.sweep:
+            for least, acc in sweep.items():
+                tally(acc, lambda d: d.score >= least)
         for cls, x0, y0, x1, y1 in boxes.get(path.name, []):
             if cls not in DAMAGE:
                 continue
@@ -160,6 +174,10 @@ def main() -> None:
         print("upper bound of judging whole crack pieces (a judge that knows the boxes keeps a piece with >= T of it inside):")
         for share, (hit, det, inside) in oracle.items():
             print(f"  T {share:4.2f}: hit {hit / max(n, 1):.2f}, detected pixels inside boxes {inside / max(det, 1):.2f}")
+    if args.sweep:
+        print("the detector's own judgement (only crack pieces with a score of at least S kept):")
+        for least, (hit, det, inside) in sweep.items():
+            print(f"  S {least:4.2f}: hit {hit / max(n, 1):.2f}, detected pixels inside boxes {inside / max(det, 1):.2f}")
 
 
 if __name__ == "__main__":
