@@ -1,6 +1,6 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
-    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F [--crop]]
+    .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F [--crop] [--untold]]
         [--whole] [--alter KIND=VALUE] [--turn K] [--tolerances 2,5] [--tile N] [--gsd-known]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
@@ -19,6 +19,10 @@ cracks, as many pixels), where ``--scale`` alone is also a bigger sensor (more p
 ``--tile N`` mirrors photo and truth into an N x N mosaic: a larger photo (N² times the pixels)
 whose cracks are as thin as CrackForest's, the case ``--scale`` cannot show (there the cracks
 widen with the photo). The detector is told the same GSD.
+
+``--untold`` with ``--scale F``: the detector is not told GSD / F but ``--gsd-m``, as detect-image without
+``--gsd-m`` is told nothing of a photo taken closer; the learned stage then has to see it from the cracks' width
+(``CrackMLP.wide_ratio``).
 
 ``--gsd-known`` scores the learned stage as detect-image runs it with ``--gsd-m``: the GSD is told,
 so a photo's pixel count does not stand in for its scale (without it, as detect-image without
@@ -135,8 +139,10 @@ def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tupl
 
 def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
                  whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False,
-                 turn: int = 0, tolerances: tuple[float, ...] = (2, 5), tile: int = 1) -> dict[str, dict]:
-    """Per named group of CFD image ids: {tolerance px: (P, R, F1), ..., "ms_per_image"}; each image is detected once."""
+                 turn: int = 0, tolerances: tuple[float, ...] = (2, 5), tile: int = 1, untold: bool = False) -> dict[str, dict]:
+    """Per named group of CFD image ids: {tolerance px: (P, R, F1), ..., "ms_per_image"}; each image is detected once.
+
+    The detector is told ``gsd_m / scale``, or with ``untold`` ``gsd_m`` whatever the scale (see ``--untold``)."""
     cfd = SHARED / "cracks" / "cfd"
     per_image: dict[int, tuple[dict[int, np.ndarray], float]] = {}
     for i in sorted({i for ids in groups.values() for i in ids}):
@@ -152,7 +158,7 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
         if alteration is not None:
             img = alter(img, *alteration, seed=i)
         t0 = time.perf_counter()
-        pred = predict(img, gsd_m / scale, params, model, whole)
+        pred = predict(img, gsd_m if untold else gsd_m / scale, params, model, whole)
         seconds = time.perf_counter() - t0
         per_image[i] = ({tol: np.array(tolerant_counts(pred, gt, tol)) for tol in tolerances}, seconds)
     out = {}
@@ -185,6 +191,8 @@ def main() -> None:
                     help="with --detector mlp: the GSD counts as told, as with detect-image --gsd-m (CrackMLP.with_known_gsd)")
     ap.add_argument("--tile", type=int, default=1, metavar="N",
                     help="mirror photo and truth into an N x N mosaic first (a larger photo of equally thin cracks)")
+    ap.add_argument("--untold", action="store_true",
+                    help="with --scale F: the detector is told --gsd-m, not GSD / F (as detect-image without --gsd-m, which assumes 2 mm)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
     ap.add_argument("--alter", default=None, metavar="KIND=VALUE",
                     help=f"change the photos first: {', '.join(ALTERATIONS)} (see above), e.g. --alter blur=1.5")
@@ -207,7 +215,7 @@ def main() -> None:
             model = model.with_known_gsd()
     tols = tuple(float(v) for v in args.tolerances.split(","))
     for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn,
-                                tols, args.tile).items():
+                                tols, args.tile, args.untold).items():
         print(f"{name:24s} " + "  ".join(f"@{tol:g}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in tols))
               + f"  {s['ms_per_image']:.1f} ms/image")
 

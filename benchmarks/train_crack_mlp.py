@@ -23,7 +23,8 @@ The shipped forest is then fitted on all of 001-059. The half-size pass of
 with benchmarks/score_cracks.py --detector mlp.
 
 In use, not in training, two settings make the stage cheaper (both in meta.json, both written by
-``write_gate``, with ``photo_gsd_m``, the GSD the training photos are taken to have; ``--gate-only``
+``write_gate``, with ``photo_gsd_m``, the GSD the training photos are taken to have, and ``wide_ratio`` and
+``wide_trim``, for photos taken closer whose GSD is not told; ``--gate-only``
 writes just these into an existing model folder):
 ``background_factor`` (the features' 31 px median background taken at a quarter of the size) and
 ``gate``, a linear pre-screen distilled from the network (``fit_gate``) on the candidates of
@@ -52,7 +53,7 @@ from schouw.detect.crack_mlp import (
     trim_to_core,
 )
 
-VERSION = "0.5.0"
+VERSION = "0.6.0"
 #: Larger photos are decided at this many times the pixels of the largest training photo (CrackMLP.work_pixels):
 #: chosen on 001-059 over scales 1.5-3 (score_cracks.py --scale), 2 rather than 1 so that a large photo of thin cracks
 #: keeps more of its resolution (1 scored 0.02-0.03 higher on the resized CFD photos, whose cracks widen with the photo)
@@ -73,6 +74,13 @@ BACKGROUND_FACTOR = 4
 #: CrackForest's photos are taken to be 1.5 mm per pixel (score_cracks.py's default): in use a photo said to be finer
 #: is decided shrunk to that (CrackMLP.photo_gsd_m; scored with score_cracks.py --scale F [--crop], which says GSD / F)
 PHOTO_GSD_M = 0.0015
+#: Not told the GSD, a photo whose cracks look wider than this (black-hat of 7 px over that of 2 px on their centre lines,
+#: CrackMLP.wide_ratio) is decided at a half or a third of its size, and the mask scaled back is cut where it is less dark
+#: than WIDE_TRIM of the crack's middle (CrackMLP.wide_trim). Chosen on 001-059 over ratios 3.0 / 3.4 / 3.8 and shares
+#: 0.2 / 0.3 / 0.4, by F1 at 2 px on the photos as they are, blurred (sigma 0.7 and 1.5 px) and 1.5, 2 and 3 times closer
+#: (score_cracks.py --scale F --crop, the GSD not told): the least cost on the photos as they are (models/crack-mlp/MODEL_CARD.md)
+WIDE_RATIO = 3.8
+WIDE_TRIM = 0.3
 
 
 def _load(i: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +154,7 @@ def write_gate(model: CrackMLP, folder: Path, scales: list[float]) -> None:
     weights, least = pixel_gate(model, TRAIN_IDS, scales)
     meta = json.loads((folder / "meta.json").read_text())
     meta.update(version=VERSION, background_factor=BACKGROUND_FACTOR, gate_weights=[float(v) for v in weights], gate_min=least,
-                gate_keep=GATE_KEEP, photo_gsd_m=PHOTO_GSD_M)
+                gate_keep=GATE_KEEP, photo_gsd_m=PHOTO_GSD_M, wide_ratio=WIDE_RATIO, wide_trim=WIDE_TRIM)
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"pre-screen: passes {GATE_KEEP:.1%} of the candidates above lo {model.lo} on 001-059 (least score {least:.4f})")
 

@@ -25,6 +25,7 @@ from schouw.detect.crack_mlp import (
     folded_layers,
     forward,
     line_extremes,
+    trim_to_profile,
 )
 from schouw.detect.road import detect_cracks
 
@@ -253,6 +254,25 @@ def test_a_very_wide_crack_is_found_whole():
             assert _beside(mask, line, 6).sum() <= 0.03 * mask.sum()
             # measured with a black-hat whose radius cap (10 px) is in working-size pixels: 21 px here
             assert all(24 <= d.extra["mean_width_px"] <= 36 for d in found), [d.extra["mean_width_px"] for d in found]
+
+
+def test_a_mask_scaled_back_is_cut_to_its_cracks_profile():
+    """trim_to_profile: a 12 px mark on a blurred 2 px crack (peaked profile) is cut to its middle; a 16 px mark on a
+    sharp 10 px crack (flat profile) keeps the crack's width. Neither breaks."""
+    g = np.full((120, 200), 150, np.float32)
+    g[28:30, 20:180] = 60
+    g = cv2.GaussianBlur(g, (0, 0), 1.5)
+    g[80:90, 20:180] = 70
+    g = np.clip(g + np.random.default_rng(0).normal(0, 3, g.shape), 0, 255).astype(np.uint8)
+    mask = np.zeros(g.shape, bool)
+    mask[23:35, 20:180] = True
+    mask[77:93, 20:180] = True
+    out = trim_to_profile(mask, g, 7.0, 0.3)
+    assert not (out & ~mask).any()
+    for col in range(30, 171, 20):
+        assert 3 <= out[:60, col].sum() <= 7, col  # the blurred crack: about its half-darkness width, not the mark's 12
+        assert 10 <= out[60:, col].sum() <= 12, col  # the wide one: its own 10 px
+    assert trim_to_profile(mask, g, 7.0, 0.0) is mask  # share 0: off
 
 
 def test_a_photo_taken_closer_is_decided_at_the_training_gsd(tmp_path):

@@ -203,6 +203,29 @@ def trim_to_core(mask: np.ndarray, prob: np.ndarray, core: float, centre: np.nda
     return mask & ((prob > core) | (centre_lines(mask) if centre is None else centre))
 
 
+def trim_to_profile(mask: np.ndarray, gray: np.ndarray, radius_px: float, share: float) -> np.ndarray:
+    """``mask`` cut to its cracks' dark profile: pixels whose black-hat (disk of ``radius_px``) is at least ``share``
+    of the strongest on its centre line within ``radius_px``, and the centre line itself (so no piece breaks).
+
+    A mask decided at a smaller size and scaled back is as wide as the blur there; a crack as
+    wide as that keeps it, a narrower one (a blurred photo) is cut to its middle.
+    """
+    if share <= 0 or not mask.any():
+        return mask
+    bh = black_hat(cv2.GaussianBlur(gray, (3, 3), 0), radius_px).astype(np.float32)
+    centre = centre_lines(mask)
+    peak = cv2.dilate(np.where(centre, bh, np.float32(0)), disk(radius_px))
+    return (mask & (bh >= share * peak)) | centre
+
+
+#: The width ratio (see CrackMLP._decide_at) needs at least this many centre-line pixels
+WIDE_MIN_CENTRE_PX = 20
+#: The black-hat of trim_to_profile reaches this many pixels at the working size (so its radius grows as that size
+#: shrinks), and at least WIDE_TRIM_MIN_RADIUS_PX
+WIDE_TRIM_RADIUS_PX = 3.0
+WIDE_TRIM_MIN_RADIUS_PX = 2.0
+
+
 #: The network's activation, OpenCV's symmetric sigmoid beta * (1 - exp(-alpha x)) / (1 + exp(-alpha x)) with these (alpha, beta)
 ACTIVATION_PARAMS = (1.0, 1.0)
 
@@ -349,6 +372,8 @@ class CrackMLP:
     background_factor: int = 1  # the features' median background is taken at 1 / this size (see median_background)
     photo_gsd_m: float = 0.0  # the training photos' ground sample distance (m/px): photos said to be finer are shrunk to it (0: never)
     gsd_known: bool = False  # the GSD given to decide() was told, not assumed (see with_known_gsd)
+    wide_ratio: float = 0.0  # cracks whose width ratio is above this are decided smaller when the GSD is not told (0: never)
+    wide_trim: float = 0.0  # ... and their mask cut where less dark than this share of the crack's middle (see trim_to_profile)
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -368,7 +393,8 @@ class CrackMLP:
                    cv2.ml.RTrees_load(str(forest)), float(meta["piece_min"]), float(meta["core"]), bool(meta["pyramid"]),
                    int(meta.get("work_pixels", 0)), float(meta.get("broad_px", 0.0)),
                    (np.asarray(meta["gate_weights"], np.float32), float(meta["gate_min"])) if "gate_weights" in meta else None,
-                   int(meta.get("background_factor", 1)), float(meta.get("photo_gsd_m", 0.0)))
+                   int(meta.get("background_factor", 1)), float(meta.get("photo_gsd_m", 0.0)),
+                   wide_ratio=float(meta.get("wide_ratio", 0.0)), wide_trim=float(meta.get("wide_trim", 0.0)))
 
     @cached_property
     def _folded(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
@@ -423,13 +449,14 @@ class CrackMLP:
         """:attr:`reach_px` in the pixels of a photo of this shape (and GSD, see :meth:`work_factor`)."""
         return self.reach_px / self.work_factor(shape, gsd_m)
 
-    def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(probability, mask, pixel features) at this image's size: hysteresis pieces the forest keeps, trimmed to their core."""
+    def _decide_one(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(probability, mask, pixel features, centre lines) at this image's size: hysteresis pieces the forest keeps,
+        trimmed to their core. The centre lines are those of every hysteresis piece (None where there is none)."""
         f = crack_features(gray, self.background_factor)
         prob = self.probability(gray, f)
         lab, ids, st = hysteresis_pieces(prob, self.hi, self.lo, self.min_extent_px)
         if len(ids) == 0:
-            return prob, np.zeros(gray.shape, bool), f
+            return prob, np.zeros(gray.shape, bool), f, None
         keep = np.zeros(len(st), bool)
         keep[ids] = True
         mask = keep[lab]  # the pieces: gathered once, for their centre lines, their features and the result
@@ -438,7 +465,7 @@ class CrackMLP:
         for i in ids[score < self.piece_min]:  # the few pieces the forest drops, each cleared in its own box
             x, y, w, h = st[i, :4]
             mask[y : y + h, x : x + w] &= lab[y : y + h, x : x + w] != i
-        return prob, trim_to_core(mask, prob, self.core, centre & mask), f
+        return prob, trim_to_core(mask, prob, self.core, centre & mask), f, centre
 
     def decide(self, gray: np.ndarray, gsd_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(crack probability, crack mask) of a uint8 grey image: the hysteresis pieces the forest keeps.
@@ -458,15 +485,44 @@ class CrackMLP:
         black-hat core around that mark). A half-size piece at least ``broad_px`` wide there (mean
         width, area over centre-line length) is added whole: so wide a crack the full-size
         features see only at its edges.
+
+        A photo decided at its own size whose GSD was not told (:meth:`with_known_gsd`) and whose
+        cracks look wide (see :meth:`_wide_factor`) was taken closer than the training photos: it is
+        decided again at a half or a third of its size, and the mask scaled back is cut to each
+        crack's own dark profile (:func:`trim_to_profile`). A photo shrunk already (said to be finer
+        than the training photos, or larger than ``work_pixels``) is not guessed at again.
+        """
+        f = self.work_factor(gray.shape, gsd_m)
+        prob, mask, ratio = self._decide_at(gray, f)
+        closer = self._wide_factor(ratio)
+        if closer < 1 and f == 1 and not self.gsd_known:  # shrunk already (told finer, or many pixels): no second guess
+            f2 = max(closer, MIN_WORK_SIDE_PX / max(min(gray.shape[:2]), 1))
+            if f2 < 1:
+                prob, mask, _ = self._decide_at(gray, f2)
+                mask = trim_to_profile(mask, gray, max(WIDE_TRIM_MIN_RADIUS_PX, WIDE_TRIM_RADIUS_PX / f2), self.wide_trim)
+        return prob, mask
+
+    def _decide_at(self, gray: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """(probability, mask, width ratio) of :meth:`decide` with the photo resized by ``f`` (<= 1) and scaled back.
+
+        The width ratio is the black-hat response with a disk of 7 px over that with a disk of 2 px (median, on the
+        full-size pass's centre lines within its mask, at the working size): about 2.5 on CrackForest's cracks, growing
+        with their width in pixels; 0 where fewer than ``WIDE_MIN_CENTRE_PX`` centre-line pixels were found.
         """
         h, w = gray.shape
-        f = self.work_factor(gray.shape, gsd_m)
         if f < 1:
             small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-            prob_s, mask_s = self._decide_scaled(small)
+            prob_s, mask_s, ratio = self._decide_scaled(small)
             prob = cv2.resize(prob_s, (w, h), interpolation=cv2.INTER_LINEAR)
-            return prob, cv2.resize(mask_s.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
+            return prob, cv2.resize(mask_s.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5, ratio
         return self._decide_scaled(gray)
+
+    def _wide_factor(self, ratio: float) -> float:
+        """How much smaller to decide a photo whose cracks have this width ratio (see :meth:`_decide_at`): 1 (as it is),
+        1/2, or 1/3 from 1.5 times ``wide_ratio`` on (never, with ``wide_ratio`` 0)."""
+        if not self.wide_ratio or ratio <= self.wide_ratio:
+            return 1.0
+        return 0.5 if ratio < 1.5 * self.wide_ratio else 1 / 3
 
     def half_size(self, gray: np.ndarray) -> np.ndarray | None:
         """The image the half-size pass decides (see :meth:`decide`), or None where that pass does not run."""
@@ -475,20 +531,26 @@ class CrackMLP:
             return None
         return cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
-    def _decide_scaled(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`decide` at this image's own size: the full-size pass, then the half-size pass added to it."""
-        prob, mask, feats = self._decide_one(gray)
+    def _decide_scaled(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """:meth:`decide` at this image's own size: the full-size pass, then the half-size pass added to it; and the
+        width ratio of the full-size pass (see :meth:`_decide_at`)."""
+        prob, mask, feats, centre = self._decide_one(gray)
+        ratio = 0.0
+        if self.wide_ratio and centre is not None:
+            on = centre & mask
+            if np.count_nonzero(on) >= WIDE_MIN_CENTRE_PX:  # features 1 and 3: black-hats of 2 and 7 px, in noise sigmas
+                ratio = float(np.median(feats[3][on]) / max(float(np.median(feats[1][on])), 1e-3))
         h, w = gray.shape
         small = self.half_size(gray)
         if small is not None:
-            _, half, _ = self._decide_one(small)
+            _, half, _, _ = self._decide_one(small)
             wide = cv2.resize(half.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
             mask |= wide & (prob > self.lo)
             broad = broad_pieces(half, self.broad_px) if self.broad_px > 0 else None
             if broad is not None and broad.any():  # too wide for the full-size features to agree anywhere but its edges
                 up = cv2.resize(broad.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
                 mask |= up & (feats[0] < -BROAD_DARKNESS)  # where the full-size pixel is darker than its background
-        return prob, mask
+        return prob, mask, ratio
 
     def mask(self, gray: np.ndarray, gsd_m: float | None = None) -> np.ndarray:
         """Crack pixels of a uint8 grey image (``gsd_m``: see :meth:`decide`)."""
