@@ -23,8 +23,8 @@ The shipped forest is then fitted on all of 001-059. The half-size pass of
 with benchmarks/score_cracks.py --detector mlp.
 
 In use, not in training, two settings make the stage cheaper (both in meta.json, both written by
-``write_gate``, with ``photo_gsd_m``, the GSD the training photos are taken to have, and ``wide_ratio`` and
-``wide_trim``, for photos taken closer whose GSD is not told; ``--gate-only``
+``write_gate``, with ``photo_gsd_m``, the GSD the training photos are taken to have, and ``wide_ratio``,
+``wide_trim`` and ``thin_ratio``, for photos whose GSD is not told; ``--gate-only``
 writes just these into an existing model folder):
 ``background_factor`` (the features' 31 px median background taken at a quarter of the size) and
 ``gate``, a linear pre-screen distilled from the network (``fit_gate``) on the candidates of
@@ -53,7 +53,7 @@ from schouw.detect.crack_mlp import (
     trim_to_core,
 )
 
-VERSION = "0.6.0"
+VERSION = "0.7.0"
 #: Larger photos are decided at this many times the pixels of the largest training photo (CrackMLP.work_pixels):
 #: chosen on 001-059 over scales 1.5-3 (score_cracks.py --scale), 2 rather than 1 so that a large photo of thin cracks
 #: keeps more of its resolution (1 scored 0.02-0.03 higher on the resized CFD photos, whose cracks widen with the photo)
@@ -81,6 +81,11 @@ PHOTO_GSD_M = 0.0015
 #: (score_cracks.py --scale F --crop, the GSD not told): the least cost on the photos as they are (models/crack-mlp/MODEL_CARD.md)
 WIDE_RATIO = 3.8
 WIDE_TRIM = 0.3
+#: Not told the GSD, a photo shrunk for its pixel count (work_pixels) whose cracks look thinner than this there is decided
+#: at full size, up to KNOWN_GSD_WORK_PIXELS (CrackMLP.thin_ratio): a large photo of thin cracks. Chosen on 001-059 over
+#: 2.0 / 2.2 / 2.4 by mean F1 at 2 px over 2 x 2 and 3 x 3 mosaics (thin cracks) and 1.5, 2 and 3 times the pixels
+#: (wide cracks; score_cracks.py --tile N, --scale F --untold)
+THIN_RATIO = 2.2
 
 
 def _load(i: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +159,8 @@ def write_gate(model: CrackMLP, folder: Path, scales: list[float]) -> None:
     weights, least = pixel_gate(model, TRAIN_IDS, scales)
     meta = json.loads((folder / "meta.json").read_text())
     meta.update(version=VERSION, background_factor=BACKGROUND_FACTOR, gate_weights=[float(v) for v in weights], gate_min=least,
-                gate_keep=GATE_KEEP, photo_gsd_m=PHOTO_GSD_M, wide_ratio=WIDE_RATIO, wide_trim=WIDE_TRIM)
+                gate_keep=GATE_KEEP, photo_gsd_m=PHOTO_GSD_M, wide_ratio=WIDE_RATIO, wide_trim=WIDE_TRIM,
+                thin_ratio=THIN_RATIO)
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(f"pre-screen: passes {GATE_KEEP:.1%} of the candidates above lo {model.lo} on 001-059 (least score {least:.4f})")
 

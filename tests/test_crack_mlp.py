@@ -302,10 +302,11 @@ def test_a_photo_taken_closer_is_decided_at_the_training_gsd(tmp_path):
     assert _along(cv2.imread(str(tmp_path / "out" / "close.png"), cv2.IMREAD_UNCHANGED) > 0, centre) >= 0.9
 
 
-def test_a_large_photo_of_a_thin_crack_keeps_its_resolution_when_the_gsd_is_told(tmp_path):
+def test_a_large_photo_of_a_thin_crack_keeps_its_resolution(tmp_path):
     """1440 x 960 pixels of the test asphalt (as finely as the small photo) with a 2 px crack. Assumed GSD: a photo that
-    large is taken to show wider cracks and is decided at 0.47, so the crack comes back twice as wide. Told GSD
-    (detect-image --gsd-m, alone or with --jobs): decided at full size, the mark as thin as the crack."""
+    large is taken to show wider cracks and is decided at 0.47; without ``thin_ratio`` the crack comes back twice as
+    wide, with it (0.7.0) the crack looks too thin there and the photo is decided again at full size. Told GSD
+    (detect-image --gsd-m, alone or with --jobs): decided at full size at once. Either way the mark is as thin as the crack."""
     model = CrackMLP.load(default_model_dir())
     big = np.ascontiguousarray(np.pad(_photo(), ((0, 640), (0, 960), (0, 0)), mode="symmetric"))
     line = paint_line(big, [(60, 480), (700, 500), (1380, 470)], 2, 0.45)
@@ -316,23 +317,25 @@ def test_a_large_photo_of_a_thin_crack_keeps_its_resolution_when_the_gsd_is_told
     assert told.work_factor((2000, 3000), GSD) == pytest.approx((KNOWN_GSD_WORK_PIXELS / 6e6) ** 0.5)  # memory bound
     assert told.work_factor(big.shape[:2], GSD / 3) == pytest.approx(GSD / 3 / model.photo_gsd_m)  # finer: as before
     ones = np.ones(big.shape[:2], bool)
+    assert model.thin_ratio > 0
     masks = {}
-    for name, m in (("assumed", model), ("told", told)):
+    for name, m in (("assumed", model), ("told", told), ("assumed, no thin_ratio", dataclasses.replace(model, thin_ratio=0.0))):
         masks[name] = defects_mask(detect_cracks(big, ones, ones, GSD, model=m), big.shape[:2])
         assert _along(masks[name], centre) >= 0.95, name
-    assert _beside(masks["told"], line, 2).sum() <= 0.01 * masks["told"].sum() and masks["told"].sum() <= 1.3 * line.sum()
-    assert _beside(masks["assumed"], line, 2).sum() >= 0.1 * masks["assumed"].sum()
+    for name in ("told", "assumed"):
+        assert _beside(masks[name], line, 2).sum() <= 0.01 * masks[name].sum() and masks[name].sum() <= 1.3 * line.sum(), name
+    assert _beside(masks["assumed, no thin_ratio"], line, 2).sum() >= 0.1 * masks["assumed, no thin_ratio"].sum()
     photos = tmp_path / "photos"
     photos.mkdir()
     for name in ("a.png", "b.png"):
         cv2.imwrite(str(photos / name), cv2.cvtColor(big, cv2.COLOR_RGB2BGR))
-    for extra in ([], ["--jobs", "2"]):
-        out = tmp_path / f"out{len(extra)}"
-        r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(photos), "--out-dir", str(out), "--gsd-m", str(GSD), *extra],
+    for k, (extra, want) in enumerate(((["--gsd-m", str(GSD)], "told"), (["--gsd-m", str(GSD), "--jobs", "2"], "told"), ([], "assumed"))):
+        out = tmp_path / f"out{k}"
+        r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(photos), "--out-dir", str(out), *extra],
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         for name in ("a.png", "b.png"):
-            assert np.array_equal(cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED) > 0, masks["told"]), (extra, name)
+            assert np.array_equal(cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED) > 0, masks[want]), (extra, name)
 
 
 CFD_309 = SHARED / "cracks" / "cfd" / "images" / "309.jpg"

@@ -374,6 +374,7 @@ class CrackMLP:
     gsd_known: bool = False  # the GSD given to decide() was told, not assumed (see with_known_gsd)
     wide_ratio: float = 0.0  # cracks whose width ratio is above this are decided smaller when the GSD is not told (0: never)
     wide_trim: float = 0.0  # ... and their mask cut where less dark than this share of the crack's middle (see trim_to_profile)
+    thin_ratio: float = 0.0  # a photo shrunk for its pixel count whose cracks' width ratio there is below this is decided larger
 
     @classmethod
     def load(cls, folder: Path) -> "CrackMLP":
@@ -394,7 +395,8 @@ class CrackMLP:
                    int(meta.get("work_pixels", 0)), float(meta.get("broad_px", 0.0)),
                    (np.asarray(meta["gate_weights"], np.float32), float(meta["gate_min"])) if "gate_weights" in meta else None,
                    int(meta.get("background_factor", 1)), float(meta.get("photo_gsd_m", 0.0)),
-                   wide_ratio=float(meta.get("wide_ratio", 0.0)), wide_trim=float(meta.get("wide_trim", 0.0)))
+                   wide_ratio=float(meta.get("wide_ratio", 0.0)), wide_trim=float(meta.get("wide_trim", 0.0)),
+                   thin_ratio=float(meta.get("thin_ratio", 0.0)))
 
     @cached_property
     def _folded(self) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[float, float]]:
@@ -490,7 +492,10 @@ class CrackMLP:
         cracks look wide (see :meth:`_wide_factor`) was taken closer than the training photos: it is
         decided again at a half or a third of its size, and the mask scaled back is cut to each
         crack's own dark profile (:func:`trim_to_profile`). A photo shrunk already (said to be finer
-        than the training photos, or larger than ``work_pixels``) is not guessed at again.
+        than the training photos, or larger than ``work_pixels``) is not guessed at again that way.
+        The other way round, a photo shrunk for its pixel count alone whose cracks look thin at the
+        working size (ratio below ``thin_ratio``) shows thin cracks on many pixels: it is decided
+        again at full size, up to ``KNOWN_GSD_WORK_PIXELS`` (as when its GSD is told).
         """
         f = self.work_factor(gray.shape, gsd_m)
         prob, mask, ratio = self._decide_at(gray, f)
@@ -500,6 +505,11 @@ class CrackMLP:
             if f2 < 1:
                 prob, mask, _ = self._decide_at(gray, f2)
                 mask = trim_to_profile(mask, gray, max(WIDE_TRIM_MIN_RADIUS_PX, WIDE_TRIM_RADIUS_PX / f2), self.wide_trim)
+        elif (f < 1 and not self.gsd_known and self.thin_ratio and 0 < ratio < self.thin_ratio
+              and f == self.work_factor(gray.shape)):  # shrunk for its pixel count alone, and its cracks look thin there
+            f2 = min(1.0, math.sqrt(KNOWN_GSD_WORK_PIXELS / (gray.shape[0] * gray.shape[1])))
+            if f2 > f:
+                prob, mask, _ = self._decide_at(gray, f2)
         return prob, mask
 
     def _decide_at(self, gray: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -536,7 +546,7 @@ class CrackMLP:
         width ratio of the full-size pass (see :meth:`_decide_at`)."""
         prob, mask, feats, centre = self._decide_one(gray)
         ratio = 0.0
-        if self.wide_ratio and centre is not None:
+        if (self.wide_ratio or self.thin_ratio) and centre is not None:
             on = centre & mask
             if np.count_nonzero(on) >= WIDE_MIN_CENTRE_PX:  # features 1 and 3: black-hats of 2 and 7 px, in noise sigmas
                 ratio = float(np.median(feats[3][on]) / max(float(np.median(feats[1][on])), 1e-3))
