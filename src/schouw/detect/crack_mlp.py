@@ -220,6 +220,8 @@ def trim_to_profile(mask: np.ndarray, gray: np.ndarray, radius_px: float, share:
 
 #: The width ratio (see CrackMLP._decide_at) needs at least this many centre-line pixels
 WIDE_MIN_CENTRE_PX = 20
+#: From this many times ``wide_ratio`` on, a photo is decided at a third of its size, not at half
+WIDE_THIRD_FROM = 1.5
 #: The black-hat of trim_to_profile reaches this many pixels at the working size (so its radius grows as that size
 #: shrinks), and at least WIDE_TRIM_MIN_RADIUS_PX
 WIDE_TRIM_RADIUS_PX = 3.0
@@ -529,10 +531,10 @@ class CrackMLP:
 
     def _wide_factor(self, ratio: float) -> float:
         """How much smaller to decide a photo whose cracks have this width ratio (see :meth:`_decide_at`): 1 (as it is),
-        1/2, or 1/3 from 1.5 times ``wide_ratio`` on (never, with ``wide_ratio`` 0)."""
+        1/2, or 1/3 from ``WIDE_THIRD_FROM`` times ``wide_ratio`` on (never, with ``wide_ratio`` 0)."""
         if not self.wide_ratio or ratio <= self.wide_ratio:
             return 1.0
-        return 0.5 if ratio < 1.5 * self.wide_ratio else 1 / 3
+        return 0.5 if ratio < WIDE_THIRD_FROM * self.wide_ratio else 1 / 3
 
     def half_size(self, gray: np.ndarray) -> np.ndarray | None:
         """The image the half-size pass decides (see :meth:`decide`), or None where that pass does not run."""
