@@ -501,18 +501,24 @@ class CrackMLP:
         """
         f = self.work_factor(gray.shape, gsd_m)
         prob, mask, ratio = self._decide_at(gray, f)
-        closer = self._wide_factor(ratio)
-        if closer < 1 and f == 1 and not self.gsd_known:  # shrunk already (told finer, or many pixels): no second guess
-            f2 = max(closer, MIN_WORK_SIDE_PX / max(min(gray.shape[:2]), 1))
-            if f2 < 1:
-                prob, mask, _ = self._decide_at(gray, f2)
+        f2 = None if self.gsd_known else self._second_size(gray.shape, f, ratio)
+        if f2 is not None:
+            prob, mask, _ = self._decide_at(gray, f2)
+            if f2 < f:  # scaled back from a smaller size: cut to the cracks' own width
                 mask = trim_to_profile(mask, gray, max(WIDE_TRIM_MIN_RADIUS_PX, WIDE_TRIM_RADIUS_PX / f2), self.wide_trim)
-        elif (f < 1 and not self.gsd_known and self.thin_ratio and 0 < ratio < self.thin_ratio
-              and f == self.work_factor(gray.shape)):  # shrunk for its pixel count alone, and its cracks look thin there
-            f2 = min(1.0, math.sqrt(KNOWN_GSD_WORK_PIXELS / (gray.shape[0] * gray.shape[1])))
-            if f2 > f:
-                prob, mask, _ = self._decide_at(gray, f2)
         return prob, mask
+
+    def _second_size(self, shape: tuple[int, ...], f: float, ratio: float) -> float | None:
+        """The factor to decide a photo of this shape again at, its GSD not told, after a first decision at ``f`` whose
+        cracks had this width ratio (see :meth:`decide`); None to keep the first decision."""
+        if f == 1:  # decided at its own size: wide cracks mean a closer photo
+            f2 = max(self._wide_factor(ratio), MIN_WORK_SIDE_PX / max(min(shape[:2]), 1))
+            return f2 if f2 < 1 else None
+        if self.thin_ratio and 0 < ratio < self.thin_ratio and f == self.work_factor(shape):
+            # shrunk for its pixel count alone (not told finer), and its cracks look thin there
+            f2 = min(1.0, math.sqrt(KNOWN_GSD_WORK_PIXELS / (shape[0] * shape[1])))
+            return f2 if f2 > f else None
+        return None
 
     def _decide_at(self, gray: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray, float]:
         """(probability, mask, width ratio) of :meth:`decide` with the photo resized by ``f`` (<= 1) and scaled back.
