@@ -60,6 +60,18 @@ def masks_of(defects, shape: tuple[int, int], keep=lambda d: True, key=lambda d:
     return out
 
 
+def union_of(defects, shape: tuple[int, int], keep=lambda d: True) -> np.ndarray:
+    """Boolean mask of every defect that ``keep`` accepts, of any type, on an image of ``shape``."""
+    return masks_of(defects, shape, keep, lambda d: "any").get("any", np.zeros(shape, bool))
+
+
+def tally(acc: list[int], det: np.ndarray, photo_boxes: list, in_box: np.ndarray) -> None:
+    """Add to ``acc`` the damage boxes the detections ``det`` hit, their pixels, and those of them inside ``in_box``."""
+    acc[0] += sum(is_hit(det, *b) for cls, *b in photo_boxes if cls in DAMAGE)
+    acc[1] += int(det.sum())
+    acc[2] += int((det & in_box).sum())
+
+
 def is_hit(det: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> bool:
     """A box is hit when the detections ``det`` cover at least 1 % of it."""
     return int(det[y0:y1, x0:x1].sum()) >= 0.01 * max((x1 - x0) * (y1 - y0), 1)
@@ -115,26 +127,20 @@ def main() -> None:
         seconds += time.perf_counter() - t
         masks = masks_of(defects, rgb.shape[:2])
         subtypes = masks_of(defects, rgb.shape[:2], lambda d: d.type == "crack", lambda d: d.subtype)
-        any_det = masks_of(defects, rgb.shape[:2], key=lambda d: "any").get("any", np.zeros(rgb.shape[:2], bool))
+        any_det = union_of(defects, rgb.shape[:2])
+        photo_boxes = boxes.get(path.name, [])
         in_box = np.zeros(rgb.shape[:2], bool)
-        for _, x0, y0, x1, y1 in boxes.get(path.name, []):
+        for _, x0, y0, x1, y1 in photo_boxes:
             in_box[y0:y1, x0:x1] = True
-        def tally(acc: list[int], keep_crack) -> None:
-            """Add this photo's boxes hit, detected pixels and those inside boxes when only the cracks ``keep_crack`` keeps stay."""
-            det = masks_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or keep_crack(d),
-                           lambda d: "any").get("any", np.zeros(rgb.shape[:2], bool))
-            acc[0] += sum(is_hit(det, *b) for cls, *b in boxes.get(path.name, []) if cls in DAMAGE)
-            acc[1] += int(det.sum())
-            acc[2] += int((det & in_box).sum())
-
-        if args.oracle:
+        if args.oracle:  # only crack pieces a judge that knows the boxes keeps, and every other defect
             shares = {id(d): box_share(d, in_box) for d in defects if d.type == "crack"}
             for share, acc in oracle.items():
-                tally(acc, lambda d: shares[id(d)] >= share)
-        if args.sweep:
+                tally(acc, union_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or shares[id(d)] >= share),
+                      photo_boxes, in_box)
+        if args.sweep:  # only crack pieces of at least a score
             for least, acc in sweep.items():
-                tally(acc, lambda d: d.score >= least)
-        for cls, x0, y0, x1, y1 in boxes.get(path.name, []):
+                tally(acc, union_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or d.score >= least), photo_boxes, in_box)
+        for cls, x0, y0, x1, y1 in photo_boxes:
             if cls not in DAMAGE:
                 continue
             if cls in SUBTYPE_OF and "crack" in masks:

@@ -91,6 +91,12 @@ def black_hat(image: np.ndarray, radius_px: float) -> np.ndarray:
     return cv2.subtract(_disk_runs(_disk_runs(image, k, cv2.dilate), k, cv2.erode), image)
 
 
+def crack_response(gray: np.ndarray, radius_px: float) -> np.ndarray:
+    """Black-hat response (grey levels, float32): how much darker a pixel is than its surroundings within ``radius_px``."""
+    smooth = cv2.GaussianBlur(gray, (3, 3), 0)  # single-pixel noise and aggregate speckles are not cracks
+    return black_hat(smooth, radius_px).astype(np.float32)
+
+
 def block_mean(a: np.ndarray, f: int) -> np.ndarray:
     """Mean over f x f blocks (edge rows/columns padded by reflection to a multiple of f).
 

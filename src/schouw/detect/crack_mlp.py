@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .base import black_hat, disk, label, robust_sigma_counted, subsample
+from .base import black_hat, crack_response, disk, label, robust_sigma_counted, subsample
 
 N_FEATURES = 16
 N_DIRECTIONS = 12
@@ -212,7 +212,7 @@ def trim_to_profile(mask: np.ndarray, gray: np.ndarray, radius_px: float, share:
     """
     if share <= 0 or not mask.any():
         return mask
-    bh = black_hat(cv2.GaussianBlur(gray, (3, 3), 0), radius_px).astype(np.float32)
+    bh = crack_response(gray, radius_px)
     centre = centre_lines(mask)
     peak = cv2.dilate(np.where(centre, bh, np.float32(0)), disk(radius_px))
     return (mask & (bh >= share * peak)) | centre

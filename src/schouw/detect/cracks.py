@@ -13,10 +13,10 @@ import numpy as np
 
 from .base import (
     Defect,
-    black_hat,
     block_mean,
     block_up,
     components,
+    crack_response,
     disk,
     label,
     labels,
@@ -126,12 +126,6 @@ def crack_scale_px(gsd_m: float, p: "RoadParams", work_factor: float = 1.0) -> f
     (:meth:`~schouw.detect.crack_mlp.CrackMLP.work_factor`) has the cap in working-size pixels.
     """
     return float(min(max(1.5, p.crack_max_width_m / gsd_m), p.crack_max_radius_px / work_factor))
-
-
-def crack_response(gray: np.ndarray, radius_px: float) -> np.ndarray:
-    """Black-hat response (grey levels): how much darker a pixel is than its surroundings within ``radius_px``."""
-    smooth = cv2.GaussianBlur(gray, (3, 3), 0)  # single-pixel noise and aggregate speckles are not cracks
-    return black_hat(smooth, radius_px).astype(np.float32)
 
 
 def principal_axis(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float]:
@@ -354,7 +348,7 @@ def _network_alligator(cracks: list[Defect], shape: tuple[int, int], cell_px: fl
         union[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask.view(np.uint8)
     r = max(1.0, p.alligator_link_px / 2)
     lab = labels(cv2.dilate(union, disk(r)))  # no statistics: a network's box is its pieces' boxes grown by the join
-    nets = [int(lab[d.row0 + int(ys[0]), d.col0 + int(xs[0])]) for d in cracks for ys, xs in [np.nonzero(d.mask)]]
+    nets = [int(lab[d.row0 + y, d.col0 + x]) for d in cracks for y, x in [divmod(int(np.argmax(d.mask)), d.mask.shape[1])]]
     grow = int(math.ceil(r)) + 1
     for i in set(nets):
         mine = [d for d, net in zip(cracks, nets) if net == i]
