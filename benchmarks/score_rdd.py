@@ -17,6 +17,10 @@ carry boxes, not pixel masks, so the protocol of issue 3 is used:
 the same figures when each crack piece is kept only if at least a share T of its pixels lies in
 a box (a judge that knows the boxes). If that bound is far above the detector, the pieces are
 found and the loss is in judging them; if not, in finding them.
+``--sheet PATH`` writes a contact sheet (PNG) of 48 crack pieces that lie outside every box, drawn at
+random in proportion to their pixels (so each stands for about the same share of the pixels outside
+boxes): the photo beside the same crop with the piece in red and the boxes in green, to see what
+the detections outside boxes are.
 ``--sweep`` prints what the detector's own judgement can trade: the same figures when only crack
 pieces with a score of at least S are kept (the score grows with contrast and length). Where no S
 meets both targets, a stricter threshold buys precision with damage boxes missed.
@@ -97,6 +101,8 @@ def main() -> None:
                     help="also the upper bound of judging whole crack pieces, by a judge that knows the boxes (see above)")
     ap.add_argument("--sweep", action="store_true",
                     help="also the figures when only crack pieces of at least a score S are kept (see above)")
+    ap.add_argument("--sheet", type=Path, metavar="PATH",
+                    help="also write a contact sheet (PNG) of crack pieces outside every box (see above)")
     args = ap.parse_args()
     params = RoadParams(**{k: float(v) for k, v in (s.split("=", 1) for s in args.set)})
     model = None
@@ -120,6 +126,7 @@ def main() -> None:
     seconds = 0.0
     oracle = {t: [0, 0, 0] for t in ORACLE_SHARES}  # share T: damage boxes hit, detected pixels, of them inside boxes
     sweep = {s: [0, 0, 0] for s in SWEEP_SCORES}  # least crack score S: the same
+    outside: list = []  # --sheet: (photo, crack piece, pixels) outside every box
     for path in images:
         rgb = read_photo(path)
         t = time.perf_counter()
@@ -137,6 +144,8 @@ def main() -> None:
             for share, acc in oracle.items():
                 tally(acc, union_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or shares[id(d)] >= share),
                       photo_boxes, in_box)
+        if args.sheet:  # crack pieces outside every box, and their pixel counts
+            outside.extend((path, d, int(d.mask.sum())) for d in defects if d.type == "crack" and box_share(d, in_box) == 0)
         if args.sweep:  # only crack pieces of at least a score
             for least, acc in sweep.items():
                 tally(acc, union_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or d.score >= least), photo_boxes, in_box)
@@ -184,6 +193,48 @@ def main() -> None:
         print("the detector's own judgement (only crack pieces with a score of at least S kept):")
         for least, (hit, det, inside) in sweep.items():
             print(f"  S {least:4.2f}: hit {hit / max(n, 1):.2f}, detected pixels inside boxes {inside / max(det, 1):.2f}")
+
+    if args.sheet:
+        write_sheet(args.sheet, outside, boxes)
+        print(f"contact sheet of crack pieces outside every box: {args.sheet}")
+
+
+SHEET_PIECES, SHEET_COLUMNS, SHEET_CELL_PX = 48, 4, 150
+
+
+def write_sheet(path: Path, outside: list, boxes: dict, seed: int = 0) -> None:
+    """A PNG of ``SHEET_PIECES`` of the ``outside`` pieces, drawn at random in proportion to their pixels: each the photo's
+    crop beside the same crop with the piece in red and the boxes in green, labelled with its photo and pixel count."""
+    import cv2
+
+    weights = np.array([n for _, _, n in outside], float)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(outside), min(SHEET_PIECES, len(outside)), replace=False, p=weights / weights.sum())
+    cells = []
+    for k, i in enumerate(picks):
+        photo, d, n = outside[i]
+        bgr = cv2.cvtColor(read_photo(photo), cv2.COLOR_RGB2BGR)
+        marked = bgr.copy()
+        h, w = d.mask.shape
+        marked[d.row0 : d.row0 + h, d.col0 : d.col0 + w][d.mask] = (0, 0, 255)
+        for _, x0, y0, x1, y1 in boxes.get(photo.name, []):
+            cv2.rectangle(marked, (x0, y0), (x1, y1), (0, 255, 0), 1)
+        half = max(h, w) // 2 + 24  # the piece and some of its surroundings, padded black past the photo's edge
+        cy, cx = d.row0 + h // 2, d.col0 + w // 2
+
+        def crop(img: np.ndarray) -> np.ndarray:
+            padded = cv2.copyMakeBorder(img, half, half, half, half, cv2.BORDER_CONSTANT)
+            return cv2.resize(padded[cy : cy + 2 * half, cx : cx + 2 * half], (SHEET_CELL_PX, SHEET_CELL_PX),
+                              interpolation=cv2.INTER_AREA)
+
+        cell = np.hstack([crop(bgr), crop(marked)])
+        cv2.putText(cell, f"{k} {photo.stem} {n} px", (2, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 255, 255), 1)
+        cells.append(cell)
+    while len(cells) % SHEET_COLUMNS:
+        cells.append(np.zeros_like(cells[0]))
+    rows = [np.hstack(cells[i : i + SHEET_COLUMNS]) for i in range(0, len(cells), SHEET_COLUMNS)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.vstack(rows))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import asphalt, lawn
 from helpers import paint_disc, paint_line
-from schouw.detect.base import defects_mask
+from schouw.detect.base import Defect, defects_mask
+from schouw.detect.covers import cover_rims
 from schouw.detect.green import detect_green
 from schouw.detect.road import RoadParams, detect_cracks, detect_potholes, detect_road, detect_weeds
 from schouw.detect.segment import segment_areas
@@ -178,6 +179,71 @@ def test_manhole_cover_is_not_a_pothole():
     # the same detector still finds a pothole of that size beside it
     truth = _pothole(img, 60, 60, 15, seed=3)
     assert [x.type for x in detect_road(img, _ones(img), _ones(img), GSD)] == ["pothole"] and truth.any()
+
+
+def _cover_seen_from_above(img: np.ndarray, cx: int, cy: int) -> None:
+    """A round cover of 60 cm in a 76 cm frame, both a little lighter than the asphalt, drawn into ``img`` at GSD: the gap
+    round the cover and the frame's outer edge are thin dark rings, as on the RDD2022 drone photos."""
+    bands = np.moveaxis(img, -1, 0).copy()
+    paint_disc(bands, cx, cy, 19, (112, 112, 114))
+    paint_disc(bands, cx, cy, 15, (104, 104, 106))
+    img[:] = np.moveaxis(bands, 0, -1)
+    ring = np.zeros(img.shape[:2], np.uint8)
+    cv2.circle(ring, (cx, cy), 16, 255, 1, cv2.LINE_AA)
+    cv2.circle(ring, (cx, cy), 19, 255, 1, cv2.LINE_AA)
+    img[:] = (img * (1 - 0.5 * ring[..., None].astype(np.float32) / 255)).astype(np.uint8)
+
+
+def test_the_dark_rings_round_a_manhole_cover_are_not_a_crack():
+    """Seen from a drone, a cover's gap and frame edge are found as crack pieces round a perfect circle (the rule
+    switched off shows it); they are dropped, and a crack beside the cover is still found."""
+    img = _rgb(asphalt(300, 400))
+    _cover_seen_from_above(img, 120, 150)
+    truth = paint_line(img, [(250, 40), (262, 150), (255, 260)], 2, 0.4)
+    ones = _ones(img)
+    off = dataclasses.replace(RoadParams(), manhole_ring_coverage=2.0)
+    rims = [d for d in detect_cracks(img, ones, ones, GSD, off) if d.bbox_px[2] < 200]
+    assert rims and all(d.bbox_px[0] >= 95 and d.bbox_px[2] <= 145 for d in rims)  # the trap is real
+    found = detect_cracks(img, ones, ones, GSD)
+    assert len(found) == 1 and (defects_mask(found, truth.shape) & truth).sum() > 0.8 * truth.sum()
+
+
+def test_a_crack_curving_round_half_a_circle_or_reaching_a_cover_is_still_a_crack():
+    """Only a ring three quarters closed is a cover's rim: a crack along 200 degrees of a circle of cover size is kept
+    (it would go with a coverage of a half), and so is a crack that runs from beside a cover across the road, while
+    the cover's rings go."""
+    img = _rgb(asphalt(300, 400))
+    arc = np.zeros(img.shape[:2], np.uint8)
+    cv2.ellipse(arc, (150, 150), (16, 16), 0, 0, 200, 255, 2, cv2.LINE_AA)
+    img[:] = (img * (1 - 0.6 * arc[..., None].astype(np.float32) / 255)).astype(np.uint8)
+    ones = _ones(img)
+    assert len(detect_cracks(img, ones, ones, GSD)) == 1
+    assert detect_cracks(img, ones, ones, GSD, dataclasses.replace(RoadParams(), manhole_ring_coverage=0.5)) == []
+    img = _rgb(asphalt(300, 400))
+    _cover_seen_from_above(img, 120, 150)
+    truth = paint_line(img, [(150, 151), (260, 160), (380, 150)], 2, 0.4)  # starts 11 px from the frame's edge
+    found = detect_cracks(img, ones, ones, GSD)
+    assert len(found) == 1 and (defects_mask(found, truth.shape) & truth).sum() > 0.8 * truth.sum()
+
+
+def test_a_crack_piece_that_crosses_a_covers_rim_is_kept():
+    """:func:`cover_rims` on pieces as the crack detector gives them: the ring's pieces lie on the rim; a short piece
+    from inside the ring's band outwards has most of its pixels off it, so it is a crack that reaches the cover. Where a
+    long crack reaches it, the rim is not told from a crack network and all is kept."""
+    shape = (300, 400)
+
+    def piece(draw) -> Defect:
+        m = np.zeros(shape, np.uint8)
+        draw(m)
+        ys, xs = np.nonzero(m)
+        return Defect("crack", m[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] > 0, int(ys.min()), int(xs.min()), 0.9)
+
+    ring = [piece(lambda m, a=a: cv2.ellipse(m, (120, 150), (17, 17), 0, a, a + 170, 255, 2)) for a in (0, 180)]
+    short = piece(lambda m: cv2.line(m, (134, 150), (160, 150), 255, 2))
+    assert cover_rims(ring + [short], shape, GSD) == [True, True, False]
+    assert cover_rims([ring[0], short], shape, GSD) == [False, False]  # half a ring is no cover
+    across = piece(lambda m: cv2.line(m, (134, 150), (380, 160), 255, 2))
+    assert cover_rims(ring + [across], shape, GSD) == [False, False, False]
 
 
 def test_oil_stain_is_not_a_pothole():

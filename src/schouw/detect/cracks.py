@@ -26,6 +26,7 @@ from .base import (
     tighten,
     to_gray,
 )
+from .covers import cover_rims
 from .light import LIGHT_FACTOR, even_light
 from .road_params import RoadParams
 
@@ -327,6 +328,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
                 {"max_width_px": float(2 * dist.max()), "mean_width_px": width_px, "contrast": contrast, "length_px": length},
             )
         )
+    # the dark gap round a manhole or gully cover is a ring of crack pieces at drone GSDs: no crack
+    out = [d for d, rim in zip(out, cover_rims(out, region.shape, gsd_m, p)) if not rim]
     _network_alligator(out, region.shape, cell_px, p)
     return out
 

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.10.0",
+    version="0.11.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -46,6 +46,11 @@ class RoadParams:
     manhole_min_diameter_m: float = 0.4  # a near-perfect disc of this size ...
     manhole_max_diameter_m: float = 1.0  # ... to this is a manhole or gully cover
     manhole_min_fill: float = 0.85  # area / area of the enclosing circle: a disc ~0.9+, a pothole is irregular
+    manhole_ring_max_diameter_m: float = 1.4  # a cover's frame seen as a dark ring: up to this (detect.covers)
+    manhole_ring_perfectness: float = 0.7  # how perfect a circle of crack pieces must be (OpenCV HOUGH_GRADIENT_ALT) ...
+    manhole_ring_coverage: float = 0.75  # ... and what share of its angles the crack pieces on it cover, to be a cover's rim
+    manhole_ring_share: float = 0.5  # a crack piece with this share of its pixels near such a circle lies on it
+    manhole_ring_purity: float = 0.6  # ... and this share of the pixels of all pieces touching it must lie on it
     stain_min_edge_m: float = 0.10  # an edge this soft (contrast / boundary gradient) is a stain fading out, not a hole
     weeds_min_area_m2: float = 0.01
     ravelling_ratio: float = 2.5  # local stone-scale texture (std) this many times the road's typical texture
