@@ -2,7 +2,7 @@
 
 The scene (EPSG:28992, 2 cm/px, 2048 x 1536 px = 41 x 31 m): a lawn with dry
 patches, a worn bare-soil path and tree shadows; a concrete-paver footpath
-with weeds in the joints; an asphalt road with lane markings, cracks of several
+with weeds in the joints; an asphalt road with lane markings, a manhole cover, cracks of several
 widths (one crossing a tile seam), an alligator-cracked patch and two
 potholes; a lawn below; and a no-data corner (internal mask) whose hidden
 pixels look like dry grass, so ignoring the mask would show. Fully
@@ -108,6 +108,20 @@ def _paint_line(img, pts, width_px, darkness):
     return m > 127
 
 
+def _manhole(img: np.ndarray, cx: int, cy: int, cover_r_px: int = 15, frame_r_px: int = 19) -> None:
+    """Paint a round cover in its frame, both a little lighter than asphalt, with dark rings at the gap and the frame's edge."""
+    pad = frame_r_px + 3
+    win = img[cy - pad : cy + pad + 1, cx - pad : cx + pad + 1]
+    yy, xx = np.mgrid[-pad : pad + 1, -pad : pad + 1]
+    r = np.hypot(xx, yy)
+    win[r <= frame_r_px] = win[r <= frame_r_px] * 0.3 + np.array([112, 112, 114], np.float32) * 0.7
+    win[r <= cover_r_px] = win[r <= cover_r_px] * 0.3 + np.array([104, 104, 106], np.float32) * 0.7
+    ring = np.zeros(win.shape[:2], np.uint8)
+    for rr in (cover_r_px + 1, frame_r_px):
+        cv2.circle(ring, (pad, pad), rr, 255, 1, cv2.LINE_AA)
+    win *= 1 - 0.5 * (ring.astype(np.float32) / 255)[..., None]
+
+
 def build_scene(seed: int = SEED) -> Scene:
     """Paint the demo scene; return pixels, valid mask and truth records (pixel geometries)."""
     rng = np.random.default_rng(seed)
@@ -128,6 +142,10 @@ def build_scene(seed: int = SEED) -> Scene:
         img[row : row + 5, :] = (228, 228, 222)
     for c in range(40, WIDTH, 250):
         img[758:763, c : c + 150] = (228, 228, 222)
+
+    # A round manhole cover of 60 cm in a 76 cm frame (not a defect): seen from above, the gap round the cover and the
+    # frame's outer edge are thin dark rings, which a crack detector must not report.
+    _manhole(img, 300, 660)
 
     # Lawn defects: dry patches (one across the row-1024 tile seam), a worn path and tyre damage of bare soil.
     straw = np.array([186, 166, 104], np.float32)
