@@ -121,6 +121,20 @@ def test_every_truth_defect_found_with_its_type(demo):
     assert not missed, f"truth defects not found: {missed}"
 
 
+def test_every_issue_is_a_truth_defect_and_the_traps_give_none(demo):
+    """The sample's traps are not defects: lane markings, tree shadows, the manhole cover's dark rings and the paver
+    joints. Every issue lies on a truth defect of its type (10 cm tolerance), and none on the cover."""
+    run, out = demo
+    truth = gpd.read_file(TRUTH)
+    issues = _layers(out)
+    false = [(i["type"], i.geometry.centroid.coords[0]) for _, i in issues.iterrows()
+             if not truth[truth["type"] == i["type"]].intersects(i.geometry.buffer(0.1)).any()]
+    assert not false, f"issues on no truth defect: {false}"
+    t = synth.sample_transform()
+    cover = shapely.Point(t * (300, 660)).buffer(19 * synth.GSD_M)
+    assert not issues.intersects(cover).any()
+
+
 def test_no_issue_on_no_data(demo):
     run, out = demo
     t = synth.sample_transform()
