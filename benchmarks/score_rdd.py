@@ -34,6 +34,7 @@ import argparse
 import csv
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,99 @@ def box_share(d, in_box: np.ndarray) -> float:
     return float(in_box[d.row0 : d.row0 + h, d.col0 : d.col0 + w][d.mask].mean())
 
 
+@dataclass
+class Tally:
+    """What :func:`score` counts over the photos (see the module doc)."""
+
+    hits: dict = field(default_factory=lambda: defaultdict(int))  # per damage class: boxes hit
+    total: dict = field(default_factory=lambda: defaultdict(int))  # per damage class: boxes
+    pothole_right: int = 0  # D40 boxes hit whose detected pixels are mostly ``pothole``
+    sub_px: dict = field(default_factory=lambda: defaultdict(int))  # per class: crack pixels in its boxes ...
+    sub_right: dict = field(default_factory=lambda: defaultdict(int))  # ... and of them those of its subtype
+    det_px: int = 0  # detected pixels (any type)
+    det_in_px: int = 0  # ... of them inside a damage or repair box
+    box_px: int = 0  # pixels inside boxes
+    all_px: int = 0  # all pixels
+    by_type_px: dict = field(default_factory=lambda: defaultdict(int))
+    by_type_in: dict = field(default_factory=lambda: defaultdict(int))
+    seconds: float = 0.0  # detection time
+    oracle: dict = field(default_factory=lambda: {t: [0, 0, 0] for t in ORACLE_SHARES})  # T: boxes hit, pixels, inside
+    sweep: dict = field(default_factory=lambda: {s: [0, 0, 0] for s in SWEEP_SCORES})  # least score S: the same
+    outside: list = field(default_factory=list)  # (photo, crack piece, pixels) outside every box
+
+    @property
+    def hit_share(self) -> float:
+        return sum(self.hits.values()) / max(sum(self.total.values()), 1)
+
+    @property
+    def inside_share(self) -> float:
+        return self.det_in_px / max(self.det_px, 1)
+
+
+def load(data: Path, photos: str = "all") -> tuple[list[Path], dict[str, list[tuple[str, int, int, int, int]]]]:
+    """The RDD2022 China_Drone photos under ``data`` (all, or every other one in name order from the first (even) or the
+    second (odd)) and their boxes per photo name: (class, xmin, ymin, xmax, ymax) in pixels."""
+    base = data / "road_damage_drone" / "rdd2022_china_drone"
+    boxes: dict[str, list[tuple[str, int, int, int, int]]] = defaultdict(list)
+    with open(base / "boxes.csv") as fh:
+        for row in csv.DictReader(fh):
+            boxes[row["image"]].append((row["class"], int(row["xmin"]), int(row["ymin"]), int(row["xmax"]), int(row["ymax"])))
+    images = sorted(p for p in (base / "images").iterdir() if p.suffix.lower() == ".jpg")
+    if photos != "all":  # every other photo in name order: a tuning half and a held-out half
+        images = images[photos == "odd" :: 2]
+    return images, boxes
+
+
+def score(images: list[Path], boxes: dict, gsd_m: float, params: RoadParams = RoadParams(), model=None, oracle: bool = False,
+          sweep: bool = False, sheet: bool = False) -> Tally:
+    """Run the road detectors on ``images`` as ``schouw detect-image --gsd-m`` does and count against ``boxes``."""
+    r = Tally()
+    for path in images:
+        rgb = read_photo(path)
+        t = time.perf_counter()
+        defects = photo_defects(rgb, gsd_m, params, model)[0]
+        r.seconds += time.perf_counter() - t
+        masks = masks_of(defects, rgb.shape[:2])
+        subtypes = masks_of(defects, rgb.shape[:2], lambda d: d.type == "crack", lambda d: d.subtype)
+        any_det = union_of(defects, rgb.shape[:2])
+        photo_boxes = boxes.get(path.name, [])
+        in_box = np.zeros(rgb.shape[:2], bool)
+        for _, x0, y0, x1, y1 in photo_boxes:
+            in_box[y0:y1, x0:x1] = True
+        if oracle:  # only crack pieces a judge that knows the boxes keeps, and every other defect
+            shares = {id(d): box_share(d, in_box) for d in defects if d.type == "crack"}
+            for share, acc in r.oracle.items():
+                tally(acc, union_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or shares[id(d)] >= share),
+                      photo_boxes, in_box)
+        if sheet:  # crack pieces outside every box, and their pixel counts
+            r.outside.extend((path, d, int(d.mask.sum())) for d in defects if d.type == "crack" and box_share(d, in_box) == 0)
+        if sweep:  # only crack pieces of at least a score
+            for least, acc in r.sweep.items():
+                tally(acc, union_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or d.score >= least), photo_boxes, in_box)
+        for cls, x0, y0, x1, y1 in photo_boxes:
+            if cls not in DAMAGE:
+                continue
+            if cls in SUBTYPE_OF and "crack" in masks:
+                r.sub_px[cls] += int(masks["crack"][y0:y1, x0:x1].sum())
+                if SUBTYPE_OF[cls] in subtypes:
+                    r.sub_right[cls] += int(subtypes[SUBTYPE_OF[cls]][y0:y1, x0:x1].sum())
+            r.total[cls] += 1
+            if is_hit(any_det, x0, y0, x1, y1):
+                covered = int(any_det[y0:y1, x0:x1].sum())
+                r.hits[cls] += 1
+                if cls == "D40":
+                    pot = int(masks["pothole"][y0:y1, x0:x1].sum()) if "pothole" in masks else 0
+                    r.pothole_right += pot * 2 > covered
+        r.det_px += int(any_det.sum())
+        r.det_in_px += int((any_det & in_box).sum())
+        r.box_px += int(in_box.sum())
+        r.all_px += in_box.size
+        for t_, m in masks.items():
+            r.by_type_px[t_] += int(m.sum())
+            r.by_type_in[t_] += int((m & in_box).sum())
+    return r
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gsd-m", type=float, default=0.025)
@@ -110,66 +204,9 @@ def main() -> None:
         from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 
         model = CrackMLP.load(default_model_dir())
-    base = args.data / "road_damage_drone" / "rdd2022_china_drone"
-    boxes: dict[str, list[tuple[str, int, int, int, int]]] = defaultdict(list)
-    with open(base / "boxes.csv") as fh:
-        for row in csv.DictReader(fh):
-            boxes[row["image"]].append((row["class"], int(row["xmin"]), int(row["ymin"]), int(row["xmax"]), int(row["ymax"])))
-    images = sorted(p for p in (base / "images").iterdir() if p.suffix.lower() == ".jpg")
-    if args.photos != "all":  # every other photo in name order: a tuning half and a held-out half
-        images = images[args.photos == "odd" :: 2]
-    hits, total = defaultdict(int), defaultdict(int)
-    pothole_right = 0
-    sub_px, sub_right = defaultdict(int), defaultdict(int)  # per class: crack pixels in its boxes, of them of its subtype
-    det_px = det_in_px = box_px = all_px = 0
-    by_type_px, by_type_in = defaultdict(int), defaultdict(int)
-    seconds = 0.0
-    oracle = {t: [0, 0, 0] for t in ORACLE_SHARES}  # share T: damage boxes hit, detected pixels, of them inside boxes
-    sweep = {s: [0, 0, 0] for s in SWEEP_SCORES}  # least crack score S: the same
-    outside: list = []  # --sheet: (photo, crack piece, pixels) outside every box
-    for path in images:
-        rgb = read_photo(path)
-        t = time.perf_counter()
-        defects = photo_defects(rgb, args.gsd_m, params, model)[0]
-        seconds += time.perf_counter() - t
-        masks = masks_of(defects, rgb.shape[:2])
-        subtypes = masks_of(defects, rgb.shape[:2], lambda d: d.type == "crack", lambda d: d.subtype)
-        any_det = union_of(defects, rgb.shape[:2])
-        photo_boxes = boxes.get(path.name, [])
-        in_box = np.zeros(rgb.shape[:2], bool)
-        for _, x0, y0, x1, y1 in photo_boxes:
-            in_box[y0:y1, x0:x1] = True
-        if args.oracle:  # only crack pieces a judge that knows the boxes keeps, and every other defect
-            shares = {id(d): box_share(d, in_box) for d in defects if d.type == "crack"}
-            for share, acc in oracle.items():
-                tally(acc, union_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or shares[id(d)] >= share),
-                      photo_boxes, in_box)
-        if args.sheet:  # crack pieces outside every box, and their pixel counts
-            outside.extend((path, d, int(d.mask.sum())) for d in defects if d.type == "crack" and box_share(d, in_box) == 0)
-        if args.sweep:  # only crack pieces of at least a score
-            for least, acc in sweep.items():
-                tally(acc, union_of(defects, rgb.shape[:2], lambda d: d.type != "crack" or d.score >= least), photo_boxes, in_box)
-        for cls, x0, y0, x1, y1 in photo_boxes:
-            if cls not in DAMAGE:
-                continue
-            if cls in SUBTYPE_OF and "crack" in masks:
-                sub_px[cls] += int(masks["crack"][y0:y1, x0:x1].sum())
-                if SUBTYPE_OF[cls] in subtypes:
-                    sub_right[cls] += int(subtypes[SUBTYPE_OF[cls]][y0:y1, x0:x1].sum())
-            total[cls] += 1
-            if is_hit(any_det, x0, y0, x1, y1):
-                covered = int(any_det[y0:y1, x0:x1].sum())
-                hits[cls] += 1
-                if cls == "D40":
-                    pot = int(masks["pothole"][y0:y1, x0:x1].sum()) if "pothole" in masks else 0
-                    pothole_right += pot * 2 > covered
-        det_px += int(any_det.sum())
-        det_in_px += int((any_det & in_box).sum())
-        box_px += int(in_box.sum())
-        all_px += in_box.size
-        for t_, m in masks.items():
-            by_type_px[t_] += int(m.sum())
-            by_type_in[t_] += int((m & in_box).sum())
+    images, boxes = load(args.data, args.photos)
+    r = score(images, boxes, args.gsd_m, params, model, oracle=args.oracle, sweep=args.sweep, sheet=bool(args.sheet))
+    hits, total, by_type_px, by_type_in = r.hits, r.total, r.by_type_px, r.by_type_in
     print(f"RDD2022 China_Drone, {len(images)} photos ({args.photos}), gsd {args.gsd_m} m, road-classic as in detect-image, cracks {args.crack_model}"
           + (f", {' '.join(args.set)}" if args.set else ""))
     print(f"{'class':6s} {'boxes':>6s} {'hit':>5s} {'hit share':>9s}")
@@ -177,25 +214,25 @@ def main() -> None:
         print(f"{cls:6s} {total[cls]:>6d} {hits[cls]:>5d} {hits[cls] / max(total[cls], 1):>9.2f}")
     n, h = sum(total.values()), sum(hits.values())
     print(f"{'all':6s} {n:>6d} {h:>5d} {h / max(n, 1):>9.2f}   (target >= 0.85)")
-    print(f"detected pixels inside damage or repair boxes: {det_in_px / max(det_px, 1):.2f} (target >= 0.60; "
-          f"boxes cover {box_px / max(all_px, 1):.2f} of all pixels)")
+    print(f"detected pixels inside damage or repair boxes: {r.det_in_px / max(r.det_px, 1):.2f} (target >= 0.60; "
+          f"boxes cover {r.box_px / max(r.all_px, 1):.2f} of all pixels)")
     for t_ in sorted(by_type_px):
         print(f"  {t_:18s} {by_type_px[t_]:>8d} px, {by_type_in[t_] / max(by_type_px[t_], 1):.2f} inside boxes")
-    print(f"D40 boxes hit and typed pothole: {pothole_right} of {hits['D40']} hit ({total['D40']} boxes)")
+    print(f"D40 boxes hit and typed pothole: {r.pothole_right} of {hits['D40']} hit ({total['D40']} boxes)")
     print("crack subtype, share of the crack pixels in a class's boxes that have its subtype: "
-          + ", ".join(f"{cls} {sub} {sub_right[cls] / max(sub_px[cls], 1):.2f}" for cls, sub in SUBTYPE_OF.items()))
-    print(f"{1000 * seconds / len(images):.0f} ms per photo (detection only, one core)")
+          + ", ".join(f"{cls} {sub} {r.sub_right[cls] / max(r.sub_px[cls], 1):.2f}" for cls, sub in SUBTYPE_OF.items()))
+    print(f"{1000 * r.seconds / len(images):.0f} ms per photo (detection only, one core)")
     if args.oracle:
         print("upper bound of judging whole crack pieces (a judge that knows the boxes keeps a piece with >= T of it inside):")
-        for share, (hit, det, inside) in oracle.items():
+        for share, (hit, det, inside) in r.oracle.items():
             print(f"  T {share:4.2f}: hit {hit / max(n, 1):.2f}, detected pixels inside boxes {inside / max(det, 1):.2f}")
     if args.sweep:
         print("the detector's own judgement (only crack pieces with a score of at least S kept):")
-        for least, (hit, det, inside) in sweep.items():
+        for least, (hit, det, inside) in r.sweep.items():
             print(f"  S {least:4.2f}: hit {hit / max(n, 1):.2f}, detected pixels inside boxes {inside / max(det, 1):.2f}")
 
     if args.sheet:
-        write_sheet(args.sheet, outside, boxes)
+        write_sheet(args.sheet, r.outside, boxes)
         print(f"contact sheet of crack pieces outside every box: {args.sheet}")
 
 
