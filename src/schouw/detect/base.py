@@ -144,6 +144,30 @@ def labels(mask: np.ndarray) -> np.ndarray:
                                                 cv2.CCL_GRANA)[1]
 
 
+def centre_lines(mask: np.ndarray, pieces: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Centre lines (Zhang-Suen thinning) of a binary mask.
+
+    Thinning is local, so each 8-connected piece is thinned on its own, in its box grown by one
+    pixel (not past the image's edge, where thinning keeps pixels): the same pixels as thinning
+    the whole image, in less time on crack masks. ``pieces``: (label image,
+    ids, connected-component stats) if ``mask`` is already labelled, as :func:`.crack_mlp.hysteresis_pieces`
+    gives it; ``mask`` is then the pieces ``ids``.
+    """
+    if pieces is None:
+        n, lab, st = label(mask)
+        ids = range(1, n)
+    else:
+        lab, ids, st = pieces
+    rows, cols = mask.shape
+    out = np.zeros(mask.shape, bool)
+    for i in ids:
+        x, y, w, h = st[i, :4]
+        y0, x0, y1, x1 = max(y - 1, 0), max(x - 1, 0), min(y + h + 1, rows), min(x + w + 1, cols)
+        piece = (lab[y0:y1, x0:x1] == i).view(np.uint8) * np.uint8(255)
+        out[y0:y1, x0:x1] |= cv2.ximgproc.thinning(piece) > 0
+    return out
+
+
 def components(mask: np.ndarray, min_area_px: int = 1, seeds: np.ndarray | None = None):
     """Yield (label_mask_crop, row0, col0, area_px) for 8-connected components of ``mask``.
 

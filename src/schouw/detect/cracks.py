@@ -27,6 +27,7 @@ from .base import (
     to_gray,
 )
 from .covers import cover_rims
+from .joints import straight_joints
 from .light import LIGHT_FACTOR, even_light
 from .road_params import RoadParams
 
@@ -265,6 +266,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     else:
         pattern = density > p.crack_max_density * np.maximum(_box_mean(region, fp, win), 1e-3)
     weak &= ~pattern
+    weak &= ~straight_joints(weak, region, gsd_m, p)  # slab joints: straight from edge to edge, where a crack wanders
     if shadow_edge is not None:
         weak &= ~shadow_edge
 

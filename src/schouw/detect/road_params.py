@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.11.0",
+    version="0.12.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -30,6 +30,7 @@ class RoadParams:
     crack_min_elongation: float = 4.0
     crack_max_density: float = 0.2  # share of a window of crack_pattern_window_m: above it the lines are a paving joint pattern
     crack_pattern_window_m: float = 3.0
+    joint_min_length_m: float = 3.0  # a crack line straight across the pavement, at least this long, is a slab joint
     marking_contrast: float = 60.0  # grey levels above the surroundings: a painted marking
     marking_min_area_m2: float = 0.02
     marking_width_m: float = 0.1  # least top-hat radius that finds a painted marking (CROW lines are 0.10-0.15 m wide)
