@@ -1,7 +1,7 @@
 """Round manhole and gully covers seen from above: the dark gap around the cover is a ring, not a crack (pixel space, pure).
 
-At drone GSDs (about 1-5 cm per pixel) the gap between a cover and its frame, and the frame's
-outer edge, are thin dark lines: the crack detector finds them as crack pieces that run round a
+From above (drone GSDs of about 1-5 cm per pixel, and finer) the gap between a cover and its frame,
+and the frame's outer edge, are thin dark lines: the crack detector finds them as crack pieces that run round a
 near-perfect circle of manhole size (measured on RDD2022 China_Drone, models/road-classic/MODEL_CARD.md).
 No crack runs three quarters round a perfect circle of 0.4-1.4 m. The circle is found on the
 crack pieces themselves (cheap: they are sparse), by OpenCV's circle Hough transform, whose
@@ -18,9 +18,13 @@ import numpy as np
 from .base import Defect
 from .road_params import RoadParams
 
-#: The ring's radius in pixels must lie in this range for the test to be made: below it a cover's gap is lost in the
-#: pixels, above it (close-range photos) a photo holds at most a part of a cover.
-RING_RADIUS_RANGE_PX = (4.0, 80.0)
+#: Below this radius (px) a cover's gap is lost in the pixels: no test is made.
+MIN_RING_RADIUS_PX = 4.0
+#: The circle transform looks for radii up to this (px): a finer image's crack mask is shrunk for it ...
+MAX_HOUGH_RADIUS_PX = 80.0
+#: ... by at most this factor, which is about 4.4 mm per pixel. A close-range photo (CrackForest: 1-2 mm, under a
+#: metre across) holds at most part of a cover, and its time budget is tight (issue 3: 50 ms per 512 x 512).
+MAX_SHRINK = 2
 #: Angular bins in which the ring's share of the circle is counted.
 ANGLE_BINS = 36
 
@@ -41,17 +45,23 @@ def cover_rims(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, p: Ro
     on_rim = [False] * len(cracks)
     r_lo = p.manhole_min_diameter_m / 2 / gsd_m
     r_hi = p.manhole_ring_max_diameter_m / 2 / gsd_m
-    if not cracks or r_lo < RING_RADIUS_RANGE_PX[0] or r_hi > RING_RADIUS_RANGE_PX[1]:
+    f = max(1, math.ceil(r_hi / MAX_HOUGH_RADIUS_PX))  # finer than about 1 cm per pixel: the transform on a smaller mask
+    if not cracks or r_lo < MIN_RING_RADIUS_PX or f > MAX_SHRINK or min(shape) < 2 * r_lo:
         return on_rim
     sheet = np.zeros(shape, np.uint8)
     for d in cracks:
         h, w = d.mask.shape
         sheet[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask.view(np.uint8)
-    blurred = cv2.GaussianBlur(sheet * np.uint8(255), (0, 0), 1.5)  # a line becomes a ridge with gradients either side
-    circles = cv2.HoughCircles(blurred, cv2.HOUGH_GRADIENT_ALT, 1.5, minDist=2 * r_lo, param1=100,
-                               param2=p.manhole_ring_perfectness, minRadius=int(r_lo), maxRadius=int(math.ceil(r_hi)))
+    sheet *= np.uint8(255)
+    if f > 1:
+        sheet = cv2.resize(sheet, (shape[1] // f, shape[0] // f), interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(sheet, (0, 0), 1.5)  # a line becomes a ridge with gradients either side
+    circles = cv2.HoughCircles(blurred, cv2.HOUGH_GRADIENT_ALT, 1.5, minDist=2 * r_lo / f, param1=100,
+                               param2=p.manhole_ring_perfectness, minRadius=int(r_lo / f),
+                               maxRadius=int(math.ceil(r_hi / f)))
     if circles is None:
         return on_rim
+    circles = circles * f
     pixels = []  # each crack's pixel coordinates in the image, computed once
     for d in cracks:
         ys, xs = np.nonzero(d.mask)
