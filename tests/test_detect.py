@@ -15,6 +15,7 @@ from schouw.detect.covers import cover_rims
 from schouw.detect.green import detect_green
 from schouw.detect.road import RoadParams, detect_cracks, detect_potholes, detect_road, detect_weeds
 from schouw.detect.segment import segment_areas
+from schouw.synth import paint_manhole
 from schouw.issues import SEVERITY_RULES, severity
 
 GSD = 0.02
@@ -182,16 +183,11 @@ def test_manhole_cover_is_not_a_pothole():
 
 
 def _cover_seen_from_above(img: np.ndarray, cx: int, cy: int, scale: float = 1.0) -> None:
-    """A round cover of 60 cm in a 76 cm frame, both a little lighter than the asphalt, drawn into ``img`` at GSD
+    """The sample scene's cover (60 cm in a 76 cm frame, :func:`schouw.synth.paint_manhole`) drawn into ``img`` at GSD
     / ``scale``: the gap round the cover and the frame's outer edge are thin dark rings, as on the RDD2022 drone photos."""
-    bands = np.moveaxis(img, -1, 0).copy()
-    paint_disc(bands, cx, cy, 19 * scale, (112, 112, 114))
-    paint_disc(bands, cx, cy, 15 * scale, (104, 104, 106))
-    img[:] = np.moveaxis(bands, 0, -1)
-    ring = np.zeros(img.shape[:2], np.uint8)
-    cv2.circle(ring, (cx, cy), round(16 * scale), 255, 1, cv2.LINE_AA)
-    cv2.circle(ring, (cx, cy), round(19 * scale), 255, 1, cv2.LINE_AA)
-    img[:] = (img * (1 - 0.5 * ring[..., None].astype(np.float32) / 255)).astype(np.uint8)
+    f = img.astype(np.float32)
+    paint_manhole(f, cx, cy, round(15 * scale), round(19 * scale))
+    img[:] = f.astype(np.uint8)
 
 
 @pytest.mark.parametrize("scale", [1.0, 4.0])

@@ -108,8 +108,9 @@ def _paint_line(img, pts, width_px, darkness):
     return m > 127
 
 
-def _manhole(img: np.ndarray, cx: int, cy: int, cover_r_px: int = 15, frame_r_px: int = 19) -> None:
-    """Paint a round cover in its frame, both a little lighter than asphalt, with dark rings at the gap and the frame's edge."""
+def paint_manhole(img: np.ndarray, cx: int, cy: int, cover_r_px: int = 15, frame_r_px: int = 19) -> None:
+    """Paint into ``img`` ((H, W, 3) float32) a round cover in its frame, both a little lighter than asphalt, with dark
+    rings at the gap and the frame's edge (radii in px; 15 and 19 are a 60 cm cover in a 76 cm frame at 2 cm)."""
     pad = frame_r_px + 3
     win = img[cy - pad : cy + pad + 1, cx - pad : cx + pad + 1]
     yy, xx = np.mgrid[-pad : pad + 1, -pad : pad + 1]
@@ -145,7 +146,7 @@ def build_scene(seed: int = SEED) -> Scene:
 
     # A round manhole cover of 60 cm in a 76 cm frame (not a defect): seen from above, the gap round the cover and the
     # frame's outer edge are thin dark rings, which a crack detector must not report.
-    _manhole(img, 300, 660)
+    paint_manhole(img, 300, 660)
 
     # Lawn defects: dry patches (one across the row-1024 tile seam), a worn path and tyre damage of bare soil.
     straw = np.array([186, 166, 104], np.float32)

@@ -15,7 +15,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import Defect
+from .base import Defect, defects_mask
 from .road_params import RoadParams
 
 #: Below this radius (px) a cover's gap is lost in the pixels: no test is made.
@@ -48,11 +48,7 @@ def cover_rims(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, p: Ro
     f = max(1, math.ceil(r_hi / MAX_HOUGH_RADIUS_PX))  # finer than about 1 cm per pixel: the transform on a smaller mask
     if not cracks or r_lo < MIN_RING_RADIUS_PX or f > MAX_SHRINK or min(shape) < 2 * r_lo:
         return on_rim
-    sheet = np.zeros(shape, np.uint8)
-    for d in cracks:
-        h, w = d.mask.shape
-        sheet[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask.view(np.uint8)
-    sheet *= np.uint8(255)
+    sheet = defects_mask(cracks, shape).view(np.uint8) * np.uint8(255)
     if f > 1:
         sheet = cv2.resize(sheet, (shape[1] // f, shape[0] // f), interpolation=cv2.INTER_AREA)
     blurred = cv2.GaussianBlur(sheet, (0, 0), 1.5)  # a line becomes a ridge with gradients either side

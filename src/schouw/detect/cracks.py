@@ -17,6 +17,7 @@ from .base import (
     block_up,
     components,
     crack_response,
+    defects_mask,
     disk,
     label,
     labels,
@@ -330,7 +331,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
                 {"max_width_px": float(2 * dist.max()), "mean_width_px": width_px, "contrast": contrast, "length_px": length},
             )
         )
-    # the dark gap round a manhole or gully cover is a ring of crack pieces at drone GSDs: no crack
+    # the dark gap round a manhole or gully cover is a ring of crack pieces seen from above (4.4 mm - 5 cm): no crack
     out = [d for d, rim in zip(out, cover_rims(out, region.shape, gsd_m, p)) if not rim]
     _network_alligator(out, region.shape, cell_px, p)
     return out
@@ -347,10 +348,7 @@ def _network_alligator(cracks: list[Defect], shape: tuple[int, int], cell_px: fl
     """
     if not cracks:
         return
-    union = np.zeros(shape, np.uint8)
-    for d in cracks:
-        h, w = d.mask.shape
-        union[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask.view(np.uint8)
+    union = defects_mask(cracks, shape).view(np.uint8)
     r = max(1.0, p.alligator_link_px / 2)
     lab = labels(cv2.dilate(union, disk(r)))  # no statistics: a network's box is its pieces' boxes grown by the join
     nets = [int(lab[d.row0 + y, d.col0 + x]) for d in cracks for y, x in [divmod(int(np.argmax(d.mask)), d.mask.shape[1])]]
