@@ -37,12 +37,17 @@ def test_damage_boxes_hit_reach_the_target(rdd):
     assert rdd.hit_share >= 0.85, f"damage boxes hit {rdd.hit_share:.3f} ({per_class}); target 0.85"
 
 
-@pytest.mark.xfail(strict=True, reason="not met: 0.34 (models/road-classic/MODEL_CARD.md)")
+def test_detected_pixels_inside_boxes_do_not_fall_back(rdd):
+    """Not the target (below), but no worse than measured for road-classic 0.13.0 (0.357; 0.12.1 gave 0.34)."""
+    assert rdd.inside_share >= 0.35, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; 0.13.0 gave 0.357"
+
+
+@pytest.mark.xfail(strict=True, reason="not met: 0.36 (models/road-classic/MODEL_CARD.md)")
 def test_detected_pixels_inside_boxes_reach_the_target(rdd):
     assert rdd.inside_share >= 0.60, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; target 0.60"
 
 
-@pytest.mark.xfail(strict=True, reason="not met: 13 of 43 hit D40 boxes (models/road-classic/MODEL_CARD.md)")
+@pytest.mark.xfail(strict=True, reason="not met: 13 of 45 hit D40 boxes (models/road-classic/MODEL_CARD.md)")
 def test_potholes_are_reported_as_potholes(rdd):
     """Most hit D40 boxes have mostly ``pothole`` pixels, not ``crack`` ones."""
     assert rdd.pothole_right * 2 > rdd.hits["D40"], f"{rdd.pothole_right} of {rdd.hits['D40']} hit D40 boxes typed pothole"

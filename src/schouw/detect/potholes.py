@@ -91,7 +91,7 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
         solidity = area_px / max(hull_area, 1.0)
         (_, _), (w_r, h_r), _ = cv2.minAreaRect(c)
         aspect = max(w_r, h_r) / max(min(w_r, h_r), 1.0)
-        if solidity < 0.6 or aspect > 3.0:
+        if solidity < p.pothole_min_solidity or aspect > p.pothole_max_aspect:
             continue
         if frame and frame_share(c, r0, c0, gray.shape) > p.pothole_max_frame_share:
             continue  # a shadow over the frame's edge, or a hole whose rim is out of the photo
@@ -103,6 +103,6 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
             continue  # oil or water stain: darkness fading out, no broken edge
         h, w = crop.shape
         rel = float((gray[r0 : r0 + h, c0 : c0 + w][crop] / np.maximum(bg[r0 : r0 + h, c0 : c0 + w][crop], 1)).mean())
-        score = float(np.clip(0.5 + (p.pothole_darkness - rel) * 2.0 + 0.2 * (solidity - 0.6), 0.05, 1.0))
+        score = float(np.clip(0.5 + (p.pothole_darkness - rel) * 2.0 + 0.2 * (solidity - p.pothole_min_solidity), 0.05, 1.0))
         out.append(Defect("pothole", crop, r0, c0, score, None, {"solidity": solidity}))
     return out

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.12.1",
+    version="0.13.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -26,7 +26,7 @@ class RoadParams:
     crack_min_length_m: float = 0.25
     crack_k_sigma: float = 4.0
     crack_k_sigma_weak: float = 2.5
-    crack_min_contrast: float = 8.0  # grey levels, black-hat response
+    crack_min_contrast: float = 12.0  # grey levels of black-hat response: floor of the strong threshold (weak: 0.6 of it)
     crack_min_elongation: float = 4.0
     crack_max_density: float = 0.2  # share of a window of crack_pattern_window_m: above it the lines are a paving joint pattern
     crack_pattern_window_m: float = 3.0
@@ -43,6 +43,8 @@ class RoadParams:
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
     pothole_darkness: float = 0.72  # pothole brightness / local road brightness
+    pothole_max_aspect: float = 3.0  # a dark blob longer than this times its width is a crack or a shadow's band
+    pothole_min_solidity: float = 0.6  # area / convex hull area: a hole is compact
     pothole_max_frame_share: float = 0.25  # in a photo, a dark area with more of its outline on the frame is not a hole
     manhole_min_diameter_m: float = 0.4  # a near-perfect disc of this size ...
     manhole_max_diameter_m: float = 1.0  # ... to this is a manhole or gully cover
