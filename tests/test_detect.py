@@ -15,7 +15,7 @@ from schouw.detect.covers import cover_rims
 from schouw.detect.green import detect_green
 from schouw.detect.road import RoadParams, detect_cracks, detect_potholes, detect_road, detect_weeds
 from schouw.detect.segment import segment_areas
-from schouw.synth import paint_manhole
+from schouw.synth import paint_gully_grate, paint_manhole
 from schouw.issues import SEVERITY_RULES, severity
 
 GSD = 0.02
@@ -245,6 +245,59 @@ def test_a_crack_piece_that_crosses_a_covers_rim_is_kept():
     assert cover_rims([ring[0], short], shape, GSD) == [False, False]  # half a ring is no cover
     across = piece(lambda m: cv2.line(m, (134, 150), (380, 160), 255, 2))
     assert cover_rims(ring + [across], shape, GSD) == [False, False, False]
+
+
+def _grate(gsd: float, turn_deg: float, size_m: tuple[float, float] = (0.5, 0.3)) -> tuple[np.ndarray, int, int]:
+    """Asphalt at ``gsd`` with a gully grate (``size_m``, 3 cm slots and bars, :func:`schouw.synth.paint_gully_grate`)
+    turned by ``turn_deg`` at a third of its width: (image, grate centre x, y)."""
+    n = round(300 * max(1.0, GSD / gsd / 2))
+    img = _rgb(asphalt(n, n))
+    cx, cy = n // 3, n // 2
+    paint_gully_grate(img, cx, cy, (size_m[0] / gsd, size_m[1] / gsd), turn_deg, 0.03 / gsd, 0.03 / gsd, 0.03 / gsd)
+    return img, cx, cy
+
+
+GRATE_OFF = dataclasses.replace(RoadParams(), grate_min_slots=1000)
+
+
+@pytest.mark.parametrize("gsd,turn,size_m", [(0.02, 0.0, (0.5, 0.3)), (0.02, 90.0, (0.4, 0.4)), (0.015, 45.0, (0.5, 0.3)),
+                                             (0.01, 30.0, (0.4, 0.4)), (0.005, 60.0, (0.6, 0.25))])
+def test_a_gully_grates_slots_are_not_a_crack(gsd, turn, size_m):
+    """A street gully's grate seen from above: its 3 cm slots are found as a crack (the rule switched off shows it),
+    and dropped as parallel, evenly spaced stripes in a grate-sized rectangle. A crack beside the grate is still
+    found. At 2 cm per pixel only a grate lying along the image's axes keeps its slots apart (the card's limits)."""
+    img, cx, cy = _grate(gsd, turn, size_m)
+    n = img.shape[0]
+    truth = paint_line(img, [(round(0.75 * n), 20), (round(0.78 * n), n // 2), (round(0.74 * n), n - 20)],
+                       max(1, round(0.02 / gsd)), 0.4)
+    ones = _ones(img)
+    slots = [d for d in detect_cracks(img, ones, ones, gsd, GRATE_OFF) if d.bbox_px[2] < 0.6 * n]
+    assert slots and all(abs(d.bbox_px[0] + d.bbox_px[2] - 2 * cx) < 0.1 / gsd for d in slots)  # the trap is real
+    found = detect_road(img, ones, ones, gsd)
+    assert [d.type for d in found] == ["crack"] and (defects_mask(found, truth.shape) & truth).sum() > 0.8 * truth.sum()
+
+
+def test_cracks_of_grate_size_are_kept():
+    """What a grate is not: a small network of crossing cracks in a 50 cm square, three parallel cracks, and a crack
+    that runs into a grate (the group is then longer than a grate: grate and crack are both kept)."""
+    img = _rgb(asphalt(300, 300))
+    truth = paint_line(img, [(130, 130), (142, 138), (150, 152), (163, 160)], 2, 0.4)
+    truth |= paint_line(img, [(132, 158), (141, 149), (152, 141), (160, 131)], 2, 0.4)
+    truth |= paint_line(img, [(141, 138), (138, 150), (146, 162)], 2, 0.4)
+    ones = _ones(img)
+    found = detect_cracks(img, ones, ones, GSD)
+    assert found and (defects_mask(found, truth.shape) & truth).sum() > 0.8 * truth.sum()
+    img = _rgb(asphalt(300, 300))
+    truth = np.zeros(img.shape[:2], bool)
+    for x in (130, 140, 150):
+        truth |= paint_line(img, [(x, 135), (x + 3, 150), (x, 165)], 2, 0.4)
+    found = detect_cracks(img, ones, ones, GSD)
+    assert found and (defects_mask(found, truth.shape) & truth).sum() > 0.8 * truth.sum()
+    img, cx, cy = _grate(0.01, 0.0)
+    truth = paint_line(img, [(cx + 28, cy), (cx + 150, cy + 20), (img.shape[1] - 10, cy + 5)], 2, 0.4)
+    ones = _ones(img)
+    found = detect_cracks(img, ones, ones, 0.01)
+    assert (defects_mask(found, truth.shape) & truth).sum() > 0.8 * truth.sum()
 
 
 def _concrete_slabs(seed: int = 3, angle_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

@@ -122,8 +122,9 @@ def test_every_truth_defect_found_with_its_type(demo):
 
 
 def test_every_issue_is_a_truth_defect_and_the_traps_give_none(demo):
-    """The sample's traps are not defects: lane markings, tree shadows, the manhole cover's dark rings and the paver
-    joints. Every issue lies on a truth defect of its type (10 cm tolerance), and none on the cover."""
+    """The sample's traps are not defects: lane markings, tree shadows, the manhole cover's dark rings, the gully
+    grate's slots and the paver joints. Every issue lies on a truth defect of its type (10 cm tolerance), and none on
+    the cover or the grate."""
     run, out = demo
     truth = gpd.read_file(TRUTH)
     issues = _layers(out)
@@ -132,7 +133,8 @@ def test_every_issue_is_a_truth_defect_and_the_traps_give_none(demo):
     assert not false, f"issues on no truth defect: {false}"
     t = synth.sample_transform()
     cover = shapely.Point(t * (300, 660)).buffer(19 * synth.GSD_M)
-    assert not issues.intersects(cover).any()
+    grate = shapely.Point(t * synth.GULLY_PX).buffer(15 * synth.GSD_M)
+    assert not issues.intersects(cover).any() and not issues.intersects(grate).any()
 
 
 def test_no_issue_on_no_data(demo):

@@ -29,6 +29,7 @@ SEED = 20261128
 GSD_M = 0.02
 WIDTH, HEIGHT = 2048, 1536
 ORIGIN_RD = (127400.0, 428530.72)  # top-left corner, Gorinchem area
+GULLY_PX = (800, 880)  # centre of the sample's gully grate (column, row)
 ROWS = {"lawn_top": (0, 400), "footpath": (400, 560), "road": (560, 960), "lawn_bottom": (960, 1536)}
 
 
@@ -123,6 +124,31 @@ def paint_manhole(img: np.ndarray, cx: int, cy: int, cover_r_px: int = 15, frame
     win *= 1 - 0.5 * (ring.astype(np.float32) / 255)[..., None]
 
 
+def paint_gully_grate(img: np.ndarray, cx: float, cy: float, size_px: tuple[float, float], turn_deg: float = 0.0,
+                      slot_px: float = 1.5, bar_px: float = 1.5, frame_px: float = 1.5) -> None:
+    """Paint into ``img`` ((H, W, 3), any dtype) a street gully's cast-iron grate seen from above, centred at (``cx``,
+    ``cy``) and turned by ``turn_deg``: a light frame ``frame_px`` wide round a grey grate of ``size_px`` (length,
+    width), its dark slots ``slot_px`` wide across the length, ``bar_px`` apart. At 2 cm per pixel the defaults are a
+    grate with slots and bars of 3 cm; ``size_px`` (25, 15) is a 50 x 30 cm grate. Drawn 4 times finer, then averaged."""
+    ss = 4
+    length, width = size_px
+    half = math.hypot(length, width) / 2 + frame_px + 2
+    y0, y1 = max(int(cy - half), 0), min(int(math.ceil(cy + half)) + 1, img.shape[0])
+    x0, x1 = max(int(cx - half), 0), min(int(math.ceil(cx + half)) + 1, img.shape[1])
+    yy, xx = np.mgrid[y0 * ss : y1 * ss, x0 * ss : x1 * ss].astype(np.float32) / ss + 0.5 / ss - 0.5
+    a = math.radians(turn_deg)
+    u = (xx - cx) * math.cos(a) + (yy - cy) * math.sin(a)  # along the grate's length
+    v = (yy - cy) * math.cos(a) - (xx - cx) * math.sin(a)
+    grate = (np.abs(u) < length / 2) & (np.abs(v) < width / 2)
+    frame = (np.abs(u) < length / 2 + frame_px) & (np.abs(v) < width / 2 + frame_px)
+    slot = grate & ((u + length / 2) % (slot_px + bar_px) < slot_px) & (np.abs(v) < width / 2 - 1)
+    grey = np.where(slot, 25.0, np.where(grate, 100.0, 140.0)).astype(np.float32)
+    cover = cv2.resize(frame.astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)[..., None]
+    value = cv2.resize(grey * frame, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)[..., None]
+    win = img[y0:y1, x0:x1].astype(np.float32)
+    img[y0:y1, x0:x1] = np.clip(win * (1 - cover) + value, 0, 255).astype(img.dtype)
+
+
 def build_scene(seed: int = SEED) -> Scene:
     """Paint the demo scene; return pixels, valid mask and truth records (pixel geometries)."""
     rng = np.random.default_rng(seed)
@@ -147,6 +173,9 @@ def build_scene(seed: int = SEED) -> Scene:
     # A round manhole cover of 60 cm in a 76 cm frame (not a defect): seen from above, the gap round the cover and the
     # frame's outer edge are thin dark rings, which a crack detector must not report.
     paint_manhole(img, 300, 660)
+    # A street gully's grate of 50 x 30 cm (not a defect): its dark slots are parallel stripes, found as a crack unless
+    # recognised.
+    paint_gully_grate(img, *GULLY_PX, (25, 15), slot_px=2, bar_px=2)
 
     # Lawn defects: dry patches (one across the row-1024 tile seam), a worn path and tyre damage of bare soil.
     straw = np.array([186, 166, 104], np.float32)

@@ -28,6 +28,7 @@ from .base import (
     to_gray,
 )
 from .covers import cover_rims
+from .grates import grate_slots
 from .joints import straight_joints
 from .light import LIGHT_FACTOR, even_light
 from .road_params import RoadParams
@@ -333,6 +334,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         )
     # the dark gap round a manhole or gully cover is a ring of crack pieces seen from above (4.4 mm - 5 cm): no crack
     out = [d for d, rim in zip(out, cover_rims(out, region.shape, gsd_m, p)) if not rim]
+    # a gully grate's slots are parallel dark stripes (about 2 cm per pixel and finer): no crack
+    out = [d for d, slots in zip(out, grate_slots(out, region.shape, gsd_m, p)) if not slots]
     _network_alligator(out, region.shape, cell_px, p)
     return out
 

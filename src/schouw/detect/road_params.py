@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.13.0",
+    version="0.14.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -54,6 +54,14 @@ class RoadParams:
     manhole_ring_coverage: float = 0.75  # ... and what share of its angles the crack pieces on it cover, to be a cover's rim
     manhole_ring_share: float = 0.5  # a crack piece with this share of its pixels near such a circle lies on it
     manhole_ring_purity: float = 0.6  # ... and this share of the pixels of all pieces touching it must lie on it
+    grate_min_side_m: float = 0.2  # a gully grate's slots fill a rectangle of this ... (detect.grates)
+    grate_max_side_m: float = 0.8  # ... to this on each side
+    grate_link_m: float = 0.06  # crack pieces this close are one group (a grate's slots, found one by one)
+    grate_min_slots: int = 4  # parallel, evenly spaced stripes across the group: a grate's slots
+    grate_slot_cover: float = 0.6  # share of the rectangle's width a stripe spans
+    grate_bar_max: float = 0.25  # share of it the pixels between two stripes may span: a bar, not a dip in a blob
+    grate_slot_share: float = 0.5  # share of the group's pixels in its stripes
+    grate_spacing_tolerance: float = 0.35  # spacings within this share of their median: evenly spaced
     stain_min_edge_m: float = 0.10  # an edge this soft (contrast / boundary gradient) is a stain fading out, not a hole
     weeds_min_area_m2: float = 0.01
     ravelling_ratio: float = 2.5  # local stone-scale texture (std) this many times the road's typical texture

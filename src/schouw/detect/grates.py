@@ -1,0 +1,108 @@
+"""Gully grates seen from above: the dark slots of a drain grate are parallel stripes, not cracks (pixel space, pure).
+
+A street gully (Dutch *kolk*) has a cast-iron grate of about 0.3-0.6 m, set in the gutter every
+15-25 m. From a drone at about 2 cm per pixel and finer, its slots (2-4 cm wide, as far apart) are
+dark stripes that the crack detector finds: one crack the size of the grate, or one per slot. No
+crack is four or more straight, parallel, evenly spaced stripes that fill a small rectangle. The
+test is made on the crack pieces themselves (cheap: they are sparse), grouped as they lie together.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from .base import Defect, defects_mask, disk, label
+from .road_params import RoadParams
+
+
+#: Finer than this (metres per pixel) no test is made: a close-range photo (CrackForest: 1-2 mm, under a metre across)
+#: holds at most part of a grate, and its time budget is tight (issue 3: 50 ms per 512 x 512).
+MIN_GSD_M = 0.004
+#: The stripes are looked for across the group's main gradient direction turned this much (degrees), and across
+#: each side of its smallest rectangle.
+TURNS_DEG = np.array([0.0, -3.0, 3.0])
+
+
+def _across(mask: np.ndarray) -> float:
+    """The main direction of the gradients of a mask (degrees, image axes): across its stripes, if it is stripes."""
+    m = mask.astype(np.float32)
+    gx = cv2.Sobel(m, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(m, cv2.CV_32F, 0, 1, ksize=3)
+    return math.degrees(0.5 * math.atan2(2 * float((gx * gy).sum()), float((gx * gx - gy * gy).sum())))
+
+
+def _stripes(u: np.ndarray, v: np.ndarray, p: RoadParams) -> bool:
+    """Whether points (pixel centres, px) are stripes across ``u`` (each stripe along ``v``).
+
+    A stripe is a run of 1 px bins of ``u`` in which the points span at least ``grate_slot_cover`` of the group's
+    extent along ``v`` (2nd to 98th percentile: a stray pixel does not widen it). There must be ``grate_min_slots``
+    of them, each two parted by a bin of at most ``grate_bar_max`` of that extent (a bar), evenly spaced (the spacings within ``grate_spacing_tolerance`` of their median; with two more stripes
+    than that, the outer two may be the grate's frame), holding ``grate_slot_share`` of the points.
+    """
+    k = v.size // 50
+    lo_v, hi_v = np.partition(v, (k, v.size - 1 - k))[[k, v.size - 1 - k]]
+    extent = float(hi_v - lo_v + 1)
+    counts = np.bincount((u - u.min()).astype(int))
+    on = counts >= p.grate_slot_cover * extent
+    if not on.any() or counts[on].sum() < p.grate_slot_share * u.size:
+        return False
+    edges = np.diff(np.concatenate(([0], on.view(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if starts.size < p.grate_min_slots:
+        return False
+    # between two stripes a bar: a bin that is (nearly) empty, not a dip in a blob
+    bars = np.minimum.reduceat(counts, ends[:-1])
+    gaps = np.diff((starts + ends) / 2)
+    if starts.size >= p.grate_min_slots + 2:  # the outer two may be the frame
+        bars, gaps = bars[1:-1], gaps[1:-1]
+    if np.any(bars > p.grate_bar_max * extent):
+        return False
+    mid = float(np.median(gaps))
+    return bool(np.all(np.abs(gaps - mid) <= p.grate_spacing_tolerance * mid))
+
+
+def grate_slots(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, p: RoadParams = RoadParams()) -> list[bool]:
+    """For each crack, whether it is (part of) the slots of a gully grate.
+
+    The cracks are grouped as they lie within ``grate_link_m`` of each other (metres; ``gsd_m`` in metres per
+    pixel, from 4 mm to about 7 cm). A group is a grate when its smallest enclosing rectangle is ``grate_min_side_m`` to
+    ``grate_max_side_m`` on both sides and its pixels are stripes along one of the rectangle's axes
+    (:func:`_stripes`). A crack longer than a grate is no part of one; where it reaches a grate's slots, the crack
+    detector has usually joined them to it, and the whole is kept.
+    """
+    out = [False] * len(cracks)
+    lo, hi = p.grate_min_side_m / gsd_m, p.grate_max_side_m / gsd_m
+    if not cracks or hi < 8 or gsd_m < MIN_GSD_M:  # coarser than about 7 cm per pixel a grate is a few pixels
+        return out
+    reach = math.sqrt(2) * hi + 2 * p.grate_link_m / gsd_m  # a grate's group, whatever its turn, fits in this
+    small = [j for j, d in enumerate(cracks) if max(d.mask.shape) <= reach]  # a longer crack is no part of a grate
+    if not small:
+        return out
+    union = defects_mask([cracks[j] for j in small], shape)
+    linked = cv2.dilate(union.view(np.uint8), disk(max(1.0, p.grate_link_m / gsd_m / 2)))
+    n, lab, stats = label(linked)
+    sides = np.maximum(stats[:, 2], stats[:, 3])
+    for i in np.flatnonzero((sides >= lo) & (sides <= reach)):
+        if i == 0:
+            continue
+        c0, r0, w, h = (int(v) for v in stats[i, :4])
+        crop = lab[r0 : r0 + h, c0 : c0 + w] == i
+        ys, xs = np.nonzero(crop & union[r0 : r0 + h, c0 : c0 + w])
+        if xs.size < 4 * p.grate_min_slots:
+            continue
+        pts = np.column_stack((xs, ys)).astype(np.float32)
+        _, (rw, rh), turn = cv2.minAreaRect(pts)
+        if not (lo <= min(rw, rh) and max(rw, rh) <= hi) or xs.size < p.grate_slot_share * p.grate_slot_cover * rw * rh / 2:
+            continue  # not grate-sized, or too few pixels for slots over half of it
+        turns = np.radians(np.concatenate([_across(crop & union[r0 : r0 + h, c0 : c0 + w]) + TURNS_DEG, [turn, turn + 90]]))
+        if any(_stripes(xs * math.cos(a) + ys * math.sin(a), ys * math.cos(a) - xs * math.sin(a), p) for a in turns):
+            for j in small:
+                d = cracks[j]
+                y, x = divmod(int(np.argmax(d.mask)), d.mask.shape[1])
+                y, x = y + d.row0 - r0, x + d.col0 - c0
+                if 0 <= y < h and 0 <= x < w and crop[y, x]:
+                    out[j] = True
+    return out
