@@ -122,9 +122,9 @@ def test_every_truth_defect_found_with_its_type(demo):
 
 
 def test_every_issue_is_a_truth_defect_and_the_traps_give_none(demo):
-    """The sample's traps are not defects: lane markings, tree shadows, the manhole cover's dark rings, the gully
-    grate's slots and the paver joints. Every issue lies on a truth defect of its type (10 cm tolerance), and none on
-    the cover or the grate."""
+    """The sample's traps are not defects: lane markings, tree shadows, a lamp post's shadow, the manhole cover's dark
+    rings, the gully grate's slots and the paver joints. Every issue lies on a truth defect of its type (10 cm
+    tolerance), and none on the cover, the grate or the post's shadow."""
     run, out = demo
     truth = gpd.read_file(TRUTH)
     issues = _layers(out)
@@ -134,7 +134,9 @@ def test_every_issue_is_a_truth_defect_and_the_traps_give_none(demo):
     t = synth.sample_transform()
     cover = shapely.Point(t * (300, 660)).buffer(19 * synth.GSD_M)
     grate = shapely.Point(t * synth.GULLY_PX).buffer(15 * synth.GSD_M)
-    assert not issues.intersects(cover).any() and not issues.intersects(grate).any()
+    post_shadow = shapely.LineString([t * xy for xy in synth.POST_SHADOW_PX]).buffer(3 * synth.GSD_M)
+    for trap in (cover, grate, post_shadow):
+        assert not issues.intersects(trap).any()
 
 
 def test_no_issue_on_no_data(demo):

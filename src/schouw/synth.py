@@ -30,6 +30,7 @@ GSD_M = 0.02
 WIDTH, HEIGHT = 2048, 1536
 ORIGIN_RD = (127400.0, 428530.72)  # top-left corner, Gorinchem area
 GULLY_PX = (800, 880)  # centre of the sample's gully grate (column, row)
+POST_SHADOW_PX = ((470, 590), (590, 670))  # ends of the sample's lamp-post shadow (column, row)
 ROWS = {"lawn_top": (0, 400), "footpath": (400, 560), "road": (560, 960), "lawn_bottom": (960, 1536)}
 
 
@@ -176,6 +177,10 @@ def build_scene(seed: int = SEED) -> Scene:
     # A street gully's grate of 50 x 30 cm (not a defect): its dark slots are parallel stripes, found as a crack unless
     # recognised.
     paint_gully_grate(img, *GULLY_PX, (25, 15), slot_px=2, bar_px=2)
+    # A lamp post's cast shadow, 6 cm wide and 3 m long (not a defect): darker and bluer (sky light), and straight.
+    post = np.zeros(shape, np.uint8)
+    cv2.line(post, POST_SHADOW_PX[0], POST_SHADOW_PX[1], 255, 3, cv2.LINE_AA)
+    img *= 1 - (post.astype(np.float32) / 255)[..., None] * (1 - np.array([0.5, 0.54, 0.66], np.float32))
 
     # Lawn defects: dry patches (one across the row-1024 tile seam), a worn path and tyre damage of bare soil.
     straw = np.array([186, 166, 104], np.float32)

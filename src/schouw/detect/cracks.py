@@ -29,6 +29,7 @@ from .base import (
 )
 from .covers import cover_rims
 from .grates import grate_slots
+from .shadows import shadow_lines
 from .joints import straight_joints
 from .light import LIGHT_FACTOR, even_light
 from .road_params import RoadParams
@@ -336,6 +337,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     out = [d for d, rim in zip(out, cover_rims(out, region.shape, gsd_m, p)) if not rim]
     # a gully grate's slots are parallel dark stripes (about 2 cm per pixel and finer): no crack
     out = [d for d, slots in zip(out, grate_slots(out, region.shape, gsd_m, p)) if not slots]
+    # the shadow of a post or a kerb: a straight line, bluer than the road beside it (sky light only)
+    out = [d for d, shade in zip(out, shadow_lines(out, image, region, gsd_m, p)) if not shade]
     _network_alligator(out, region.shape, cell_px, p)
     return out
 
