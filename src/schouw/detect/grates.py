@@ -39,8 +39,9 @@ def _stripes(u: np.ndarray, v: np.ndarray, p: RoadParams) -> bool:
 
     A stripe is a run of 1 px bins of ``u`` in which the points span at least ``grate_slot_cover`` of the group's
     extent along ``v`` (2nd to 98th percentile: a stray pixel does not widen it). There must be ``grate_min_slots``
-    of them, each two parted by a bin of at most ``grate_bar_max`` of that extent (a bar), evenly spaced (the spacings within ``grate_spacing_tolerance`` of their median; with two more stripes
-    than that, the outer two may be the grate's frame), holding ``grate_slot_share`` of the points.
+    of them, holding ``grate_slot_share`` of the points, each two parted by a bin of at most ``grate_bar_max`` of
+    that extent (a bar), and evenly spaced (the spacings within ``grate_spacing_tolerance`` of their median). With
+    two stripes more than that, the outer two may be the grate's frame, and their bars and spacings are not judged.
     """
     k = v.size // 50
     lo_v, hi_v = np.partition(v, (k, v.size - 1 - k))[[k, v.size - 1 - k]]
