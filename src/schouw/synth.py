@@ -150,6 +150,20 @@ def paint_gully_grate(img: np.ndarray, cx: float, cy: float, size_px: tuple[floa
     img[y0:y1, x0:x1] = np.clip(win * (1 - cover) + value, 0, 255).astype(img.dtype)
 
 
+#: Shade lit by the sky alone, per channel (R, G, B): darker and bluer than sunlit grey (the scene's tree shadows).
+SKY_SHADE = (0.5, 0.54, 0.66)
+
+
+def paint_band(img: np.ndarray, p0: tuple[int, int], p1: tuple[int, int], width_px: int, tint=SKY_SHADE) -> np.ndarray:
+    """Darken into ``img`` ((H, W, 3), any dtype) a straight anti-aliased band from ``p0`` to ``p1`` (column, row) by
+    ``tint`` per channel: by default the cast shadow of a post; a grey ``tint`` paints a crack. Returns its mask."""
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.line(m, p0, p1, 255, width_px, cv2.LINE_AA)
+    a = (m.astype(np.float32) / 255)[..., None]
+    img[:] = (img * (1 - a * (1 - np.asarray(tint, np.float32)))).astype(img.dtype)
+    return m > 0
+
+
 def build_scene(seed: int = SEED) -> Scene:
     """Paint the demo scene; return pixels, valid mask and truth records (pixel geometries)."""
     rng = np.random.default_rng(seed)
@@ -178,9 +192,7 @@ def build_scene(seed: int = SEED) -> Scene:
     # recognised.
     paint_gully_grate(img, *GULLY_PX, (25, 15), slot_px=2, bar_px=2)
     # A lamp post's cast shadow, 6 cm wide and 3 m long (not a defect): darker and bluer (sky light), and straight.
-    post = np.zeros(shape, np.uint8)
-    cv2.line(post, POST_SHADOW_PX[0], POST_SHADOW_PX[1], 255, 3, cv2.LINE_AA)
-    img *= 1 - (post.astype(np.float32) / 255)[..., None] * (1 - np.array([0.5, 0.54, 0.66], np.float32))
+    paint_band(img, *POST_SHADOW_PX, 3)
 
     # Lawn defects: dry patches (one across the row-1024 tile seam), a worn path and tyre damage of bare soil.
     straw = np.array([186, 166, 104], np.float32)
@@ -210,7 +222,7 @@ def build_scene(seed: int = SEED) -> Scene:
     # Tree shadows on both lawns and one on the road: darker and bluer (sky light), not defects.
     for cx, cy, rx, ry in ((1250, 230, 150, 120), (600, 1380, 170, 110), (1150, 840, 110, 80)):
         alpha, _ = _blob(rng, shape, cx, cy, rx, ry, rough=0.25, soft_px=10)
-        shade = 1 - alpha[..., None] * (1 - np.array([0.5, 0.54, 0.66], np.float32))
+        shade = 1 - alpha[..., None] * (1 - np.array(SKY_SHADE, np.float32))
         img *= shade
 
     # Road cracks: widths 1-3 px (2-6 cm), one long longitudinal crack across the col-1024 seam.

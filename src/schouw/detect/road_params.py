@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.15.0",
+    version="0.15.1",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -63,7 +63,7 @@ class RoadParams:
     grate_slot_share: float = 0.5  # share of the group's pixels in its stripes
     grate_spacing_tolerance: float = 0.35  # spacings within this share of their median: evenly spaced
     shadow_min_length_m: float = 1.0  # a crack line straight over this ... (detect.shadows)
-    shadow_max_wander_px: float = 1.0  # ... its centre line within this of a straight line (90 % of it) ...
+    shadow_max_wander_px: float = 1.0  # ... its centre line within this of a straight line (80 % of it) ...
     shadow_min_blue_shift: float = 0.015  # ... and this much bluer (b / (r+g+b)) than the road beside it: a cast shadow
     stain_min_edge_m: float = 0.10  # an edge this soft (contrast / boundary gradient) is a stain fading out, not a hole
     weeds_min_area_m2: float = 0.01

@@ -21,19 +21,21 @@ from .road_params import RoadParams
 #: Finer than this (metres per pixel) no test is made: at close range (CrackForest: 1-2 mm per pixel) a post's
 #: shadow is wider than the widest crack, and the photo is under a metre across.
 MIN_GSD_M = 0.004
+#: This share of a shadow's centre line lies near its straight line: the rest may be spurs of noise joined to it.
+STRAIGHT_SHARE = 0.8
 #: The road beside a line is looked at this far out from it (px).
 RING_PX = 3
 
 
 def _straight_length_px(mask: np.ndarray, max_wander_px: float) -> float:
-    """Length (px) of a mask's centre line along its best straight line, if 90 % of the centre line lies within
-    ``max_wander_px`` of that line; else 0."""
+    """Length (px) of a mask's centre line along its best straight line (a robust fit), if ``STRAIGHT_SHARE`` of the
+    centre line lies within ``max_wander_px`` of that line; else 0."""
     sk = cv2.ximgproc.thinning(np.pad(mask.view(np.uint8) * np.uint8(255), 1))[1:-1, 1:-1]
     ys, xs = np.nonzero(sk)
     if xs.size < 5:
         return 0.0
-    vx, vy, x0, y0 = cv2.fitLine(np.column_stack((xs, ys)).astype(np.float32), cv2.DIST_L2, 0, 0.01, 0.01).ravel()
-    if np.percentile(np.abs((xs - x0) * vy - (ys - y0) * vx), 90) > max_wander_px:
+    vx, vy, x0, y0 = cv2.fitLine(np.column_stack((xs, ys)).astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    if np.percentile(np.abs((xs - x0) * vy - (ys - y0) * vx), 100 * STRAIGHT_SHARE) > max_wander_px:
         return 0.0
     along = (xs - x0) * vx + (ys - y0) * vy
     return float(along.max() - along.min())
