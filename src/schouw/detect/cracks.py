@@ -336,7 +336,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     # the dark gap round a manhole or gully cover is a ring of crack pieces seen from above (4.4 mm - 5 cm): no crack
     out = [d for d, rim in zip(out, cover_rims(out, region.shape, gsd_m, p)) if not rim]
     # a gully grate's slots are parallel dark stripes (about 2 cm per pixel and finer): no crack
-    out = [d for d, slots in zip(out, grate_slots(out, region.shape, gsd_m, p)) if not slots]
+    out = [d for d, slots in zip(out, grate_slots(out, gray, gsd_m, p)) if not slots]
     # the shadow of a post or a kerb: a straight line, bluer than the road beside it (sky light only)
     out = [d for d, shade in zip(out, shadow_lines(out, image, region, gsd_m, p)) if not shade]
     _network_alligator(out, region.shape, cell_px, p)

@@ -21,6 +21,8 @@ from .road_params import RoadParams
 #: Finer than this (metres per pixel) no test is made: a close-range photo (CrackForest: 1-2 mm, under a metre across)
 #: holds at most part of a grate, and its time budget is tight (issue 3: 50 ms per 512 x 512).
 MIN_GSD_M = 0.004
+#: A group filling this share of its rectangle may be slots the crack mask has merged: the photo is looked at.
+MERGED_FILL = 0.3
 #: The stripes are looked for across the group's main gradient direction turned this much (degrees), and across
 #: each side of its smallest rectangle.
 TURNS_DEG = np.array([0.0, -3.0, 3.0])
@@ -56,22 +58,56 @@ def _stripes(u: np.ndarray, v: np.ndarray, p: RoadParams) -> bool:
         return False
     # between two stripes a bar: a bin that is (nearly) empty, not a dip in a blob
     bars = np.minimum.reduceat(counts, ends[:-1])
-    gaps = np.diff((starts + ends) / 2)
     if starts.size >= p.grate_min_slots + 2:  # the outer two may be the frame
-        bars, gaps = bars[1:-1], gaps[1:-1]
-    if np.any(bars > p.grate_bar_max * extent):
+        bars = bars[1:-1]
+    return not np.any(bars > p.grate_bar_max * extent) and _spaced((starts + ends) / 2, p)
+
+
+def _spaced(centres: np.ndarray, p: RoadParams) -> bool:
+    """Whether ``grate_min_slots`` or more stripe centres (px, ascending) are evenly spaced: the spacings within
+    ``grate_spacing_tolerance`` of their median (with two more than that, the outer two may be the frame)."""
+    if centres.size < p.grate_min_slots:
         return False
+    gaps = np.diff(centres)
+    if centres.size >= p.grate_min_slots + 2:
+        gaps = gaps[1:-1]
     mid = float(np.median(gaps))
-    return bool(np.all(np.abs(gaps - mid) <= p.grate_spacing_tolerance * mid))
+    return mid > 0 and bool(np.all(np.abs(gaps - mid) <= p.grate_spacing_tolerance * mid))
 
 
-def grate_slots(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, p: RoadParams = RoadParams()) -> list[bool]:
+def _grey_slots(gray: np.ndarray, ys: np.ndarray, xs: np.ndarray, a: float, p: RoadParams) -> bool:
+    """Whether the grey levels at pixels (``ys``, ``xs``), averaged along the direction ``a`` (radians, image axes)
+    turned by 90 degrees, dip in evenly spaced slots: at least ``grate_min_slots`` local minima, each at least
+    ``grate_slot_contrast`` grey levels below the lower of the maxima on either side.
+
+    The second look at a group whose slots the crack mask has merged into one blob (a turned grate at 1.5-2 cm per
+    pixel: slots of 1-2 px): averaged along the slots, the photo still shows them.
+    """
+    u = xs * math.cos(a) + ys * math.sin(a)
+    b = (u - u.min()).astype(int)
+    n = np.bincount(b)
+    prof = np.bincount(b, weights=gray[ys, xs].astype(np.float64)) / np.maximum(n, 1)
+    prof = prof[n >= 3]  # bins of a few pixels at the ends are noise
+    if prof.size < 2 * p.grate_min_slots + 1:
+        return False
+    dips = np.flatnonzero((prof[1:-1] < prof[:-2]) & (prof[1:-1] <= prof[2:])) + 1
+    peaks = np.flatnonzero((prof[1:-1] > prof[:-2]) & (prof[1:-1] >= prof[2:])) + 1
+    if dips.size < p.grate_min_slots or peaks.size < 2:
+        return False
+    k = np.searchsorted(peaks, dips)  # the peak after each dip; the one before is k - 1
+    dips, k = dips[(k > 0) & (k < peaks.size)], k[(k > 0) & (k < peaks.size)]
+    depth = np.minimum(prof[peaks[k - 1]], prof[peaks[k]]) - prof[dips]
+    return _spaced(dips[depth >= p.grate_slot_contrast].astype(float), p)
+
+
+def grate_slots(cracks: list[Defect], gray: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[bool]:
     """For each crack, whether it is (part of) the slots of a gully grate.
 
     The cracks are grouped as they lie within ``grate_link_m`` of each other (metres; ``gsd_m`` in metres per
     pixel, from 4 mm to about 7 cm). A group is a grate when its smallest enclosing rectangle is ``grate_min_side_m`` to
     ``grate_max_side_m`` on both sides and its pixels are stripes along one of the rectangle's axes
-    (:func:`_stripes`). A crack longer than a grate is no part of one; where it reaches a grate's slots, the crack
+    (:func:`_stripes`), or where they have merged, the photo's grey levels ``gray`` over them dip in evenly spaced
+    slots (:func:`_grey_slots`). A crack longer than a grate is no part of one; where it reaches a grate's slots, the crack
     detector has usually joined them to it, and the whole is kept.
     """
     out = [False] * len(cracks)
@@ -82,7 +118,7 @@ def grate_slots(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, p: R
     small = [j for j, d in enumerate(cracks) if max(d.mask.shape) <= reach]  # a longer crack is no part of a grate
     if not small:
         return out
-    union = defects_mask([cracks[j] for j in small], shape)
+    union = defects_mask([cracks[j] for j in small], gray.shape)
     linked = cv2.dilate(union.view(np.uint8), disk(max(1.0, p.grate_link_m / gsd_m / 2)))
     n, lab, stats = label(linked)
     sides = np.maximum(stats[:, 2], stats[:, 3])
@@ -99,7 +135,9 @@ def grate_slots(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, p: R
         if not (lo <= min(rw, rh) and max(rw, rh) <= hi) or xs.size < p.grate_slot_share * p.grate_slot_cover * rw * rh / 2:
             continue  # not grate-sized, or too few pixels for slots over half of it
         turns = np.radians(np.concatenate([_across(crop & union[r0 : r0 + h, c0 : c0 + w]) + TURNS_DEG, [turn, turn + 90]]))
-        if any(_stripes(xs * math.cos(a) + ys * math.sin(a), ys * math.cos(a) - xs * math.sin(a), p) for a in turns):
+        if any(_stripes(xs * math.cos(a) + ys * math.sin(a), ys * math.cos(a) - xs * math.sin(a), p) for a in turns) or (
+            xs.size >= MERGED_FILL * rw * rh and any(_grey_slots(gray, ys + r0, xs + c0, a, p) for a in turns)
+        ):
             for j in small:
                 d = cracks[j]
                 y, x = divmod(int(np.argmax(d.mask)), d.mask.shape[1])

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.15.1",
+    version="0.16.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -60,6 +60,7 @@ class RoadParams:
     grate_min_slots: int = 4  # parallel, evenly spaced stripes across the group: a grate's slots
     grate_slot_cover: float = 0.6  # share of the rectangle's width a stripe spans
     grate_bar_max: float = 0.25  # share of it the pixels between two stripes may span: a bar, not a dip in a blob
+    grate_slot_contrast: float = 15.0  # grey levels a slot dips below the bars beside it, averaged along it
     grate_slot_share: float = 0.5  # share of the group's pixels in its stripes
     grate_spacing_tolerance: float = 0.35  # spacings within this share of their median: evenly spaced
     shadow_min_length_m: float = 1.0  # a crack line straight over this ... (detect.shadows)
