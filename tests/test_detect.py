@@ -321,6 +321,21 @@ def test_a_posts_cast_shadow_is_not_a_crack(gsd, width_m, turn):
     assert len(found) == 1 and (defects_mask(found, truth.shape) & truth).sum() > 0.8 * truth.sum()
 
 
+@pytest.mark.parametrize("gsd,turn", [(0.02, 0), (0.02, 30), (0.01, 60), (0.03, 45)])
+def test_a_crack_crossing_a_posts_shadow_is_found_on_either_side(gsd, turn):
+    """The shadow's band is taken out of the crack candidates: a crack it crosses is still found on either side
+    (without the band it is one piece with the shadow, not straight, and the shadow stays a crack)."""
+    img = _rgb(asphalt(400, 400))
+    truth = paint_line(img, [(200, 30), (208, 120), (195, 200), (205, 280), (198, 370)], 2, 0.4)
+    a, half = math.radians(turn), 1.5 / gsd
+    shadow = paint_band(img, (round(200 - half * math.cos(a)), round(200 - half * math.sin(a))),
+                        (round(200 + half * math.cos(a)), round(200 + half * math.sin(a))), max(1, round(0.06 / gsd)))
+    ones = _ones(img)
+    found = defects_mask(detect_cracks(img, ones, ones, gsd), truth.shape)
+    assert (found & truth).sum() > 0.85 * truth.sum()
+    assert not (found & shadow & ~truth).any()
+
+
 def test_straight_grey_cracks_and_cracks_in_shade_are_kept():
     """What a post's shadow is not: the same straight band darkened grey (a crack, straight over 3 m), and a crack
     inside a large cast shadow (as blue as the shade around it)."""

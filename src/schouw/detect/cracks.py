@@ -29,7 +29,7 @@ from .base import (
 )
 from .covers import cover_rims
 from .grates import grate_slots
-from .shadows import shadow_lines
+from .shadows import shadow_bands, shadow_lines
 from .joints import straight_joints
 from .light import LIGHT_FACTOR, even_light
 from .road_params import RoadParams
@@ -270,6 +270,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         pattern = density > p.crack_max_density * np.maximum(_box_mean(region, fp, win), 1e-3)
     weak &= ~pattern
     weak &= ~straight_joints(weak, region, gsd_m, p)  # slab joints: straight from edge to edge, where a crack wanders
+    weak &= ~shadow_bands(weak, image, region, gsd_m, p)  # posts' shadows: straight and bluer than the road beside
     if shadow_edge is not None:
         weak &= ~shadow_edge
 

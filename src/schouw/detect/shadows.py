@@ -15,7 +15,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import Defect, chromaticity
+from .base import Defect, centre_lines, chromaticity, label
 from .road_params import RoadParams
 
 #: Finer than this (metres per pixel) no test is made: at close range (CrackForest: 1-2 mm per pixel) a post's
@@ -72,4 +72,78 @@ def shadow_lines(cracks: list[Defect], image: np.ndarray, region: np.ndarray, gs
             continue
         b = blue[y0:y1, x0:x1]
         out[i] = float(b[line > 0].mean()) - float(b[ring].mean()) >= p.shadow_min_blue_shift
+    return out
+
+
+#: A centre line this share of whose length lies near a segment covers it (a shadow's line, not a crossing crack).
+MIN_COVER = 0.8
+
+
+def shadow_bands(weak: np.ndarray, image: np.ndarray, region: np.ndarray, gsd_m: float,
+                 p: RoadParams = RoadParams()) -> np.ndarray:
+    """Pixels (bool) of ``weak`` (crack candidates) on the cast shadows of thin upright objects.
+
+    The candidate-level form of :func:`shadow_lines`, so that a crack crossing a shadow is still found on either side:
+    OpenCV's ``HoughLinesP`` finds straight stretches of at least ``shadow_min_length_m`` (metres; ``gsd_m`` in metres
+    per pixel, from 4 mm) in the candidates' centre lines. A stretch is a shadow when the centre line lies near it
+    along ``MIN_COVER`` of it and within ``shadow_max_wander_px`` of it at ``STRAIGHT_SHARE`` of those points, and the
+    candidates in its band (half the widest crack either side) are bluer than the ``region`` beside the band by
+    ``shadow_min_blue_shift``. Those candidates are returned. ``image``: RGB.
+    """
+    out = np.zeros(weak.shape, bool)
+    min_len = p.shadow_min_length_m / gsd_m
+    if gsd_m < MIN_GSD_M or min_len > math.hypot(*weak.shape) or not weak.any():
+        return out
+    n, lab, st = label(weak)
+    ids = np.flatnonzero(np.hypot(st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]) >= min_len)
+    ids = ids[ids > 0]
+    if ids.size == 0:
+        return out
+    centre = centre_lines(weak, (lab, ids, st))
+    segs = cv2.HoughLinesP(centre.view(np.uint8), 1, math.pi / 360, threshold=int(0.6 * min_len), minLineLength=min_len,
+                           maxLineGap=2)
+    if segs is None:
+        return out
+    blue = chromaticity(image)[2]
+    h, w = weak.shape
+    half = max(2, round(min(p.crack_max_width_m / gsd_m, 2 * p.crack_max_radius_px) / 2) + 1)
+    kernel = np.ones((2 * RING_PX + 1, 2 * RING_PX + 1), np.uint8)
+    for x0, y0, x1, y1 in segs.reshape(-1, 4).tolist():
+        length = math.hypot(x1 - x0, y1 - y0)
+        t = np.arange(0.0, length + 1.0)
+        xs, ys = x0 + t * (x1 - x0) / length, y0 + t * (y1 - y0) / length
+        nx, ny = -(y1 - y0) / length, (x1 - x0) / length
+
+        def along(mask: np.ndarray, reach: float) -> np.ndarray:
+            """Whether ``mask`` has a pixel within ``reach`` px across the line, at each point (``xs``, ``ys``) along it."""
+            hit = np.zeros(xs.size, bool)
+            inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+            for k in range(-math.ceil(reach), math.ceil(reach) + 1):
+                if abs(k) <= reach:
+                    hit |= mask[np.clip(np.rint(ys + k * ny).astype(int), 0, h - 1),
+                                np.clip(np.rint(xs + k * nx).astype(int), 0, w - 1)]
+            return hit & inside
+
+        near = along(centre, half)
+        if near.mean() < MIN_COVER or along(centre, p.shadow_max_wander_px).sum() < STRAIGHT_SHARE * near.sum():
+            continue
+        # the band runs on along the line as far as the candidates do: the transform may find a shorter stretch
+        t = np.arange(-length, 2 * length + 1.0)
+        xs, ys = x0 + t * (x1 - x0) / length, y0 + t * (y1 - y0) / length
+        run = along(weak, half)
+        seg0, seg1 = int(length), int(2 * length)
+        lo = seg0 - int(np.argmin(run[seg0::-1])) if not run[: seg0 + 1].all() else 0
+        hi = seg1 + int(np.argmin(run[seg1:])) if not run[seg1:].all() else t.size
+        ex0, ey0, ex1, ey1 = (round(xs[lo]), round(ys[lo]), round(xs[max(hi - 1, lo)]), round(ys[max(hi - 1, lo)]))
+        r0, c0 = max(min(ey0, ey1) - half - RING_PX, 0), max(min(ex0, ex1) - half - RING_PX, 0)
+        r1, c1 = min(max(ey0, ey1) + half + RING_PX + 1, h), min(max(ex0, ex1) + half + RING_PX + 1, w)
+        band = np.zeros((r1 - r0, c1 - c0), np.uint8)
+        cv2.line(band, (ex0 - c0, ey0 - r0), (ex1 - c0, ey1 - r0), 1, 2 * half + 1)
+        cand = weak[r0:r1, c0:c1] & (band > 0)
+        ring = (cv2.dilate(band, kernel) > 0) & (band == 0) & region[r0:r1, c0:c1] & ~weak[r0:r1, c0:c1]
+        if not cand.any() or not ring.any():
+            continue
+        b = blue[r0:r1, c0:c1]
+        if float(b[cand].mean()) - float(b[ring].mean()) >= p.shadow_min_blue_shift:
+            out[r0:r1, c0:c1] |= cand
     return out
