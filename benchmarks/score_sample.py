@@ -1,6 +1,6 @@
 """Detector quality on the synthetic sample scene: per type, truth defects found and issues that are true.
 
-    .venv/bin/python benchmarks/score_sample.py [--auto]
+    .venv/bin/python benchmarks/score_sample.py [--auto] [--set NAME=VALUE ...]
 
 An issue is true if it intersects a truth defect of the same type (truth buffered by
 10 cm); a truth defect is found if such an issue exists. --auto runs without the
@@ -27,9 +27,12 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--auto", action="store_true", help="no AREAS file: automatic segmentation")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a RoadParams field at another value (repeatable), e.g. --set grate_min_slots=1000 switches "
+                         "the grate rule off")
     args = ap.parse_args()
     o = open_orthophoto(SAMPLE / "sample_orthophoto.tif")
-    p = InspectParams()
+    p = InspectParams(road={k: float(v) for k, v in (s.split("=", 1) for s in args.set)})
     ap_path, _ = prepare_areas(o, None if args.auto else SAMPLE / "sample_areas.geojson", Path(tempfile.mkdtemp()))
     issues, _ = finish(o, process_tiles(o, make_tiles(o, p), ap_path, p), "bench", p, ap_path)
     truth = gpd.read_file(SAMPLE / "sample_truth.geojson")

@@ -20,17 +20,10 @@ import math
 import numpy as np
 
 from schouw.detect.road import SPEC, RoadParams, detect_cracks
-from schouw.synth import paint_band, paint_gully_grate
+from schouw.synth import paint_band, paint_gully_grate, plain_asphalt
 
 GRATE_SIZES_M = ((0.5, 0.3), (0.4, 0.4), (0.6, 0.25))
 SHADOW_WIDTHS_M = (0.04, 0.06, 0.08, 0.10)
-
-
-def asphalt(n: int, seed: int = 2) -> np.ndarray:
-    """Grey asphalt with fine noise, (n, n, 3) uint8 (as the tests paint it)."""
-    rng = np.random.default_rng(seed)
-    img = np.array([92, 92, 96], np.float32) + rng.normal(0, 7, (n, n, 1)).astype(np.float32)
-    return np.clip(img, 0, 255).astype(np.uint8)
 
 
 def cracks(img: np.ndarray, gsd_m: float, p: RoadParams) -> int:
@@ -53,7 +46,7 @@ def grates(gsd_m: float):
     side = round(300 * max(1.0, 0.02 / gsd_m / 2))
     for turn in range(0, 91, 15):
         for length, width in GRATE_SIZES_M:
-            img = asphalt(side)
+            img = plain_asphalt(side, side)
             paint_gully_grate(img, side / 2, side / 2, (length / gsd_m, width / gsd_m), turn, 0.03 / gsd_m,
                               0.03 / gsd_m, 0.03 / gsd_m)
             yield img
@@ -62,7 +55,7 @@ def grates(gsd_m: float):
 def shadows(gsd_m: float):
     for turn in range(0, 180, 15):
         for width in SHADOW_WIDTHS_M:
-            img = asphalt(400)
+            img = plain_asphalt(400, 400)
             a, half = math.radians(turn), 1.5 / gsd_m
             p0 = (round(200 - half * math.cos(a)), round(200 - half * math.sin(a)))
             p1 = (round(200 + half * math.cos(a)), round(200 + half * math.sin(a)))

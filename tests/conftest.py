@@ -58,10 +58,10 @@ def lawn(h: int, w: int, seed: int = 1) -> np.ndarray:
 
 
 def asphalt(h: int, w: int, seed: int = 2) -> np.ndarray:
-    """Grey asphalt with fine noise, (3, H, W) uint8."""
-    rng = np.random.default_rng(seed)
-    img = np.array([92, 92, 96], np.float32)[:, None, None] + rng.normal(0, 7, (1, h, w)).astype(np.float32)
-    return np.clip(img, 0, 255).astype(np.uint8)
+    """Grey asphalt with fine noise, (3, H, W) uint8 (:func:`schouw.synth.plain_asphalt` band-first)."""
+    from schouw.synth import plain_asphalt
+
+    return np.ascontiguousarray(np.moveaxis(plain_asphalt(h, w, seed), -1, 0))
 
 
 #: A PostgreSQL server the tests may create databases on (.ci/run installs and starts one with this role).

@@ -125,6 +125,14 @@ def paint_manhole(img: np.ndarray, cx: int, cy: int, cover_r_px: int = 15, frame
     win *= 1 - 0.5 * (ring.astype(np.float32) / 255)[..., None]
 
 
+def plain_asphalt(h: int, w: int, seed: int = 2) -> np.ndarray:
+    """Grey asphalt with fine noise, (H, W, 3) uint8: the plain ground the tests and ``benchmarks/score_traps.py`` paint
+    single defects and traps on."""
+    rng = np.random.default_rng(seed)
+    img = np.array([92, 92, 96], np.float32) + rng.normal(0, 7, (h, w, 1)).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 def paint_gully_grate(img: np.ndarray, cx: float, cy: float, size_px: tuple[float, float], turn_deg: float = 0.0,
                       slot_px: float = 1.5, bar_px: float = 1.5, frame_px: float = 1.5) -> None:
     """Paint into ``img`` ((H, W, 3), any dtype) a street gully's cast-iron grate seen from above, centred at (``cx``,

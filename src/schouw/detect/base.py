@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 
@@ -58,6 +59,10 @@ def disk(radius_px: float) -> np.ndarray:
 
 #: Disks this many pixels across or more are applied as horizontal runs (:func:`black_hat`); smaller ones by OpenCV whole
 RUNS_MIN_SIDE_PX = 15
+#: Finer than this (metres per pixel) a photo is close range (CrackForest: 1-2 mm, under a metre across): the traps
+#: seen whole only from a drone (gully grates, posts' shadows) are not looked for, and the time budget is tight
+#: (issue 3: 50 ms per 512 x 512).
+DRONE_MIN_GSD_M = 0.004
 
 
 def _disk_runs(image: np.ndarray, kernel: np.ndarray, op) -> np.ndarray:
@@ -166,6 +171,17 @@ def centre_lines(mask: np.ndarray, pieces: tuple[np.ndarray, np.ndarray, np.ndar
         piece = (lab[y0:y1, x0:x1] == i).view(np.uint8) * np.uint8(255)
         out[y0:y1, x0:x1] |= cv2.ximgproc.thinning(piece) > 0
     return out
+
+
+def hits_across(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, nx: float, ny: float, reach: float) -> np.ndarray:
+    """Whether ``mask`` has a pixel within ``reach`` px across a line, at each of its points (``xs``, ``ys``, px); the
+    line's unit normal is (``nx``, ``ny``). Points off the image are clipped to its edge."""
+    h, w = mask.shape
+    hit = np.zeros(xs.size, bool)
+    for k in range(-math.ceil(reach), math.ceil(reach) + 1):
+        if abs(k) <= reach:
+            hit |= mask[np.clip(np.rint(ys + k * ny).astype(int), 0, h - 1), np.clip(np.rint(xs + k * nx).astype(int), 0, w - 1)]
+    return hit
 
 
 def components(mask: np.ndarray, min_area_px: int = 1, seeds: np.ndarray | None = None):

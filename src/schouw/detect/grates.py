@@ -14,13 +14,10 @@ import math
 import cv2
 import numpy as np
 
-from .base import Defect, defects_mask, disk, label
+from .base import DRONE_MIN_GSD_M, Defect, defects_mask, disk, label
 from .road_params import RoadParams
 
 
-#: Finer than this (metres per pixel) no test is made: a close-range photo (CrackForest: 1-2 mm, under a metre across)
-#: holds at most part of a grate, and its time budget is tight (issue 3: 50 ms per 512 x 512).
-MIN_GSD_M = 0.004
 #: A group filling this share of its rectangle may be slots the crack mask has merged: the photo is looked at.
 MERGED_FILL = 0.3
 #: The stripes are looked for across the group's main gradient direction turned this much (degrees), and across
@@ -112,7 +109,7 @@ def grate_slots(cracks: list[Defect], gray: np.ndarray, gsd_m: float, p: RoadPar
     """
     out = [False] * len(cracks)
     lo, hi = p.grate_min_side_m / gsd_m, p.grate_max_side_m / gsd_m
-    if not cracks or hi < 8 or gsd_m < MIN_GSD_M:  # coarser than about 7 cm per pixel a grate is a few pixels
+    if not cracks or hi < 8 or gsd_m < DRONE_MIN_GSD_M:  # coarser than about 7 cm per pixel a grate is a few pixels
         return out
     reach = math.sqrt(2) * hi + 2 * p.grate_link_m / gsd_m  # a grate's group, whatever its turn, fits in this
     small = [j for j, d in enumerate(cracks) if max(d.mask.shape) <= reach]  # a longer crack is no part of a grate
@@ -127,14 +124,15 @@ def grate_slots(cracks: list[Defect], gray: np.ndarray, gsd_m: float, p: RoadPar
             continue
         c0, r0, w, h = (int(v) for v in stats[i, :4])
         crop = lab[r0 : r0 + h, c0 : c0 + w] == i
-        ys, xs = np.nonzero(crop & union[r0 : r0 + h, c0 : c0 + w])
+        mine = crop & union[r0 : r0 + h, c0 : c0 + w]  # the group's crack pixels
+        ys, xs = np.nonzero(mine)
         if xs.size < 4 * p.grate_min_slots:
             continue
         pts = np.column_stack((xs, ys)).astype(np.float32)
         _, (rw, rh), turn = cv2.minAreaRect(pts)
         if not (lo <= min(rw, rh) and max(rw, rh) <= hi) or xs.size < p.grate_slot_share * p.grate_slot_cover * rw * rh / 2:
             continue  # not grate-sized, or too few pixels for slots over half of it
-        turns = np.radians(np.concatenate([_across(crop & union[r0 : r0 + h, c0 : c0 + w]) + TURNS_DEG, [turn, turn + 90]]))
+        turns = np.radians(np.concatenate([_across(mine) + TURNS_DEG, [turn, turn + 90]]))
         if any(_stripes(xs * math.cos(a) + ys * math.sin(a), ys * math.cos(a) - xs * math.sin(a), p) for a in turns) or (
             xs.size >= MERGED_FILL * rw * rh and any(_grey_slots(gray, ys + r0, xs + c0, a, p) for a in turns)
         ):

@@ -17,7 +17,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import centre_lines, label
+from .base import centre_lines, hits_across, label
 from .road_params import RoadParams
 
 #: Candidate pieces at least this share of ``joint_min_length_m`` long may hold a joint's pieces.
@@ -74,7 +74,6 @@ def straight_joints(weak: np.ndarray, region: np.ndarray, gsd_m: float, p: RoadP
                            maxLineGap=max(2.0, MAX_GAP_M / gsd_m))
     if segs is None:
         return out
-    h, w = weak.shape
     band = np.zeros(weak.shape, np.uint8)
     for x0, y0, x1, y1 in segs.reshape(-1, 4).tolist():
         xs, ys = chord(region, x0, y0, x1, y1)
@@ -82,16 +81,8 @@ def straight_joints(weak: np.ndarray, region: np.ndarray, gsd_m: float, p: RoadP
             continue
         length = math.hypot(x1 - x0, y1 - y0)
         nx, ny = -(y1 - y0) / length, (x1 - x0) / length  # unit normal of the segment, and of its chord
-
-        def along(mask: np.ndarray, reach: int) -> np.ndarray:
-            """Whether ``mask`` has a pixel within ``reach`` px across the chord, at each point along it."""
-            hit = np.zeros(xs.size, bool)
-            for k in range(-reach, reach + 1):
-                hit |= mask[np.clip(np.rint(ys + k * ny).astype(int), 0, h - 1), np.clip(np.rint(xs + k * nx).astype(int), 0, w - 1)]
-            return hit
-
-        near = along(centre, BAND_HALF_PX)  # where the centre line is near the chord at all ...
-        if (along(weak, BAND_HALF_PX).mean() >= MIN_COVER
-                and (along(centre, ON_LINE_PX) & near).sum() >= MIN_ON_LINE * near.sum()):  # ... it is on it
+        near = hits_across(centre, xs, ys, nx, ny, BAND_HALF_PX)  # where the centre line is near the chord at all ...
+        if (hits_across(weak, xs, ys, nx, ny, BAND_HALF_PX).mean() >= MIN_COVER
+                and (hits_across(centre, xs, ys, nx, ny, ON_LINE_PX) & near).sum() >= MIN_ON_LINE * near.sum()):  # ... on it
             cv2.line(band, (round(xs[0]), round(ys[0])), (round(xs[-1]), round(ys[-1])), 1, 2 * BAND_HALF_PX + 1)
     return weak & (band > 0)

@@ -15,12 +15,9 @@ import math
 import cv2
 import numpy as np
 
-from .base import Defect, centre_lines, chromaticity, label
+from .base import DRONE_MIN_GSD_M, Defect, centre_lines, chromaticity, hits_across, label
 from .road_params import RoadParams
 
-#: Finer than this (metres per pixel) no test is made: at close range (CrackForest: 1-2 mm per pixel) a post's
-#: shadow is wider than the widest crack, and the photo is under a metre across.
-MIN_GSD_M = 0.004
 #: This share of a shadow's centre line lies near its straight line: the rest may be spurs of noise joined to it.
 STRAIGHT_SHARE = 0.8
 #: The road beside a line is looked at this far out from it (px).
@@ -41,6 +38,16 @@ def _straight_length_px(mask: np.ndarray, max_wander_px: float) -> float:
     return float(along.max() - along.min())
 
 
+def _blue_shift(blue: np.ndarray, on: np.ndarray, line: np.ndarray, beside: np.ndarray) -> float | None:
+    """How much bluer (b / (r + g + b)) the pixels ``on`` (bool) are than the ``beside`` pixels (bool) within ``RING_PX``
+    of ``line`` (uint8 0/1, holding them) and off it, on a crop ``blue`` of the image's blue chromaticity; None where
+    there are none of either."""
+    ring = (cv2.dilate(line, np.ones((2 * RING_PX + 1, 2 * RING_PX + 1), np.uint8)) > 0) & (line == 0) & beside
+    if not ring.any() or not on.any():
+        return None
+    return float(blue[on].mean()) - float(blue[ring].mean())
+
+
 def shadow_lines(cracks: list[Defect], image: np.ndarray, region: np.ndarray, gsd_m: float,
                  p: RoadParams = RoadParams()) -> list[bool]:
     """For each crack, whether it is the cast shadow of a thin upright object.
@@ -51,11 +58,10 @@ def shadow_lines(cracks: list[Defect], image: np.ndarray, region: np.ndarray, gs
     at least ``shadow_min_blue_shift``. ``image``: RGB.
     """
     out = [False] * len(cracks)
-    if gsd_m < MIN_GSD_M or not cracks:
+    if gsd_m < DRONE_MIN_GSD_M or not cracks:
         return out
     min_len = p.shadow_min_length_m / gsd_m
     blue = None
-    kernel = np.ones((2 * RING_PX + 1, 2 * RING_PX + 1), np.uint8)
     rows, cols = region.shape
     for i, d in enumerate(cracks):
         h, w = d.mask.shape
@@ -67,11 +73,8 @@ def shadow_lines(cracks: list[Defect], image: np.ndarray, region: np.ndarray, gs
         y1, x1 = min(d.row0 + h + RING_PX, rows), min(d.col0 + w + RING_PX, cols)
         line = np.zeros((y1 - y0, x1 - x0), np.uint8)
         line[d.row0 - y0 : d.row0 - y0 + h, d.col0 - x0 : d.col0 - x0 + w] = d.mask
-        ring = (cv2.dilate(line, kernel) > 0) & (line == 0) & region[y0:y1, x0:x1]
-        if not ring.any():
-            continue
-        b = blue[y0:y1, x0:x1]
-        out[i] = float(b[line > 0].mean()) - float(b[ring].mean()) >= p.shadow_min_blue_shift
+        shift = _blue_shift(blue[y0:y1, x0:x1], line > 0, line, region[y0:y1, x0:x1])
+        out[i] = shift is not None and shift >= p.shadow_min_blue_shift
     return out
 
 
@@ -92,7 +95,7 @@ def shadow_bands(weak: np.ndarray, image: np.ndarray, region: np.ndarray, gsd_m:
     """
     out = np.zeros(weak.shape, bool)
     min_len = p.shadow_min_length_m / gsd_m
-    if gsd_m < MIN_GSD_M or min_len > math.hypot(*weak.shape) or not weak.any():
+    if gsd_m < DRONE_MIN_GSD_M or min_len > math.hypot(*weak.shape) or not weak.any():
         return out
     n, lab, st = label(weak)
     ids = np.flatnonzero(np.hypot(st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]) >= min_len)
@@ -107,30 +110,18 @@ def shadow_bands(weak: np.ndarray, image: np.ndarray, region: np.ndarray, gsd_m:
     blue = chromaticity(image)[2]
     h, w = weak.shape
     half = max(2, round(min(p.crack_max_width_m / gsd_m, 2 * p.crack_max_radius_px) / 2) + 1)
-    kernel = np.ones((2 * RING_PX + 1, 2 * RING_PX + 1), np.uint8)
     for x0, y0, x1, y1 in segs.reshape(-1, 4).tolist():
         length = math.hypot(x1 - x0, y1 - y0)
         t = np.arange(0.0, length + 1.0)
         xs, ys = x0 + t * (x1 - x0) / length, y0 + t * (y1 - y0) / length
         nx, ny = -(y1 - y0) / length, (x1 - x0) / length
-
-        def along(mask: np.ndarray, reach: float) -> np.ndarray:
-            """Whether ``mask`` has a pixel within ``reach`` px across the line, at each point (``xs``, ``ys``) along it."""
-            hit = np.zeros(xs.size, bool)
-            inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
-            for k in range(-math.ceil(reach), math.ceil(reach) + 1):
-                if abs(k) <= reach:
-                    hit |= mask[np.clip(np.rint(ys + k * ny).astype(int), 0, h - 1),
-                                np.clip(np.rint(xs + k * nx).astype(int), 0, w - 1)]
-            return hit & inside
-
-        near = along(centre, half)
-        if near.mean() < MIN_COVER or along(centre, p.shadow_max_wander_px).sum() < STRAIGHT_SHARE * near.sum():
+        near = hits_across(centre, xs, ys, nx, ny, half)  # the segment lies in the image: no point is off it
+        if near.mean() < MIN_COVER or hits_across(centre, xs, ys, nx, ny, p.shadow_max_wander_px).sum() < STRAIGHT_SHARE * near.sum():
             continue
         # the band runs on along the line as far as the candidates do: the transform may find a shorter stretch
         t = np.arange(-length, 2 * length + 1.0)
         xs, ys = x0 + t * (x1 - x0) / length, y0 + t * (y1 - y0) / length
-        run = along(weak, half)
+        run = hits_across(weak, xs, ys, nx, ny, half) & (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
         seg0, seg1 = int(length), int(2 * length)
         lo = seg0 - int(np.argmin(run[seg0::-1])) if not run[: seg0 + 1].all() else 0
         hi = seg1 + int(np.argmin(run[seg1:])) if not run[seg1:].all() else t.size
@@ -140,10 +131,7 @@ def shadow_bands(weak: np.ndarray, image: np.ndarray, region: np.ndarray, gsd_m:
         band = np.zeros((r1 - r0, c1 - c0), np.uint8)
         cv2.line(band, (ex0 - c0, ey0 - r0), (ex1 - c0, ey1 - r0), 1, 2 * half + 1)
         cand = weak[r0:r1, c0:c1] & (band > 0)
-        ring = (cv2.dilate(band, kernel) > 0) & (band == 0) & region[r0:r1, c0:c1] & ~weak[r0:r1, c0:c1]
-        if not cand.any() or not ring.any():
-            continue
-        b = blue[r0:r1, c0:c1]
-        if float(b[cand].mean()) - float(b[ring].mean()) >= p.shadow_min_blue_shift:
+        shift = _blue_shift(blue[r0:r1, c0:c1], cand, band, region[r0:r1, c0:c1] & ~weak[r0:r1, c0:c1])
+        if shift is not None and shift >= p.shadow_min_blue_shift:
             out[r0:r1, c0:c1] |= cand
     return out
