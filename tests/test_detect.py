@@ -141,6 +141,40 @@ def test_pothole_found_and_not_reported_as_crack():
     assert d[0].mask.sum() == pytest.approx(truth.sum(), rel=0.2)
 
 
+def _rubble(seed: int = 0) -> np.ndarray:
+    """Asphalt with a 4 x 4 m patch of rubble: dark stones 2-6 cm across over about a quarter of it."""
+    img = _rgb(asphalt(300, 300))
+    rng = np.random.default_rng(seed)
+    stones = np.zeros(img.shape[:2], np.uint8)
+    for _ in range(700):
+        cv2.circle(stones, (int(rng.uniform(50, 250)), int(rng.uniform(50, 250))), int(rng.integers(1, 4)), 1, -1)
+    img[stones > 0] = (img[stones > 0] * 0.5).astype(np.uint8)
+    return img
+
+
+def test_dark_blobs_among_many_are_not_potholes():
+    """Rubble, gravel or the debris in a gutter: where stones run together they make dark blobs as dark, compact and
+    big as holes. A hole lies in a lighter road, so a blob with more than ``pothole_max_ring_dark`` of the road round
+    it dark as well is not one (on RDD2022 most false potholes were such blobs)."""
+    img = _rubble()
+    off = dataclasses.replace(RoadParams(), pothole_max_ring_dark=1.0)
+    assert len(detect_potholes(img, _ones(img), _ones(img), GSD, off)) >= 5  # the trap is real
+    assert detect_potholes(img, _ones(img), _ones(img), GSD) == []
+
+
+@pytest.mark.parametrize("spacing_px", [10, 20])
+def test_a_pothole_among_fine_cracks_is_still_a_pothole(spacing_px):
+    """Cracks running up to a hole are thin dark lines, not a dark texture: a hole in a mesh of hairline cracks 20 or
+    40 cm apart is found. Counted as dark road, the lines would fill 10-20 % of the ring round it."""
+    img = _rgb(asphalt(300, 300))
+    for k in range(20, 290, spacing_px):
+        paint_line(img, [(20, k), (150, k + 2), (280, k)], 1, 0.4)
+        paint_line(img, [(k, 20), (k + 2, 150), (k, 280)], 1, 0.4)
+    truth = _pothole(img, 150, 150, 18)
+    found = detect_potholes(img, _ones(img), _ones(img), GSD)
+    assert len(found) == 1 and (defects_mask(found, truth.shape) & truth).sum() > 0.7 * truth.sum()
+
+
 def test_pothole_in_a_close_range_photo_found_on_the_coarse_grid():
     """At 2 mm per pixel a 0.4 m hole is judged on a grid of about 1 cm and brought back to the photo's pixels."""
     img = _rgb(asphalt(480, 480))

@@ -38,11 +38,20 @@ def test_damage_boxes_hit_reach_the_target(rdd):
 
 
 def test_detected_pixels_inside_boxes_do_not_fall_back(rdd):
-    """Not the target (below), but no worse than measured for road-classic 0.13.0 (0.357; 0.12.1 gave 0.34)."""
-    assert rdd.inside_share >= 0.35, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; 0.13.0 gave 0.357"
+    """Not the target (below), but no worse than measured for road-classic 0.18.0 (0.368; 0.13.0 gave 0.357, 0.12.1
+    0.34)."""
+    assert rdd.inside_share >= 0.36, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; 0.18.0 gave 0.368"
 
 
-@pytest.mark.xfail(strict=True, reason="not met: 0.36 (models/road-classic/MODEL_CARD.md)")
+def test_pothole_pixels_inside_boxes_do_not_fall_back(rdd):
+    """Most false potholes were dark blobs among many (gutter debris, rubble, the gaps of a zebra crossing): since
+    road-classic 0.18.0 a hole must lie in a lighter road. 0.35 of the pothole pixels then lie in boxes; 0.17.0 gave
+    0.18."""
+    share = rdd.by_type_in["pothole"] / max(rdd.by_type_px["pothole"], 1)
+    assert share >= 0.33, f"{share:.3f} of the pothole pixels inside boxes ({rdd.by_type_px['pothole']} px); 0.18.0 gave 0.346"
+
+
+@pytest.mark.xfail(strict=True, reason="not met: 0.37 (models/road-classic/MODEL_CARD.md)")
 def test_detected_pixels_inside_boxes_reach_the_target(rdd):
     assert rdd.inside_share >= 0.60, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; target 0.60"
 

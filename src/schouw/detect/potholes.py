@@ -1,4 +1,5 @@
-"""Potholes: compact dark bowls, not shadows, manhole covers or stains (pixel space, pure)."""
+"""Potholes: compact dark bowls in a lighter road, not shadows, manhole covers, stains or dark textures (pixel space,
+pure)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ from .base import (
     to_gray,
 )
 from .road_params import RoadParams
+
+#: A hole's own rim and shaded edge (m): left out of the road looked at round it.
+RIM_M = 0.075
+#: Round a hole, dark lines at least this long (m) and at most this wide on average (m) are cracks or joints running
+#: up to it, not a dark texture.
+LINE_MIN_M, LINE_MAX_WIDTH_M = 0.25, 0.05
 
 
 def _background(gray: np.ndarray, region: np.ndarray, radius_px: float) -> np.ndarray:
@@ -52,6 +59,42 @@ def _edge_width_px(gray: np.ndarray, bg: np.ndarray, crop: np.ndarray, r0: int, 
     return contrast / max(grad, 1e-3)
 
 
+def _lines(dark: np.ndarray, min_length_px: float, max_width_px: float) -> np.ndarray:
+    """Pixels (bool) of the components of ``dark`` (bool) that are thin lines: at least ``min_length_px`` long (the longer
+    side of their box) and at most ``max_width_px`` wide on average (pixels per pixel of centre line)."""
+    n, lab, st, _ = cv2.connectedComponentsWithStats(dark.view(np.uint8), connectivity=8)
+    long = np.flatnonzero(np.maximum(st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]) >= min_length_px)
+    long = long[long > 0]
+    if long.size == 0:
+        return np.zeros(dark.shape, bool)
+    centre = cv2.ximgproc.thinning(np.isin(lab, long).view(np.uint8) * np.uint8(255)) > 0
+    centre_px = np.bincount(lab[centre], minlength=n)
+    thin = np.zeros(n, bool)
+    thin[long] = st[long, cv2.CC_STAT_AREA] <= max_width_px * np.maximum(centre_px[long], 1)
+    return thin[lab]
+
+
+def _ring_dark_share(dark: np.ndarray, region: np.ndarray, crop: np.ndarray, r0: int, c0: int, gsd_m: float) -> float:
+    """Share of the road (``region``) round a blob that is ``dark`` as well, in spots and patches rather than thin lines:
+    in a ring from ``RIM_M`` out to the blob's own size (the root of its area) beyond its edge. A hole lies in a lighter
+    road, though cracks may run up to it; a dark blob among many (gravel, rubble, the debris in a gutter, the gaps of a
+    zebra crossing) is a piece of a dark texture."""
+    h, w = crop.shape
+    gap_px = max(2, round(RIM_M / gsd_m))
+    out_px = max(int(math.sqrt(np.count_nonzero(crop))), gap_px + 2)
+    y0, x0 = max(r0 - 2 * out_px, 0), max(c0 - 2 * out_px, 0)  # room for the lines that cross the ring
+    y1, x1 = min(r0 + h + 2 * out_px, dark.shape[0]), min(c0 + w + 2 * out_px, dark.shape[1])
+    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    m[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
+    near = cv2.dilate(m, disk(gap_px)) > 0
+    ring = (cv2.dilate(m, disk(out_px)) > 0) & ~near & region[y0:y1, x0:x1]
+    if not ring.any():
+        return 0.0
+    around = dark[y0:y1, x0:x1] & ~near
+    spots = around & ~_lines(around, LINE_MIN_M / gsd_m, max(2.0, LINE_MAX_WIDTH_M / gsd_m))
+    return float(spots[ring].mean())
+
+
 def frame_share(contour: np.ndarray, r0: int, c0: int, shape: tuple[int, int]) -> float:
     """Share of a blob's outline (an OpenCV contour of its crop, placed at ``r0``, ``c0``) on the border of an image of ``shape``."""
     pts = contour.reshape(-1, 2) + (c0, r0)
@@ -61,7 +104,8 @@ def frame_share(contour: np.ndarray, r0: int, c0: int, shape: tuple[int, int]) -
 
 def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(),
                     frame: bool = False) -> list[Defect]:
-    """Compact dark blobs clearly darker than the surrounding road, not bluish (shadows) and not thin (cracks).
+    """Compact dark blobs clearly darker than the surrounding road, not bluish (shadows), not thin (cracks), and alone
+    in a lighter road (:func:`_ring_dark_share`; not one of many, as in gravel or gutter debris).
 
     ``frame``: the image is a whole photo, its border the photo's frame. A dark area reaching the frame along more
     than ``pothole_max_frame_share`` of its outline is then not a pothole: its rim cannot be seen, and such an area is
@@ -76,6 +120,7 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
     dark = (gray < p.pothole_darkness * bg) & region
     r, g, b, _ = chromaticity(image)
     dark &= b < 0.36  # shadows on grey asphalt turn blue (sky light)
+    dark_px = dark.copy()  # before the blobs are cleaned: round a hole, the small stones of a dark texture count
     dark = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, 0.02 / gsd_m)))
     dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, disk(max(1.0, 0.04 / gsd_m))) > 0
     dark &= region
@@ -101,6 +146,8 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
             continue  # manhole / gully cover
         if _edge_width_px(gray, bg, crop, r0, c0) > max(5.0, p.stain_min_edge_m / gsd_m):
             continue  # oil or water stain: darkness fading out, no broken edge
+        if _ring_dark_share(dark_px, region, crop, r0, c0, gsd_m) > p.pothole_max_ring_dark:
+            continue  # one dark blob among many: a dark texture, not a hole in a lighter road
         h, w = crop.shape
         rel = float((gray[r0 : r0 + h, c0 : c0 + w][crop] / np.maximum(bg[r0 : r0 + h, c0 : c0 + w][crop], 1)).mean())
         score = float(np.clip(0.5 + (p.pothole_darkness - rel) * 2.0 + 0.2 * (solidity - p.pothole_min_solidity), 0.05, 1.0))

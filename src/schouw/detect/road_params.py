@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.17.0",
+    version="0.18.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -45,6 +45,7 @@ class RoadParams:
     pothole_darkness: float = 0.72  # pothole brightness / local road brightness
     pothole_max_aspect: float = 3.0  # a dark blob longer than this times its width is a crack or a shadow's band
     pothole_min_solidity: float = 0.6  # area / convex hull area: a hole is compact
+    pothole_max_ring_dark: float = 0.05  # a hole lies in a lighter road: at most this share of the road round it is as dark
     pothole_max_frame_share: float = 0.25  # in a photo, a dark area with more of its outline on the frame is not a hole
     manhole_min_diameter_m: float = 0.4  # a near-perfect disc of this size ...
     manhole_max_diameter_m: float = 1.0  # ... to this is a manhole or gully cover
