@@ -35,7 +35,8 @@ seeded per image), ``gamma`` (exposure curve), ``contrast`` (factor around the p
 ``jpeg`` (re-compression quality 1-100), ``shadow`` (a cast shadow over half the photo, beyond
 a line through its middle at an angle seeded per image, with a 6 px soft edge; light there times
 VALUE), ``gradient`` (light falling evenly across the photo, at a seeded angle, to VALUE at the
-far side), ``tint`` (a colour cast: red times VALUE, blue divided by it).
+far side), ``tint`` (a colour cast: red times VALUE, blue divided by it), ``grey`` (colour taken out: VALUE of the way
+to the photo's own grey level, 1 = a grey photo stored as RGB, as several public crack sets are).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def rescale(img: np.ndarray, gt: np.ndarray, f: float) -> tuple[np.ndarray, np.n
     return img, cv2.resize(gt.astype(np.float32), size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR) >= 0.25
 
 
-ALTERATIONS = ("blur", "noise", "gamma", "contrast", "jpeg", "shadow", "gradient", "tint")
+ALTERATIONS = ("blur", "noise", "gamma", "contrast", "jpeg", "shadow", "gradient", "tint", "grey")
 
 
 def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray:
@@ -118,6 +119,9 @@ def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray
         return np.clip(img * light[..., None], 0, 255).astype(np.uint8)
     if kind == "tint":  # a colour cast: red times VALUE, blue divided by it
         return np.clip(img * np.array([value, 1.0, 1.0 / value], np.float32), 0, 255).astype(np.uint8)
+    if kind == "grey":  # colour taken out, VALUE of the way to the grey level
+        grey = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB).astype(np.float32)
+        return np.clip(img + value * (grey - img), 0, 255).round().astype(np.uint8)
     raise ValueError(f"alteration {kind!r} is not known; expected one of {', '.join(ALTERATIONS)}")
 
 
