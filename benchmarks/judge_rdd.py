@@ -53,11 +53,10 @@ def padded(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def describe(gray: np.ndarray, hsv: np.ndarray, d) -> np.ndarray:
     """Descriptors (float32, [n, D]) of crack piece ``d`` at up to ``SAMPLES`` of its pixels, from the photo's
     :func:`padded` grey and HSV."""
-    pad = PAD
     ys, xs = np.nonzero(d.mask)
     out = []
     for i in np.arange(0, len(ys), max(1, len(ys) // SAMPLES))[:SAMPLES]:
-        y, x = ys[i] + d.row0 + pad, xs[i] + d.col0 + pad
+        y, x = ys[i] + d.row0 + PAD, xs[i] + d.col0 + PAD
         hogs = []
         for side in CONTEXT_PX:
             win = gray[y - side // 2 : y + side // 2, x - side // 2 : x + side // 2]

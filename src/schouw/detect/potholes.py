@@ -12,9 +12,11 @@ from .base import (
     Defect,
     block_mean,
     block_up,
+    centre_lines,
     chromaticity,
     components,
     disk,
+    label,
     odd,
     to_gray,
 )
@@ -62,15 +64,13 @@ def _edge_width_px(gray: np.ndarray, bg: np.ndarray, crop: np.ndarray, r0: int, 
 def _lines(dark: np.ndarray, min_length_px: float, max_width_px: float) -> np.ndarray:
     """Pixels (bool) of the components of ``dark`` (bool) that are thin lines: at least ``min_length_px`` long (the longer
     side of their box) and at most ``max_width_px`` wide on average (pixels per pixel of centre line)."""
-    n, lab, st, _ = cv2.connectedComponentsWithStats(dark.view(np.uint8), connectivity=8)
+    n, lab, st = label(dark)
     long = np.flatnonzero(np.maximum(st[:, cv2.CC_STAT_WIDTH], st[:, cv2.CC_STAT_HEIGHT]) >= min_length_px)
     long = long[long > 0]
-    if long.size == 0:
-        return np.zeros(dark.shape, bool)
-    centre = cv2.ximgproc.thinning(np.isin(lab, long).view(np.uint8) * np.uint8(255)) > 0
-    centre_px = np.bincount(lab[centre], minlength=n)
     thin = np.zeros(n, bool)
-    thin[long] = st[long, cv2.CC_STAT_AREA] <= max_width_px * np.maximum(centre_px[long], 1)
+    if long.size:
+        centre_px = np.bincount(lab[centre_lines(dark, (lab, long, st))], minlength=n)
+        thin[long] = st[long, cv2.CC_STAT_AREA] <= max_width_px * np.maximum(centre_px[long], 1)
     return thin[lab]
 
 
@@ -120,7 +120,7 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
     dark = (gray < p.pothole_darkness * bg) & region
     r, g, b, _ = chromaticity(image)
     dark &= b < 0.36  # shadows on grey asphalt turn blue (sky light)
-    dark_px = dark.copy()  # before the blobs are cleaned: round a hole, the small stones of a dark texture count
+    dark_px = dark  # before the blobs are cleaned (a new array below): round a hole, the small stones of a texture count
     dark = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, 0.02 / gsd_m)))
     dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, disk(max(1.0, 0.04 / gsd_m))) > 0
     dark &= region
