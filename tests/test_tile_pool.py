@@ -37,3 +37,21 @@ def test_a_killed_worker_breaks_the_pool_and_the_next_run_gets_a_fresh_one():
     fresh = shared_pool(2)
     assert fresh is not pool and not fresh.broken
     assert fresh.submit(os.getpid).result(timeout=60) != pid
+
+
+def test_shutting_down_with_a_timeout_kills_a_stuck_worker():
+    """A worker stuck in its work does not hold the exit: after the timeout it is killed (the exit waits 30 s)."""
+    from schouw.tile_pool import TilePool
+
+    pool = TilePool(1)
+    pid = pool.submit(os.getpid).result(timeout=60)
+    pool.submit(time.sleep, 600)
+    time.sleep(0.5)  # the worker is asleep in its task
+    t0 = time.monotonic()
+    pool.shutdown(timeout_s=2.0)
+    assert time.monotonic() - t0 < 10
+    with pytest.raises(ProcessLookupError):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # killed: gone once reaped
+            os.kill(pid, 0)
+            time.sleep(0.1)

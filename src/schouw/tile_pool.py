@@ -67,8 +67,19 @@ class TilePool:
 
         threading.Thread(target=start, name="tile-pool-warm", daemon=True).start()
 
-    def shutdown(self) -> None:
-        self._ex.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, timeout_s: float | None = None) -> None:
+        """Stop the workers once their running work is done; after ``timeout_s`` (if given) kill those still there."""
+        if timeout_s is None:
+            self._ex.shutdown(wait=True, cancel_futures=True)
+            return
+        stopping = threading.Thread(target=self._ex.shutdown, kwargs={"wait": True, "cancel_futures": True},
+                                    name="tile-pool-shutdown", daemon=True)
+        stopping.start()
+        stopping.join(timeout_s)
+        if stopping.is_alive():  # a worker stuck (or still starting): multiprocessing would join it for ever at exit
+            for proc in list((getattr(self._ex, "_processes", None) or {}).values()):
+                proc.kill()
+            stopping.join(5.0)
 
 
 def _init_worker(owner_pid: int) -> None:
@@ -91,10 +102,14 @@ def shared_pool(workers: int) -> TilePool:
         return _pool
 
 
+#: How long the exit waits for the workers' running work (s) before it kills them
+EXIT_WAIT_S = 30.0
+
+
 @atexit.register
 def _shutdown() -> None:
     global _pool
     with _lock:
         if _pool is not None:
-            _pool.shutdown()
+            _pool.shutdown(EXIT_WAIT_S)
             _pool = None
