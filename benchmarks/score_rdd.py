@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from schouw.detect.road import RoadParams
+from schouw.issues import SEVERITIES, severity
 from schouw.photos import photo_defects, read_photo
 
 DAMAGE = ("D00", "D10", "D20", "D40")
@@ -107,6 +108,7 @@ class Tally:
     oracle: dict = field(default_factory=lambda: {t: [0, 0, 0] for t in ORACLE_SHARES})  # T: boxes hit, pixels, inside
     sweep: dict = field(default_factory=lambda: {s: [0, 0, 0] for s in SWEEP_SCORES})  # least score S: the same
     outside: list = field(default_factory=list)  # (photo, crack piece, pixels) outside every box
+    crack_widths_m: list = field(default_factory=list)  # the mean width of every crack piece (m)
 
     @property
     def hit_share(self) -> float:
@@ -171,6 +173,7 @@ def score(images: list[Path], boxes: dict, gsd_m: float, params: RoadParams = Ro
                 if cls == "D40":
                     pot = int(masks["pothole"][y0:y1, x0:x1].sum()) if "pothole" in masks else 0
                     r.pothole_right += pot * 2 > covered
+        r.crack_widths_m.extend(d.extra["mean_width_px"] * gsd_m for d in defects if d.type == "crack")
         r.det_px += int(any_det.sum())
         r.det_in_px += int((any_det & in_box).sum())
         r.box_px += int(in_box.sum())
@@ -221,6 +224,11 @@ def main() -> None:
     print(f"D40 boxes hit and typed pothole: {r.pothole_right} of {hits['D40']} hit ({total['D40']} boxes)")
     print("crack subtype, share of the crack pixels in a class's boxes that have its subtype: "
           + ", ".join(f"{cls} {sub} {r.sub_right[cls] / max(r.sub_px[cls], 1):.2f}" for cls, sub in SUBTYPE_OF.items()))
+    w = np.array(r.crack_widths_m)
+    if len(w):  # no truth for widths here: what the severity table makes of them
+        sev = [severity("crack", {"mean_width_m": x}) for x in w]
+        print(f"crack pieces' mean width: quartiles {' / '.join(f'{1000 * q:.0f}' for q in np.percentile(w, [25, 50, 75]))} mm; "
+              f"severity {', '.join(f'{k} {sev.count(k)}' for k in SEVERITIES)}")
     print(f"{1000 * r.seconds / len(images):.0f} ms per photo (detection only, one core)")
     if args.oracle:
         print("upper bound of judging whole crack pieces (a judge that knows the boxes keeps a piece with >= T of it inside):")

@@ -437,3 +437,16 @@ def test_the_shipped_in_use_settings_are_what_the_trainer_fits(tmp_path):
     assert fitted["photo_gsd_m"] == shipped["photo_gsd_m"] == 0.0015
     np.testing.assert_allclose(fitted["gate_weights"], shipped["gate_weights"], rtol=1e-4, atol=1e-6)
     assert abs(fitted["gate_min"] - shipped["gate_min"]) < 1e-4
+
+
+def test_a_wide_crack_marked_by_its_middle_is_measured_across():
+    """A 4 cm crack at 2 mm per pixel (20 px) in a photo of CrackForest's size: the learned stage marks its middle,
+    and its width is summed as far out as its core reaches (road-classic 0.19.0, detect.widths), not over the mark
+    alone, which reads about a third of it."""
+    model = CrackMLP.load(default_model_dir())
+    img = _photo()
+    paint_line(img, [(40, 160), (240, 175), (440, 150)], 20, 0.45)
+    ones = np.ones(img.shape[:2], bool)
+    found = detect_cracks(img, ones, ones, GSD, model=model)
+    assert found
+    assert all(d.extra["mean_width_px"] >= 10 for d in found), [d.extra["mean_width_px"] for d in found]

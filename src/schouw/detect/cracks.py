@@ -33,6 +33,7 @@ from .shadows import shadow_bands, shadow_lines
 from .joints import straight_joints
 from .light import LIGHT_FACTOR, even_light
 from .road_params import RoadParams
+from .widths import crack_width_px
 
 
 def _pad1(a: np.ndarray) -> np.ndarray:
@@ -322,7 +323,11 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
             else:
                 d = abs(math.remainder(ang - road_dir, math.pi))
                 subtype = "longitudinal" if d < math.pi / 4 else "transverse"
-        dist = cv2.distanceTransform(_pad1(core.astype(np.uint8)), cv2.DIST_L2, 3)
+        # the measures: the core's width is a pixel count (at least a pixel, and blurred); the crack's own comes from
+        # the light it takes out of the road (detect.widths), also below a pixel. A wide crack marked by its middle
+        # (learned stage, half size) is measured as far out as its core reaches.
+        beyond = max(0.0, (width_px - float(crop.sum()) / length) / 2)
+        mean_w, max_w_px = crack_width_px(gray, crop, sk, r0, c0, length, width_px, p.crack_interior_depth, beyond)
         out.append(
             Defect(
                 "crack",
@@ -331,7 +336,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
                 c0,
                 score,
                 subtype,
-                {"max_width_px": float(2 * dist.max()), "mean_width_px": width_px, "contrast": contrast, "length_px": length},
+                {"max_width_px": max_w_px, "mean_width_px": mean_w, "core_width_px": width_px, "contrast": contrast,
+                 "length_px": length},
             )
         )
     # the dark gap round a manhole or gully cover is a ring of crack pieces seen from above (4.4 mm - 5 cm): no crack

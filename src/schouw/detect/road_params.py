@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.18.0",
+    version="0.19.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -28,6 +28,7 @@ class RoadParams:
     crack_k_sigma_weak: float = 2.5
     crack_min_contrast: float = 12.0  # grey levels of black-hat response: floor of the strong threshold (weak: 0.6 of it)
     crack_min_elongation: float = 4.0
+    crack_interior_depth: float = 0.17  # a crack's inside is this share darker than the road, where too thin to see (detect.widths)
     crack_max_density: float = 0.2  # share of a window of crack_pattern_window_m: above it the lines are a paving joint pattern
     crack_pattern_window_m: float = 3.0
     joint_min_length_m: float = 3.0  # a crack line straight across the pavement, at least this long, is a slab joint

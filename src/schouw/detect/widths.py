@@ -1,0 +1,105 @@
+"""Crack widths below the pixel (pure: arrays in, numbers out; no I/O, no CRS).
+
+From a drone at 2 cm per pixel most cracks are narrower than a pixel. The pixels that are
+clearly darker than the road are then one or two wide whatever the crack's real width, so a
+width counted in pixels reads every crack as at least one GSD wide (2.5 cm: M in the severity
+table however fine the crack is), and a blurred 1 px crack as three.
+
+What a crack does to the photo at any resolution is take light out of the road. Summed across
+the crack, the grey-level deficit (the road's brightness minus the pixel's) is the crack's
+width times how much darker its inside is than the road. Averaging pixels (a coarser GSD, or
+blur) keeps that sum, so
+
+    width = deficit per unit length / depth of the inside.
+
+The depth is seen on the centre line where the crack is wider than its blur (a core of about
+3 px or more). Below that the centre line is a blend of crack and road, and the depth is
+assumed: ``interior_depth`` of the road's brightness, the typical depth of resolved cracks
+(``benchmarks/crack_widths.py`` measures it on CrackForest). A crack seen to be darker than
+that is measured with its own depth. The assumption is what makes a subpixel width a width:
+a faint wide crack and a dark narrow one take the same light out of the road.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from .base import disk
+
+
+#: How far beyond a crack's mask (px) its deficit is summed: the tails of the blur
+TAIL_PX = 2
+
+
+def _profile(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int, col0: int, ring_px: float,
+             tail_px: float = TAIL_PX):
+    """Round a crack (its mask and centre line, crops at row0, col0): the deficit within ``tail_px`` of its mask
+    (float32, 0 elsewhere), the road's brightness there, the centre line and the square (px) both were taken over,
+    on a window of ``gray``.
+
+    The road's brightness is the mean of the ring ``ring_px`` wide beyond that, taken locally (along a long crack
+    the light may change).
+    """
+    pad = int(math.ceil(tail_px + ring_px)) + 1
+    h, w = mask.shape
+    y0, x0 = max(row0 - pad, 0), max(col0 - pad, 0)
+    y1, x1 = min(row0 + h + pad, gray.shape[0]), min(col0 + w + pad, gray.shape[1])
+    win = (slice(row0 - y0, row0 - y0 + h), slice(col0 - x0, col0 - x0 + w))
+    crack = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    crack[win] = mask
+    on = np.zeros(crack.shape, bool)
+    on[win] = skeleton
+    band = cv2.dilate(crack, disk(tail_px)) > 0
+    ring = (cv2.dilate(crack, disk(tail_px + ring_px)) > 0) & ~band
+    g = gray[y0:y1, x0:x1].astype(np.float32)
+    k = (2 * pad + 1, 2 * pad + 1)  # every pixel of the band sees the ring on both sides
+    ring_sum = cv2.boxFilter(np.where(ring, g, 0).astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    ring_n = cv2.boxFilter(ring.astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    road = ring_sum / np.maximum(ring_n, 1.0)
+    deficit = np.where(band & (ring_n > 0), road - g, 0).astype(np.float32)
+    return deficit, road, on, k
+
+
+def _ring_px(core_width_px: float) -> float:
+    """How wide (px) the ring is whose brightness is the road's: at least 3 px, and half the crack's core more."""
+    return max(3.0, core_width_px / 2 + 1.0)
+
+
+def inside_depth(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int, col0: int,
+                 core_width_px: float) -> float:
+    """How much darker than the road a crack's centre line is, as a share of the road's brightness (median along it).
+
+    For a crack wider than its blur this is the depth of its inside (``benchmarks/crack_widths.py``)."""
+    deficit, road, line, _ = _profile(gray, mask, skeleton, row0, col0, _ring_px(core_width_px))
+    return float(np.median(deficit[line] / np.maximum(road[line], 1.0)))
+
+
+def crack_width_px(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int, col0: int, length_px: float,
+                   core_width_px: float, interior_depth: float, beyond_px: float = 0.0) -> tuple[float, float]:
+    """Mean and max width (px, may be below 1) of a crack: its ``mask`` and centre line ``skeleton``, crops placed at
+    row0, col0 of the whole image ``gray``.
+
+    ``length_px`` is the centre line's length; ``core_width_px`` the width of the pixels clearly darker than the
+    road (how far the crack is resolved). The deficit is summed over the mask and ``TAIL_PX`` round it, and
+    ``beyond_px`` more where the mask marks only the middle of a wider crack (:func:`_profile`), per unit of the
+    length it spans: the centre line's and the core's, which the mask reaches
+    beyond the centre line's ends. The max is the 95th percentile of the width over short stretches along the line.
+    """
+    if not skeleton.any() or length_px <= 0:
+        return 0.0, 0.0
+    deficit, road, line, k = _profile(gray, mask, skeleton, row0, col0, _ring_px(core_width_px), TAIL_PX + beyond_px)
+    road_line = float(np.median(road[line]))
+    seen = float(np.median(deficit[line]))
+    depth = max(seen, interior_depth * road_line, 1.0)
+    mean_px = max(float(deficit.sum()) / (length_px + core_width_px) / depth, 0.0)
+    # along the line: the deficit and the centre-line pixels within the same square round each of its pixels, over
+    # the depth there (as a share of the road's brightness, the depth follows the light)
+    sums = cv2.boxFilter(deficit, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)[line]
+    steps = cv2.boxFilter(line.astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)[line]
+    steps *= length_px / np.count_nonzero(line)  # a diagonal step is longer than a pixel
+    local = depth / max(road_line, 1.0) * np.maximum(road[line], 1.0)
+    max_px = max(float(np.percentile(sums / steps / local, 95)), mean_px)
+    return mean_px, max_px
