@@ -75,6 +75,21 @@ def test_the_road_brightness_is_taken_along_the_crack():
     assert _measure(lit, mark_lit) == pytest.approx(_measure(flat, mark), rel=0.15)
 
 
+def test_the_road_beside_a_crack_is_road_not_kerb():
+    """A 6 mm crack at 12 mm per pixel running 3 px from a bright kerb outside the road area: measured against the
+    road's brightness it keeps its width; with the kerb taken for road it reads wider."""
+    gray, mark = _photo(6, 12, DEPTH)
+    rows = np.nonzero(mark.any(axis=1))[0]
+    kerb = np.zeros(gray.shape, bool)
+    kerb[: rows.min() - 3] = True
+    gray[kerb] = 230
+    length, sk = skeleton_length_px(mark)
+    on_road = crack_width_px(gray, mark, sk, 0, 0, length, 1.0, DEPTH, road=~kerb)[0]
+    anywhere = crack_width_px(gray, mark, sk, 0, 0, length, 1.0, DEPTH)[0]
+    assert on_road * 12 == pytest.approx(6, rel=0.25)
+    assert anywhere > 1.5 * on_road
+
+
 def test_the_max_width_is_the_widest_stretch():
     """Half the crack 5 mm, half 15 mm, at 12 mm per pixel: the mean lies between, the max near 15 mm."""
     gray, mark = _photo((5, 15), 12, DEPTH)

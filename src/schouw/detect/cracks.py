@@ -327,7 +327,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         # the light it takes out of the road (detect.widths), also below a pixel. A wide crack marked by its middle
         # (learned stage, half size) is measured as far out as its core reaches.
         beyond = max(0.0, (width_px - float(crop.sum()) / length) / 2)
-        mean_w, max_w_px = crack_width_px(gray, crop, sk, r0, c0, length, width_px, p.crack_interior_depth, beyond)
+        mean_w, max_w_px = crack_width_px(gray, crop, sk, r0, c0, length, width_px, p.crack_interior_depth, beyond,
+                                          region)
         out.append(
             Defect(
                 "crack",

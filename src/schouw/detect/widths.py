@@ -35,13 +35,14 @@ TAIL_PX = 2
 
 
 def _profile(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int, col0: int, ring_px: float,
-             tail_px: float = TAIL_PX):
+             tail_px: float = TAIL_PX, road: np.ndarray | None = None):
     """Round a crack (its mask and centre line, crops at row0, col0): the deficit within ``tail_px`` of its mask
     (float32, 0 elsewhere), the road's brightness there, the centre line and the square (px) both were taken over,
     on a window of ``gray``.
 
     The road's brightness is the mean of the ring ``ring_px`` wide beyond that, taken locally (along a long crack
-    the light may change).
+    the light may change), over the ``road`` pixels of the ring where that mask (the whole image's) is given: a
+    kerb or a verge beside the crack is not the road it darkens.
     """
     pad = int(math.ceil(tail_px + ring_px)) + 1
     h, w = mask.shape
@@ -54,13 +55,15 @@ def _profile(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int
     on[win] = skeleton
     band = cv2.dilate(crack, disk(tail_px)) > 0
     ring = (cv2.dilate(crack, disk(tail_px + ring_px)) > 0) & ~band
+    if road is not None:
+        ring &= road[y0:y1, x0:x1]
     g = gray[y0:y1, x0:x1].astype(np.float32)
     k = (2 * pad + 1, 2 * pad + 1)  # every pixel of the band sees the ring on both sides
     ring_sum = cv2.boxFilter(np.where(ring, g, 0).astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
     ring_n = cv2.boxFilter(ring.astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
-    road = ring_sum / np.maximum(ring_n, 1.0)
-    deficit = np.where(band & (ring_n > 0), road - g, 0).astype(np.float32)
-    return deficit, road, on, k
+    bright = ring_sum / np.maximum(ring_n, 1.0)
+    deficit = np.where(band & (ring_n > 0), bright - g, 0).astype(np.float32)
+    return deficit, bright, on, k
 
 
 def _ring_px(core_width_px: float) -> float:
@@ -73,25 +76,28 @@ def inside_depth(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0:
     """How much darker than the road a crack's centre line is, as a share of the road's brightness (median along it).
 
     For a crack wider than its blur this is the depth of its inside (``benchmarks/crack_widths.py``)."""
-    deficit, road, line, _ = _profile(gray, mask, skeleton, row0, col0, _ring_px(core_width_px))
-    return float(np.median(deficit[line] / np.maximum(road[line], 1.0)))
+    deficit, bright, line, _ = _profile(gray, mask, skeleton, row0, col0, _ring_px(core_width_px))
+    return float(np.median(deficit[line] / np.maximum(bright[line], 1.0)))
 
 
 def crack_width_px(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int, col0: int, length_px: float,
-                   core_width_px: float, interior_depth: float, beyond_px: float = 0.0) -> tuple[float, float]:
+                   core_width_px: float, interior_depth: float, beyond_px: float = 0.0,
+                   road: np.ndarray | None = None) -> tuple[float, float]:
     """Mean and max width (px, may be below 1) of a crack: its ``mask`` and centre line ``skeleton``, crops placed at
     row0, col0 of the whole image ``gray``.
 
     ``length_px`` is the centre line's length; ``core_width_px`` the width of the pixels clearly darker than the
     road (how far the crack is resolved). The deficit is summed over the mask and ``TAIL_PX`` round it, and
-    ``beyond_px`` more where the mask marks only the middle of a wider crack (:func:`_profile`), per unit of the
+    ``beyond_px`` more where the mask marks only the middle of a wider crack, against the brightness of the ``road``
+    pixels round it (:func:`_profile`), per unit of the
     length it spans: the centre line's and the core's, which the mask reaches
     beyond the centre line's ends. The max is the 95th percentile of the width over short stretches along the line.
     """
     if not skeleton.any() or length_px <= 0:
         return 0.0, 0.0
-    deficit, road, line, k = _profile(gray, mask, skeleton, row0, col0, _ring_px(core_width_px), TAIL_PX + beyond_px)
-    road_line = float(np.median(road[line]))
+    deficit, bright, line, k = _profile(gray, mask, skeleton, row0, col0, _ring_px(core_width_px), TAIL_PX + beyond_px,
+                                        road)
+    road_line = float(np.median(bright[line]))
     seen = float(np.median(deficit[line]))
     depth = max(seen, interior_depth * road_line, 1.0)
     mean_px = max(float(deficit.sum()) / (length_px + core_width_px) / depth, 0.0)
@@ -100,6 +106,6 @@ def crack_width_px(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row
     sums = cv2.boxFilter(deficit, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)[line]
     steps = cv2.boxFilter(line.astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)[line]
     steps *= length_px / np.count_nonzero(line)  # a diagonal step is longer than a pixel
-    local = depth / max(road_line, 1.0) * np.maximum(road[line], 1.0)
+    local = depth / max(road_line, 1.0) * np.maximum(bright[line], 1.0)
     max_px = max(float(np.percentile(sums / steps / local, 95)), mean_px)
     return mean_px, max_px
