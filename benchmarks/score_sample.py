@@ -48,6 +48,15 @@ def main() -> None:
     right = sum(any(i.subtype == sub for i in found) for sub, found in zip(cracks["subtype"], over) if found)
     print(f"crack subtype: {right} of {sum(1 for f in over if f)} found truth cracks have an issue of their subtype "
           f"({', '.join(sorted(cracks['subtype']))})")
+    # widths: a painted crack's is its painted pixels over its line's length (OpenCV's anti-aliased lines are about a
+    # pixel wider than their thickness); an issue's is measured
+    widths = []
+    for g, n_px, found in zip(cracks.geometry, cracks["pixels"], over):
+        if found and g.geom_type == "LineString":  # the alligator network is a polygon: no single width
+            length = sum(i.length_m for i in found)
+            measured = sum(i.mean_width_m * i.length_m for i in found) / max(length, 1e-9)
+            widths.append(f"{n_px * o.pixel_area_m2 / g.length * 1000:.0f} -> {measured * 1000:.0f}")
+    print(f"crack widths, painted -> measured (mm, length-weighted over the issues on it): {', '.join(widths)}")
 
 
 if __name__ == "__main__":

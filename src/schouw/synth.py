@@ -233,7 +233,8 @@ def build_scene(seed: int = SEED) -> Scene:
         shade = 1 - alpha[..., None] * (1 - np.array(SKY_SHADE, np.float32))
         img *= shade
 
-    # Road cracks: widths 1-3 px (2-6 cm), one long longitudinal crack across the col-1024 seam.
+    # Road cracks: OpenCV thickness 1-3 px, so 1.4-5.4 px painted (anti-aliased edges; 2.7-10.9 cm), one long
+    # longitudinal crack across the col-1024 seam.
     cracks = [
         ("longitudinal", _random_walk(rng, (650, 690), 0.02, 36, 25, 6), 2, 0.38),
         ("transverse", _random_walk(rng, (1700, 600), math.pi / 2 + 0.1, 13, 25, 10), 3, 0.35),
