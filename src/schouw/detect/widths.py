@@ -12,12 +12,12 @@ blur) keeps that sum, so
 
     width = deficit per unit length / depth of the inside.
 
-The depth is seen on the centre line where the crack is wider than its blur (a core of about
-3 px or more). Below that the centre line is a blend of crack and road, and the depth is
-assumed: ``interior_depth`` of the road's brightness, the typical depth of resolved cracks
-(``benchmarks/crack_widths.py`` measures it on CrackForest). A crack seen to be darker than
-that is measured with its own depth. The assumption is what makes a subpixel width a width:
-a faint wide crack and a dark narrow one take the same light out of the road.
+The depth is the one seen on the centre line, or ``interior_depth`` of the road's brightness
+if that is more. On a crack narrower than its blur the centre line is a blend of crack and
+road, so the depth seen there is too shallow; the assumed one is the typical depth of resolved
+cracks (``benchmarks/crack_widths.py`` measures it on CrackForest). A crack seen to be darker
+is measured with its own depth. The assumption is what makes a subpixel width a width: a faint
+wide crack and a dark narrow one take the same light out of the road.
 """
 
 from __future__ import annotations
@@ -87,11 +87,11 @@ def crack_width_px(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row
     row0, col0 of the whole image ``gray``.
 
     ``length_px`` is the centre line's length; ``core_width_px`` the width of the pixels clearly darker than the
-    road (how far the crack is resolved). The deficit is summed over the mask and ``TAIL_PX`` round it, and
-    ``beyond_px`` more where the mask marks only the middle of a wider crack, against the brightness of the ``road``
-    pixels round it (:func:`_profile`), per unit of the
-    length it spans: the centre line's and the core's, which the mask reaches
-    beyond the centre line's ends. The max is the 95th percentile of the width over short stretches along the line.
+    road (how far the crack is resolved). The deficit is summed over the mask and ``TAIL_PX`` round it (and
+    ``beyond_px`` more where the mask marks only the middle of a wider crack), against the brightness of the ``road``
+    pixels round it (:func:`_profile`), per unit of the length it spans: the centre line's, and the core's width
+    that the mask reaches beyond the centre line's ends. The max is the 95th percentile of the width over short
+    stretches along the line.
     """
     if not skeleton.any() or length_px <= 0:
         return 0.0, 0.0
