@@ -12,7 +12,9 @@ carry boxes, not pixel masks, so the protocol of issue 3 is used:
 - a hit pothole box (D40) counts as *typed right* when most of the detected pixels in it are
   ``pothole``;
 - *crack subtype*: of the crack pixels detected inside the D00, D10 and D20 boxes, the share
-  whose crack has the box's subtype (``longitudinal``, ``transverse``, ``alligator``).
+  whose crack has the box's subtype (``longitudinal``, ``transverse``, ``alligator``);
+- *crack widths*: the quartiles of the crack pieces' mean width and what the severity table makes of them (there is
+  no width truth here; ``benchmarks/crack_widths.py`` checks widths on CrackForest).
 ``--oracle`` also prints an upper bound for any rule that keeps or drops whole crack pieces:
 the same figures when each crack piece is kept only if at least a share T of its pixels lies in
 a box (a judge that knows the boxes). If that bound is far above the detector, the pieces are
