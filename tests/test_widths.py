@@ -39,7 +39,8 @@ def _photo(width_mm, gsd_mm: int, depth: float, light=None, size_mm=(480, 1200),
     size = (w // gsd_mm, h // gsd_mm)
     gray = cv2.resize(fine, size, interpolation=cv2.INTER_AREA)
     gray += np.random.default_rng(seed).normal(0, 2.0, gray.shape).astype(np.float32)
-    mark = cv2.resize(crack, size, interpolation=cv2.INTER_AREA) > 0.3 * cv2.resize(crack, size, interpolation=cv2.INTER_AREA).max()
+    cover = cv2.resize(crack, size, interpolation=cv2.INTER_AREA)  # the share of each pixel the crack covers
+    mark = cover > 0.3 * cover.max()
     return np.clip(gray, 0, 255).astype(np.uint8), mark
 
 

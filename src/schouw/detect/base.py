@@ -184,6 +184,19 @@ def hits_across(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, nx: float, ny:
     return hit
 
 
+def padded(crop: np.ndarray, row0: int, col0: int, pad: int, shape: tuple[int, int]
+           ) -> tuple[np.ndarray, tuple[slice, slice], tuple[slice, slice]]:
+    """``crop`` (a mask placed at ``row0``, ``col0``) on a window ``pad`` px larger on each side, clipped to an image of
+    ``shape``: the window (uint8 0/1), its slices in the image, and the crop's slices in the window."""
+    h, w = crop.shape
+    y0, x0 = max(row0 - pad, 0), max(col0 - pad, 0)
+    y1, x1 = min(row0 + h + pad, shape[0]), min(col0 + w + pad, shape[1])
+    inner = (slice(row0 - y0, row0 - y0 + h), slice(col0 - x0, col0 - x0 + w))
+    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    m[inner] = crop
+    return m, (slice(y0, y1), slice(x0, x1)), inner
+
+
 def components(mask: np.ndarray, min_area_px: int = 1, seeds: np.ndarray | None = None):
     """Yield (label_mask_crop, row0, col0, area_px) for 8-connected components of ``mask``.
 

@@ -22,6 +22,7 @@ from .base import (
     label,
     labels,
     odd,
+    padded,
     robust_sigma_counted,
     subsample,
     tighten,
@@ -210,14 +211,9 @@ def _core_around(resp: np.ndarray, region: np.ndarray, crop: np.ndarray, r0: int
 
     Returned on a window ``ceil(reach_px) + 1`` px larger than the crop on each side (clipped to the image).
     """
-    pad = int(math.ceil(reach_px)) + 1
-    h, w = crop.shape
-    y0, x0 = max(r0 - pad, 0), max(c0 - pad, 0)
-    y1, x1 = min(r0 + h + pad, resp.shape[0]), min(c0 + w + pad, resp.shape[1])
-    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    m[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
+    m, win, _ = padded(crop, r0, c0, int(math.ceil(reach_px)) + 1, resp.shape)
     near = cv2.dilate(m, disk(reach_px)) > 0
-    return near & (resp[y0:y1, x0:x1] >= thresh) & region[y0:y1, x0:x1]
+    return near & (resp[win] >= thresh) & region[win]
 
 
 def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(),

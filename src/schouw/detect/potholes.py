@@ -18,6 +18,7 @@ from .base import (
     disk,
     label,
     odd,
+    padded,
     to_gray,
 )
 from .road_params import RoadParams
@@ -79,18 +80,14 @@ def _ring_dark_share(dark: np.ndarray, region: np.ndarray, crop: np.ndarray, r0:
     in a ring from ``RIM_M`` out to the blob's own size (the root of its area) beyond its edge. A hole lies in a lighter
     road, though cracks may run up to it; a dark blob among many (gravel, rubble, the debris in a gutter, the gaps of a
     zebra crossing) is a piece of a dark texture."""
-    h, w = crop.shape
     gap_px = max(2, round(RIM_M / gsd_m))
     out_px = max(int(math.sqrt(np.count_nonzero(crop))), gap_px + 2)
-    y0, x0 = max(r0 - 2 * out_px, 0), max(c0 - 2 * out_px, 0)  # room for the lines that cross the ring
-    y1, x1 = min(r0 + h + 2 * out_px, dark.shape[0]), min(c0 + w + 2 * out_px, dark.shape[1])
-    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    m[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
+    m, win, _ = padded(crop, r0, c0, 2 * out_px, dark.shape)  # room for the lines that cross the ring
     near = cv2.dilate(m, disk(gap_px)) > 0
-    ring = (cv2.dilate(m, disk(out_px)) > 0) & ~near & region[y0:y1, x0:x1]
+    ring = (cv2.dilate(m, disk(out_px)) > 0) & ~near & region[win]
     if not ring.any():
         return 0.0
-    around = dark[y0:y1, x0:x1] & ~near
+    around = dark[win] & ~near
     spots = around & ~_lines(around, LINE_MIN_M / gsd_m, max(2.0, LINE_MAX_WIDTH_M / gsd_m))
     return float(spots[ring].mean())
 

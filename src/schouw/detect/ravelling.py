@@ -12,6 +12,7 @@ from .base import (
     components,
     disk,
     odd,
+    padded,
     robust_sigma,
     subsample,
     tighten,
@@ -96,13 +97,9 @@ def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd
         # Lost fines are a rough patch *in* a smooth road; a rough surface next to another rough one
         # (tiles, gravel, kerb-side debris, a tree's shadow on a footpath) is a different surface.
         h, w = crop.shape
-        pad = ring_k.shape[0]
-        y0, x0 = max(r0 - pad, 0), max(c0 - pad, 0)
-        y1, x1 = min(r0 + h + pad, rough.shape[0]), min(c0 + w + pad, rough.shape[1])
-        blob = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        blob[r0 - y0 : r0 - y0 + h, c0 - x0 : c0 - x0 + w] = crop
-        ring = (cv2.dilate(blob, ring_k) > 0) & (blob == 0) & reg[y0:y1, x0:x1]
-        if not ring.any() or smooth[y0:y1, x0:x1][ring].mean() < p.ravelling_min_smooth_ring:
+        blob, win, _ = padded(crop, r0, c0, ring_k.shape[0], rough.shape)
+        ring = (cv2.dilate(blob, ring_k) > 0) & (blob == 0) & reg[win]
+        if not ring.any() or smooth[win][ring].mean() < p.ravelling_min_smooth_ring:
             continue
         y, x = r0 * f, c0 * f
         mine = region[y : y + h * f, x : x + w * f]

@@ -15,7 +15,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import DRONE_MIN_GSD_M, Defect, centre_lines, chromaticity, hits_across, label
+from .base import DRONE_MIN_GSD_M, Defect, centre_lines, chromaticity, hits_across, label, padded
 from .road_params import RoadParams
 
 #: This share of a shadow's centre line lies near its straight line: the rest may be spurs of noise joined to it.
@@ -62,18 +62,14 @@ def shadow_lines(cracks: list[Defect], image: np.ndarray, region: np.ndarray, gs
         return out
     min_len = p.shadow_min_length_m / gsd_m
     blue = None
-    rows, cols = region.shape
     for i, d in enumerate(cracks):
         h, w = d.mask.shape
         if math.hypot(h, w) < min_len or _straight_length_px(d.mask, p.shadow_max_wander_px) < min_len:
             continue
         if blue is None:
             blue = chromaticity(image)[2]
-        y0, x0 = max(d.row0 - RING_PX, 0), max(d.col0 - RING_PX, 0)
-        y1, x1 = min(d.row0 + h + RING_PX, rows), min(d.col0 + w + RING_PX, cols)
-        line = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        line[d.row0 - y0 : d.row0 - y0 + h, d.col0 - x0 : d.col0 - x0 + w] = d.mask
-        shift = _blue_shift(blue[y0:y1, x0:x1], line > 0, line, region[y0:y1, x0:x1])
+        line, win, _ = padded(d.mask, d.row0, d.col0, RING_PX, region.shape)
+        shift = _blue_shift(blue[win], line > 0, line, region[win])
         out[i] = shift is not None and shift >= p.shadow_min_blue_shift
     return out
 

@@ -27,7 +27,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import disk
+from .base import disk, padded
 
 
 #: How far beyond a crack's mask (px) its deficit is summed: the tails of the blur
@@ -45,19 +45,14 @@ def _profile(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int
     kerb or a verge beside the crack is not the road it darkens.
     """
     pad = int(math.ceil(tail_px + ring_px)) + 1
-    h, w = mask.shape
-    y0, x0 = max(row0 - pad, 0), max(col0 - pad, 0)
-    y1, x1 = min(row0 + h + pad, gray.shape[0]), min(col0 + w + pad, gray.shape[1])
-    win = (slice(row0 - y0, row0 - y0 + h), slice(col0 - x0, col0 - x0 + w))
-    crack = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    crack[win] = mask
+    crack, win, inner = padded(mask, row0, col0, pad, gray.shape)
     on = np.zeros(crack.shape, bool)
-    on[win] = skeleton
+    on[inner] = skeleton
     band = cv2.dilate(crack, disk(tail_px)) > 0
     ring = (cv2.dilate(crack, disk(tail_px + ring_px)) > 0) & ~band
     if road is not None:
-        ring &= road[y0:y1, x0:x1]
-    g = gray[y0:y1, x0:x1].astype(np.float32)
+        ring &= road[win]
+    g = gray[win].astype(np.float32)
     k = (2 * pad + 1, 2 * pad + 1)  # every pixel of the band sees the ring on both sides
     ring_sum = cv2.boxFilter(np.where(ring, g, 0).astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
     ring_n = cv2.boxFilter(ring.astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
