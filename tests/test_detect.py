@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import asphalt, lawn
+from conftest import SHARED, asphalt, lawn
 from helpers import paint_disc, paint_line
 from schouw.detect.base import Defect, defects_mask
 from schouw.detect.covers import cover_rims
@@ -215,6 +215,98 @@ def test_manhole_cover_is_not_a_pothole():
     # the same detector still finds a pothole of that size beside it
     truth = _pothole(img, 60, 60, 15, seed=3)
     assert [x.type for x in detect_road(img, _ones(img), _ones(img), GSD)] == ["pothole"] and truth.any()
+
+
+#: The cover rule of detect.covers switched off: no circle is perfect enough.
+NO_COVERS = dataclasses.replace(RoadParams(), cover_disc_perfectness=1.0)
+
+
+@pytest.mark.parametrize("diameter_m", [0.2, 0.3, 0.4])
+def test_small_round_covers_are_not_potholes(diameter_m):
+    """A valve or hydrant cover (15-40 cm): a dark lid in a light frame, a hole's size and darkness, and too small for
+    the manhole rule. Its outline is a perfect circle: no pothole (the cover rule off: a pothole). A hole of the same
+    size beside it is still found (at least 36 cm across: ``pothole_min_area_m2``)."""
+    bands = asphalt(300, 300)
+    r = diameter_m / 2 / GSD
+    paint_disc(bands, 150, 150, r + 2, (150, 150, 148))  # frame
+    paint_disc(bands, 150, 150, r, (48, 47, 46))  # lid
+    img = _rgb(bands)
+    assert detect_road(img, _ones(img), _ones(img), GSD) == []
+    assert [x.type for x in detect_road(img, _ones(img), _ones(img), GSD, NO_COVERS)] == ["pothole"]
+    truth = _pothole(img, 60, 60, max(r, 9.0), seed=3)
+    found = detect_road(img, _ones(img), _ones(img), GSD)
+    assert [x.type for x in found] == ["pothole"] and (defects_mask(found, truth.shape) & truth).sum() > 0.5 * truth.sum()
+
+
+@pytest.mark.parametrize("diameter_m", [0.3, 0.35])
+def test_a_round_hole_without_a_frame_is_still_a_pothole(diameter_m):
+    """A hole as round as a valve cover, but with no gap or frame round it: its edge is a step, not a ring, so it stays
+    a pothole. Without the ring test (``cover_ring_min_grey``) its perfect circle alone would make it a cover."""
+    bands = asphalt(300, 300)
+    paint_disc(bands, 150, 150, diameter_m / 2 / GSD, (40, 39, 38))
+    img = cv2.GaussianBlur(_rgb(bands), (0, 0), 0.7)
+    assert [x.type for x in detect_road(img, _ones(img), _ones(img), GSD)] == ["pothole"]
+    no_ring = dataclasses.replace(RoadParams(), cover_ring_min_grey=-math.inf)
+    assert detect_road(img, _ones(img), _ones(img), GSD, no_ring) == []
+
+
+def _rough_cover(img: np.ndarray, cx: float, cy: float, diameter_m: float, seed: int) -> None:
+    """Paint a round cover at 2 cm per pixel: a rough lid (a raised anti-slip pattern, as coarse as lost stones) with a
+    smooth 5 cm rim, a dark 3 cm gap and a 6 cm frame. Its outline is 0.95-0.98 perfect a circle, as the covers on
+    RDD2022 (0.92-0.98, models/road-classic/MODEL_CARD.md)."""
+    rng = np.random.default_rng(seed)
+    h, w = img.shape[:2]
+    r = diameter_m / 2 / GSD
+    yy, xx = np.mgrid[0:h, 0:w]
+    rr = np.hypot(xx + 0.5 - cx, yy + 0.5 - cy)
+    rough = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 0.8) * 90
+    lid = np.clip((150 + rough)[..., None] * np.array([1.0, 0.98, 0.92], np.float32), 0, 255).astype(np.uint8)
+    img[rr <= r + 4.5] = (135, 133, 126)
+    img[rr <= r] = (150, 147, 138)
+    img[rr <= r - 2.5] = lid[rr <= r - 2.5]
+    gap = (rr > r) & (rr <= r + 1.5)
+    img[gap] = (img[gap] * 0.4).astype(np.uint8)
+
+
+@pytest.mark.parametrize("diameter_m", [0.6, 0.8, 1.0])
+def test_a_rough_cover_is_neither_ravelling_nor_cracks(diameter_m):
+    """A cover's raised pattern is as coarse as a ravelled surface, and its ridges are dark lines to the crack
+    detector; inside a perfect circle of cover size it is the cover (the rule off: ravelling or cracks on it). A
+    ravelled patch beside it is still found."""
+    for seed in range(3):
+        img = _rgb(asphalt(300, 300))
+        _rough_cover(img, 150, 150, diameter_m, seed)
+        assert detect_road(img, _ones(img), _ones(img), GSD) == [], seed
+        assert {x.type for x in detect_road(img, _ones(img), _ones(img), GSD, NO_COVERS)} & {"ravelling", "crack"}, seed
+    img = _rgb(asphalt(300, 400))
+    _rough_cover(img, 100, 150, diameter_m, 0)
+    truth = _ravelled(img, 100, 250, 60, 90)
+    found = detect_road(img, _ones(img), _ones(img), GSD)
+    assert [x.type for x in found] == ["ravelling"] and (defects_mask(found, truth.shape) & truth).sum() > 0.7 * truth.sum()
+
+
+RDD_000694 = SHARED / "road_damage_drone" / "rdd2022_china_drone" / "images" / "China_Drone_000694.jpg"
+
+
+@pytest.mark.skipif(not RDD_000694.is_file(), reason="../shared/data/road_damage_drone not present")
+def test_the_covers_of_a_real_drone_photo_are_neither_pothole_nor_ravelling():
+    """RDD2022 China_Drone_000694 at 2.5 cm holds a dark valve cover in a bright ring (0.5 m) and a bright cover with
+    a rough lid (0.64 m). With the cover rule off the first is a pothole and the second ravelling; with it neither,
+    and the photo's other dark spot is still a pothole."""
+    from schouw.photos import photo_defects, read_photo
+
+    img = read_photo(RDD_000694)
+    covers = [(237, 427), (458, 316)]  # (x, y) px
+
+    def on_covers(p: RoadParams) -> tuple[list[bool], list[Defect]]:
+        found = [d for d in photo_defects(img, 0.025, p)[0] if d.type in ("pothole", "ravelling")]
+        m = defects_mask(found, img.shape[:2])
+        return [bool(m[y - 6 : y + 7, x - 6 : x + 7].any()) for x, y in covers], found
+
+    off, found_off = on_covers(NO_COVERS)
+    assert off == [True, True] and sorted(d.type for d in found_off) == ["pothole", "pothole", "ravelling"]
+    on, found = on_covers(RoadParams())
+    assert on == [False, False] and [d.type for d in found] == ["pothole"]
 
 
 def _cover_seen_from_above(img: np.ndarray, cx: int, cy: int, scale: float = 1.0) -> None:

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.19.0",
+    version="0.20.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -52,6 +52,9 @@ class RoadParams:
     manhole_max_diameter_m: float = 1.0  # ... to this is a manhole or gully cover
     manhole_min_fill: float = 0.85  # area / area of the enclosing circle: a disc ~0.9+, a pothole is irregular
     manhole_ring_max_diameter_m: float = 1.4  # a cover's frame seen as a dark ring: up to this (detect.covers)
+    cover_min_diameter_m: float = 0.15  # a valve cover: the smallest round cover a hole or ravelling may lie on ...
+    cover_disc_perfectness: float = 0.9  # ... whose outline is this perfect a circle in the photo (HOUGH_GRADIENT_ALT)
+    cover_ring_min_grey: float = 8.0  # ... and a ring (its gap or frame) this many grey levels deep or high across it
     manhole_ring_perfectness: float = 0.7  # how perfect a circle of crack pieces must be (OpenCV HOUGH_GRADIENT_ALT) ...
     manhole_ring_coverage: float = 0.75  # ... and what share of its angles the crack pieces on it cover, to be a cover's rim
     manhole_ring_share: float = 0.5  # a crack piece with this share of its pixels near such a circle lies on it
