@@ -16,7 +16,7 @@ from schouw.detect.covers import cover_rims
 from schouw.detect.green import detect_green
 from schouw.detect.road import RoadParams, detect_cracks, detect_potholes, detect_road, detect_weeds
 from schouw.detect.segment import segment_areas
-from schouw.synth import paint_band, paint_gully_grate, paint_manhole
+from schouw.synth import paint_band, paint_gully_grate, paint_manhole, paint_rough_cover, paint_valve_cover
 from schouw.issues import SEVERITY_RULES, severity
 
 GSD = 0.02
@@ -226,11 +226,9 @@ def test_small_round_covers_are_not_potholes(diameter_m):
     """A valve or hydrant cover (15-40 cm): a dark lid in a light frame, a hole's size and darkness, and too small for
     the manhole rule. Its outline is a perfect circle: no pothole (the cover rule off: a pothole). A hole of the same
     size beside it is still found (at least 36 cm across: ``pothole_min_area_m2``)."""
-    bands = asphalt(300, 300)
+    img = _rgb(asphalt(300, 300))
     r = diameter_m / 2 / GSD
-    paint_disc(bands, 150, 150, r + 2, (150, 150, 148))  # frame
-    paint_disc(bands, 150, 150, r, (48, 47, 46))  # lid
-    img = _rgb(bands)
+    paint_valve_cover(img, 150, 150, r)
     assert detect_road(img, _ones(img), _ones(img), GSD) == []
     assert [x.type for x in detect_road(img, _ones(img), _ones(img), GSD, NO_COVERS)] == ["pothole"]
     truth = _pothole(img, 60, 60, max(r, 9.0), seed=3)
@@ -250,24 +248,6 @@ def test_a_round_hole_without_a_frame_is_still_a_pothole(diameter_m):
     assert detect_road(img, _ones(img), _ones(img), GSD, no_ring) == []
 
 
-def _rough_cover(img: np.ndarray, cx: float, cy: float, diameter_m: float, seed: int) -> None:
-    """Paint a round cover at 2 cm per pixel: a rough lid (a raised anti-slip pattern, as coarse as lost stones) with a
-    smooth 5 cm rim, a dark 3 cm gap and a 6 cm frame. Its outline is 0.95-0.98 perfect a circle, as the covers on
-    RDD2022 (0.92-0.98, models/road-classic/MODEL_CARD.md)."""
-    rng = np.random.default_rng(seed)
-    h, w = img.shape[:2]
-    r = diameter_m / 2 / GSD
-    yy, xx = np.mgrid[0:h, 0:w]
-    rr = np.hypot(xx + 0.5 - cx, yy + 0.5 - cy)
-    rough = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 0.8) * 90
-    lid = np.clip((150 + rough)[..., None] * np.array([1.0, 0.98, 0.92], np.float32), 0, 255).astype(np.uint8)
-    img[rr <= r + 4.5] = (135, 133, 126)
-    img[rr <= r] = (150, 147, 138)
-    img[rr <= r - 2.5] = lid[rr <= r - 2.5]
-    gap = (rr > r) & (rr <= r + 1.5)
-    img[gap] = (img[gap] * 0.4).astype(np.uint8)
-
-
 @pytest.mark.parametrize("diameter_m", [0.6, 0.8, 1.0])
 def test_a_rough_cover_is_neither_ravelling_nor_cracks(diameter_m):
     """A cover's raised pattern is as coarse as a ravelled surface, and its ridges are dark lines to the crack
@@ -275,11 +255,11 @@ def test_a_rough_cover_is_neither_ravelling_nor_cracks(diameter_m):
     ravelled patch beside it is still found."""
     for seed in range(3):
         img = _rgb(asphalt(300, 300))
-        _rough_cover(img, 150, 150, diameter_m, seed)
+        paint_rough_cover(img, 150, 150, diameter_m / 2 / GSD, seed)
         assert detect_road(img, _ones(img), _ones(img), GSD) == [], seed
         assert {x.type for x in detect_road(img, _ones(img), _ones(img), GSD, NO_COVERS)} & {"ravelling", "crack"}, seed
     img = _rgb(asphalt(300, 400))
-    _rough_cover(img, 100, 150, diameter_m, 0)
+    paint_rough_cover(img, 100, 150, diameter_m / 2 / GSD)
     truth = _ravelled(img, 100, 250, 60, 90)
     found = detect_road(img, _ones(img), _ones(img), GSD)
     assert [x.type for x in found] == ["ravelling"] and (defects_mask(found, truth.shape) & truth).sum() > 0.7 * truth.sum()

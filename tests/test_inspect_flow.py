@@ -142,8 +142,8 @@ def test_crack_widths_in_the_geopackage_are_the_painted_ones(demo):
 
 def test_every_issue_is_a_truth_defect_and_the_traps_give_none(demo):
     """The sample's traps are not defects: lane markings, tree shadows, a lamp post's shadow, the manhole cover's dark
-    rings, the gully grate's slots and the paver joints. Every issue lies on a truth defect of its type (10 cm
-    tolerance), and none on the cover, the grate or the post's shadow."""
+    rings, a valve cover's dark lid, a cover's rough lid, the gully grate's slots and the paver joints. Every issue lies
+    on a truth defect of its type (10 cm tolerance), and none on the covers, the grate or the post's shadow."""
     run, out = demo
     truth = gpd.read_file(TRUTH)
     issues = _layers(out)
@@ -154,8 +154,10 @@ def test_every_issue_is_a_truth_defect_and_the_traps_give_none(demo):
     cover = shapely.Point(t * (300, 660)).buffer(19 * synth.GSD_M)
     grate = shapely.Point(t * synth.GULLY_PX).buffer(15 * synth.GSD_M)
     post_shadow = shapely.LineString([t * xy for xy in synth.POST_SHADOW_PX]).buffer(3 * synth.GSD_M)
-    for trap in (cover, grate, post_shadow):
-        assert not issues.intersects(trap).any()
+    valve, rough = (shapely.Point(t * (x, y)).buffer((r + 4) * synth.GSD_M) for x, y, r in (synth.VALVE_COVER_PX, synth.ROUGH_COVER_PX))
+    for name, trap in (("manhole cover", cover), ("grate", grate), ("post shadow", post_shadow), ("valve cover", valve),
+                       ("rough cover", rough)):
+        assert not issues.intersects(trap).any(), f"an issue on the {name}: {issues[issues.intersects(trap)]['type'].tolist()}"
 
 
 def test_no_issue_on_no_data(demo):

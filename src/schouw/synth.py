@@ -2,7 +2,7 @@
 
 The scene (EPSG:28992, 2 cm/px, 2048 x 1536 px = 41 x 31 m): a lawn with dry
 patches, a worn bare-soil path and tree shadows; a concrete-paver footpath
-with weeds in the joints; an asphalt road with lane markings, a manhole cover, cracks of several
+with weeds in the joints; an asphalt road with lane markings, three covers (a manhole, a valve cover, a rough lid), cracks of several
 widths (one crossing a tile seam), an alligator-cracked patch and two
 potholes; a lawn below; and a no-data corner (internal mask) whose hidden
 pixels look like dry grass, so ignoring the mask would show. Fully
@@ -31,6 +31,8 @@ WIDTH, HEIGHT = 2048, 1536
 ORIGIN_RD = (127400.0, 428530.72)  # top-left corner, Gorinchem area
 GULLY_PX = (800, 880)  # centre of the sample's gully grate (column, row)
 POST_SHADOW_PX = ((470, 590), (590, 670))  # ends of the sample's lamp-post shadow (column, row)
+VALVE_COVER_PX = (1570, 850, 7.5)  # the sample's valve cover: centre (column, row) and lid radius (30 cm)
+ROUGH_COVER_PX = (620, 900, 17.5)  # the sample's cover with a rough lid: centre and radius (70 cm)
 ROWS = {"lawn_top": (0, 400), "footpath": (400, 560), "road": (560, 960), "lawn_bottom": (960, 1536)}
 
 
@@ -125,6 +127,42 @@ def paint_manhole(img: np.ndarray, cx: int, cy: int, cover_r_px: int = 15, frame
     win *= 1 - 0.5 * (ring.astype(np.float32) / 255)[..., None]
 
 
+def _cover_window(img: np.ndarray, cx: float, cy: float, reach_px: float) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The window of ``img`` round (``cx``, ``cy``) out to ``reach_px``, and each of its pixels' distance from that
+    centre (pixel centres at +0.5)."""
+    y0, y1 = max(int(cy - reach_px) - 1, 0), min(int(math.ceil(cy + reach_px)) + 1, img.shape[0])
+    x0, x1 = max(int(cx - reach_px) - 1, 0), min(int(math.ceil(cx + reach_px)) + 1, img.shape[1])
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    return (slice(y0, y1), slice(x0, x1)), np.hypot(xx + 0.5 - cx, yy + 0.5 - cy)
+
+
+def paint_valve_cover(img: np.ndarray, cx: float, cy: float, lid_r_px: float, frame_px: float = 2.0) -> None:
+    """Paint into ``img`` ((H, W, 3), any dtype) a valve or hydrant cover seen from above: a dark cast-iron lid of
+    radius ``lid_r_px`` in a light frame ``frame_px`` wide (7.5 and 2 px at 2 cm: a 30 cm lid). As dark as a hole and
+    a hole's size, too small for the manhole rule; its frame makes a ring round it."""
+    win, r = _cover_window(img, cx, cy, lid_r_px + frame_px)
+    img[win][r <= lid_r_px + frame_px] = (150, 150, 148)
+    img[win][r <= lid_r_px] = (48, 47, 46)
+
+
+def paint_rough_cover(img: np.ndarray, cx: float, cy: float, r_px: float, seed: int = 0) -> None:
+    """Paint into ``img`` ((H, W, 3), any dtype) a round cover of radius ``r_px`` seen from above: a rough lid (a
+    raised anti-slip pattern, as coarse as lost stones) with a smooth rim of 2.5 px, a dark gap of 1.5 px and a frame of
+    3 px (at 2 cm: 5, 3 and 6 cm). Its outline is a circle about 0.95-0.98 perfect to OpenCV's ``HOUGH_GRADIENT_ALT``,
+    as the covers on RDD2022 (models/road-classic/MODEL_CARD.md). ``seed`` draws the lid's pattern."""
+    win, r = _cover_window(img, cx, cy, r_px + 4.5)
+    rng = np.random.default_rng(seed)
+    rough = cv2.GaussianBlur(rng.normal(0, 1, r.shape).astype(np.float32), (0, 0), 0.8) * 90
+    lid = np.clip((150 + rough)[..., None] * np.array([1.0, 0.98, 0.92], np.float32), 0, 255)
+    out = img[win].astype(np.float32)
+    out[r <= r_px + 4.5] = (135, 133, 126)
+    out[r <= r_px] = (150, 147, 138)
+    out[r <= r_px - 2.5] = lid[r <= r_px - 2.5]
+    gap = (r > r_px) & (r <= r_px + 1.5)
+    out[gap] *= 0.4
+    img[win] = out.astype(img.dtype)
+
+
 def plain_asphalt(h: int, w: int, seed: int = 2) -> np.ndarray:
     """Grey asphalt with fine noise, (H, W, 3) uint8: the plain ground the tests and ``benchmarks/score_traps.py`` paint
     single defects and traps on."""
@@ -201,6 +239,10 @@ def build_scene(seed: int = SEED) -> Scene:
     paint_gully_grate(img, *GULLY_PX, (25, 15), slot_px=2, bar_px=2)
     # A lamp post's cast shadow, 6 cm wide and 3 m long (not a defect): darker and bluer (sky light), and straight.
     paint_band(img, *POST_SHADOW_PX, 3)
+    # Two more covers (not defects): a valve cover's dark lid in its light frame is a hole's size and darkness, and a
+    # rough lid is as coarse as a ravelled surface. Painted without the scene's random stream: the rest stays the same.
+    paint_valve_cover(img, *VALVE_COVER_PX)
+    paint_rough_cover(img, *ROUGH_COVER_PX, seed=seed)
 
     # Lawn defects: dry patches (one across the row-1024 tile seam), a worn path and tyre damage of bare soil.
     straw = np.array([186, 166, 104], np.float32)
