@@ -54,21 +54,57 @@ def _mesh(gap_px: int) -> np.ndarray:
     return img
 
 
+#: The area rule of detect.alligator switched off (no group has this many pieces): the cell rules alone.
+NO_AREAS = dataclasses.replace(RoadParams(), alligator_area_min_pieces=10**6)
+
+
 def test_a_crack_network_broken_at_its_junctions_is_alligator():
     """Alligator cracking found in pieces (a thin crack breaks up below a pixel): the network, joined over its gaps,
-    encloses cells, so every piece is alligator; the same cracks farther apart are single cracks."""
+    encloses cells, so every piece is alligator; the same cracks farther apart are single cracks to the cell rules.
+    (The area rule, on by default, types the farther mesh alligator too: below.)"""
     for gap in (10, 16):  # one piece with gaps (the detector's own linking), and many separate pieces
         img = _mesh(gap)
-        found = detect_cracks(img, _ones(img), _ones(img), GSD)
+        found = detect_cracks(img, _ones(img), _ones(img), GSD, NO_AREAS)
         assert found and all(d.subtype == "alligator" for d in found), (gap, [d.subtype for d in found])
-        unlinked = detect_cracks(img, _ones(img), _ones(img), GSD, dataclasses.replace(RoadParams(), alligator_link_px=0.0))
+        unlinked = detect_cracks(img, _ones(img), _ones(img), GSD, dataclasses.replace(NO_AREAS, alligator_link_px=0.0))
         assert "alligator" not in {d.subtype for d in unlinked}, gap
     img = _mesh(30)
-    apart = detect_cracks(img, _ones(img), _ones(img), GSD)
+    apart = detect_cracks(img, _ones(img), _ones(img), GSD, NO_AREAS)
     assert len(apart) >= 15 and {d.subtype for d in apart} == {"longitudinal", "transverse"}
     img = _rgb(asphalt(300, 400))  # a straight crack broken into pieces encloses nothing
     for x0 in range(40, 360, 60):
         paint_line(img, [(x0, 150), (x0 + 50, 152)], 2, 0.4)
+    assert {d.subtype for d in detect_cracks(img, _ones(img), _ones(img), GSD)} == {"transverse"}
+
+
+def test_an_area_of_cracks_running_every_way_is_alligator_and_parallel_or_branching_cracks_are_not():
+    """From a drone an alligator area's thin cracks break up and seldom close a cell. Pieces close together (gaps up
+    to 60 cm) whose directions go every way, densely, are alligator (``detect.alligator``): a patch of short cracks in
+    all directions, and the 1 m mesh broken 60 cm short of its junctions. Without the rule they keep their own
+    directions. Three parallel cracks 30 cm apart, and a long crack with two short branches, run mostly one way: they
+    keep theirs (along the photo's width, which for a photo no longer than 2:1 is typed from each crack's own box)."""
+    rng = np.random.default_rng(7)
+    img = _rgb(asphalt(300, 400))
+    for i in range(12):  # 12 cracks of 30-50 cm, every way (15 degrees apart), in a 1.6 x 1.6 m patch
+        x, y, a = rng.uniform(110, 190), rng.uniform(70, 150), i * math.pi / 12 + rng.uniform(-0.1, 0.1)
+        n = rng.uniform(15, 25)
+        paint_line(img, [(x, y), (x + n * math.cos(a), y + n * math.sin(a))], 2, 0.4)
+    found = detect_cracks(img, _ones(img), _ones(img), GSD)
+    assert len(found) >= 3 and {d.subtype for d in found} == {"alligator"}, [d.subtype for d in found]
+    assert {d.subtype for d in detect_cracks(img, _ones(img), _ones(img), GSD, NO_AREAS)} - {"alligator"}
+    img = _mesh(30)
+    assert {d.subtype for d in detect_cracks(img, _ones(img), _ones(img), GSD)} == {"alligator"}
+    img = _rgb(asphalt(300, 400))
+    for y in (120, 135, 150):  # three parallel cracks, each in two pieces
+        paint_line(img, [(60, y), (170, y + 3)], 2, 0.4)
+        paint_line(img, [(180, y + 3), (300, y + 1)], 2, 0.4)
+    found = detect_cracks(img, _ones(img), _ones(img), GSD)  # (a whole photo this shape has no road direction: by
+    assert len(found) >= 3 and {d.subtype for d in found} == {"transverse"}, [d.subtype for d in found]  # their boxes)
+    img = _rgb(asphalt(300, 400))  # a 3 m crack with two 25 cm branches, and a piece beside it
+    paint_line(img, [(40, 150), (120, 155), (200, 148), (340, 152)], 2, 0.4)
+    paint_line(img, [(120, 155), (128, 167)], 2, 0.4)
+    paint_line(img, [(200, 148), (192, 136)], 2, 0.4)
+    paint_line(img, [(230, 170), (300, 172)], 2, 0.4)
     assert {d.subtype for d in detect_cracks(img, _ones(img), _ones(img), GSD)} == {"transverse"}
 
 

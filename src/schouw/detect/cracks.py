@@ -28,6 +28,7 @@ from .base import (
     tighten,
     to_gray,
 )
+from .alligator import alligator_areas
 from .covers import cover_patterns, cover_rims
 from .grates import grate_slots
 from .shadows import shadow_bands, shadow_lines
@@ -346,6 +347,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     # the shadow of a post or a kerb: a straight line, bluer than the road beside it (sky light only)
     out = [d for d, shade in zip(out, shadow_lines(out, image, region, gsd_m, p)) if not shade]
     _network_alligator(out, region.shape, cell_px, p)
+    alligator_areas(out, region.shape, gsd_m, p)  # ... or an area of pieces running every way (a drone sees them broken)
     return out
 
 

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.20.0",
+    version="0.21.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -41,6 +41,12 @@ class RoadParams:
     alligator_min_cell_px: float = 8.0  # ... and at least this many pixels: a smaller hole is the mask's own raggedness
     alligator_min_cells: int = 3  # a crack enclosing this many such cells is alligator (block) cracking
     alligator_link_px: float = 12.0  # pieces closer than this are one network (a thin crack breaks up below a pixel)
+    alligator_area_link_m: float = 0.6  # pieces closer than this are one group (detect.alligator) ...
+    alligator_area_min_pieces: int = 3  # ... an alligator area when it has this many pieces ...
+    alligator_area_min_length_m: float = 1.0  # ... this much crack ...
+    alligator_area_min_density: float = 1.0  # ... this many metres of crack per square metre of its convex hull ...
+    alligator_area_max_coherence: float = 0.25  # ... and runs every way: its lines this little one way (0-1) ...
+    alligator_area_min_gsd_m: float = 0.01  # ... from this GSD on (drone imagery, where thin cracks break up)
     pothole_min_area_m2: float = 0.03
     pothole_max_area_m2: float = 4.0
     pothole_darkness: float = 0.72  # pothole brightness / local road brightness
