@@ -117,8 +117,11 @@ def cover_discs(gray: np.ndarray, defects: list[Defect], gsd_m: float, p: RoadPa
     r_hi = p.manhole_ring_max_diameter_m / 2 / gsd_m
     if r_lo > r_hi or p.cover_disc_perfectness >= 1:  # 1 or more: no circle is that perfect (the rule is off)
         return found
+    reach_max = r_hi + max(2.0, 0.15 * r_hi) + margin_px
     for i, d in enumerate(defects):
         ys, xs = np.nonzero(d.mask)
+        if HOLD_SHARE * xs.size > math.pi * reach_max**2:
+            continue  # too large for any cover to hold (a large rough patch: no window to search)
         ys, xs = ys + d.row0, xs + d.col0
         cy, cx = float(ys.mean()), float(xs.mean())
         half = int(math.ceil(max(r_hi, float(np.hypot(ys - cy, xs - cx).max())) * 1.2)) + 3
