@@ -5,7 +5,8 @@
 An issue is true if it intersects a truth defect of the same type (truth buffered by
 10 cm); a truth defect is found if such an issue exists. --auto runs without the
 AREAS file (automatic road/green segmentation). For cracks it also prints how many found
-truth cracks have an issue of their subtype (longitudinal, transverse, alligator) over them.
+truth cracks are typed their subtype (longitudinal, transverse, alligator) by most of the length
+of the crack issues over them.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ def main() -> None:
         print(f"{t:20s} {len(tg):>5} {found:>5} {len(ig):>6} {true:>5}  {found / max(len(tg), 1):6.2f}  {true / max(len(ig), 1):9.2f}")
     cracks = truth[truth["type"] == "crack"]
     over = [[i for i in issues if i.type == "crack" and shapely.intersects(i.geometry, g.buffer(0.1))] for g in cracks.geometry]
-    right = sum(any(i.subtype == sub for i in found) for sub, found in zip(cracks["subtype"], over) if found)
-    print(f"crack subtype: {right} of {sum(1 for f in over if f)} found truth cracks have an issue of their subtype "
-          f"({', '.join(sorted(cracks['subtype']))})")
+    right = sum(sum(i.length_m for i in found if i.subtype == sub) > 0.5 * sum(i.length_m for i in found)
+                for sub, found in zip(cracks["subtype"], over) if found)
+    print(f"crack subtype: {right} of {sum(1 for f in over if f)} found truth cracks are typed their subtype by most of "
+          f"the crack length over them ({', '.join(sorted(cracks['subtype']))})")
     # widths: a painted crack's is its painted pixels over its line's length (OpenCV's anti-aliased lines are about a
     # pixel wider than their thickness); an issue's is measured
     widths = []

@@ -121,6 +121,23 @@ def test_every_truth_defect_found_with_its_type(demo):
     assert not missed, f"truth defects not found: {missed}"
 
 
+def test_every_truth_crack_is_typed_its_subtype(demo):
+    """Most of the crack length over each painted crack has its subtype: four single cracks (longitudinal and
+    transverse, one across a tile seam), a closed alligator network, and an alligator patch as a drone sees it, broken
+    into cracks that close no cell (detect.alligator; road-classic 0.20.0 typed that one by its pieces' directions)."""
+    run, out = demo
+    truth = gpd.read_file(TRUTH)
+    issues = _layers(out)
+    cracks = issues[issues["type"] == "crack"]
+    wrong = []
+    for _, t in truth[truth["type"] == "crack"].iterrows():
+        on = cracks[cracks.intersects(t.geometry.buffer(0.1))]
+        share = on.loc[on["subtype"] == t["subtype"], "length_m"].sum() / on["length_m"].sum()
+        if share <= 0.5:
+            wrong.append((t["truth_id"], t["subtype"], sorted(on["subtype"])))
+    assert len(truth[truth["type"] == "crack"]) == 6 and not wrong, wrong
+
+
 def test_crack_widths_in_the_geopackage_are_the_painted_ones(demo):
     """Each single painted crack (27-109 mm wide: OpenCV's anti-aliased lines of 1-3 px, at 2 cm per pixel) has the
     width it was painted with in issues.gpkg, within 25 %, across tiles and merging: the width from the light a crack

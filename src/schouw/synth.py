@@ -3,7 +3,7 @@
 The scene (EPSG:28992, 2 cm/px, 2048 x 1536 px = 41 x 31 m): a lawn with dry
 patches, a worn bare-soil path and tree shadows; a concrete-paver footpath
 with weeds in the joints; an asphalt road with lane markings, three covers (a manhole, a valve cover, a rough lid), cracks of several
-widths (one crossing a tile seam), an alligator-cracked patch and two
+widths (one crossing a tile seam), two alligator-cracked patches (one as a drone sees it, broken) and two
 potholes; a lawn below; and a no-data corner (internal mask) whose hidden
 pixels look like dry grass, so ignoring the mask would show. Fully
 deterministic: the same code writes the same bytes.
@@ -33,6 +33,7 @@ GULLY_PX = (800, 880)  # centre of the sample's gully grate (column, row)
 POST_SHADOW_PX = ((470, 590), (590, 670))  # ends of the sample's lamp-post shadow (column, row)
 VALVE_COVER_PX = (1570, 850, 7.5)  # the sample's valve cover: centre (column, row) and lid radius (30 cm)
 ROUGH_COVER_PX = (620, 900, 17.5)  # the sample's cover with a rough lid: centre and radius (70 cm)
+BROKEN_ALLIGATOR_PX = ((115, 225), (610, 720))  # where the broken alligator patch's cracks are centred (columns, rows)
 ROWS = {"lawn_top": (0, 400), "footpath": (400, 560), "road": (560, 960), "lawn_bottom": (960, 1536)}
 
 
@@ -317,6 +318,17 @@ def build_scene(seed: int = SEED) -> Scene:
         green = np.array([66, 138, 44], np.float32) * (1 + 0.15 * rng.standard_normal(shape).astype(np.float32))[..., None]
         img[:] = img * (1 - alpha[..., None]) + green * alpha[..., None]
         truth.append({"type": "weeds_in_pavement", "mask": m})
+
+    # Alligator cracking as a drone sees it, broken: 14 thin cracks of 40-60 cm running every way (about 13 degrees
+    # apart) in a 2.2 x 2.2 m patch, few of them meeting, so they close almost no cell (detect.alligator). Painted last
+    # and from its own random stream, so every other pixel and truth id stays as it was.
+    broken, area_rng = np.zeros(shape, bool), np.random.default_rng(seed + 1)
+    for i in range(14):
+        a, half = i * math.pi / 14 + area_rng.uniform(-0.1, 0.1), area_rng.uniform(10, 15)
+        cx, cy = area_rng.uniform(*BROKEN_ALLIGATOR_PX[0]), area_rng.uniform(*BROKEN_ALLIGATOR_PX[1])
+        ends = np.array([(cx - half * math.cos(a), cy - half * math.sin(a)), (cx + half * math.cos(a), cy + half * math.sin(a))])
+        broken |= _paint_line(img, ends, 1, 0.5)
+    truth.append({"type": "crack", "subtype": "alligator", "mask": broken})
 
     # No-data corner: hidden pixels look like dry grass; only the mask says they are not data.
     yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
