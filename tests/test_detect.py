@@ -108,6 +108,23 @@ def test_an_area_of_cracks_running_every_way_is_alligator_and_parallel_or_branch
     assert {d.subtype for d in detect_cracks(img, _ones(img), _ones(img), GSD)} == {"transverse"}
 
 
+@pytest.mark.parametrize("shape,f", [((64, 64), 2), ((101, 97), 3), ((50, 47), 5), ((7, 9), 4)])
+def test_alligator_groups_on_a_coarser_grid_keep_every_pixel(shape, f):
+    """Fine GSDs group crack pieces on a grid ``f`` times coarser (detect.alligator): a cell is set where any of its
+    pixels is, the partial cells at the edges included, and each pixel reads its own cell back."""
+    from schouw.detect.alligator import _block_any, _block_up
+
+    rng = np.random.default_rng(f)
+    mask = (rng.random(shape) < 0.02).astype(np.uint8)
+    cells = _block_any(mask, f)
+    assert cells.shape == (-(-shape[0] // f), -(-shape[1] // f))
+    ys, xs = np.nonzero(mask)
+    assert cells[ys // f, xs // f].all() and cells.sum() == len({(y // f, x // f) for y, x in zip(ys, xs)})
+    lab = np.arange(cells.size).reshape(cells.shape)
+    back = _block_up(lab, f, shape, 1, shape[0], 2, shape[1])
+    assert np.array_equal(back, np.repeat(np.repeat(lab, f, axis=0), f, axis=1)[1 : shape[0], 2 : shape[1]])
+
+
 @pytest.mark.parametrize("shape", [(320, 480), (480, 320), (512, 512), (100, 1000), (320, 455), (320, 452)])
 def test_road_direction_of_a_whole_photo_is_its_long_axis_as_for_any_mask(shape):
     """A full road mask's direction is exactly its long axis (or None when not elongated enough), and nearly the same
@@ -797,6 +814,21 @@ def test_could_be_green_never_rules_out_a_green_pixel():
         else:
             assert green_max > 0.039  # and it rules out all it can: no pixel it lets through is far from green
     assert 30 < ruled_out < 370  # both answers were exercised
+
+
+def test_dilate_disk_by_runs_is_opencvs():
+    """Dilation by a large disk taken as horizontal runs (detect.alligator's grouping) gives OpenCV's values exactly."""
+    from schouw.detect.base import RUNS_MIN_SIDE_PX, dilate_disk, disk
+
+    rng = np.random.default_rng(5)
+    runs_used = 0
+    for _ in range(100):
+        h, w = (int(v) for v in rng.integers(1, 120, 2))
+        img = (rng.random((h, w)) < 0.02).astype(np.uint8)
+        r = float(rng.choice([2, 6, 7.5, 12, 15, 30]))
+        runs_used += disk(r).shape[0] >= RUNS_MIN_SIDE_PX and h > disk(r).shape[0]
+        assert np.array_equal(dilate_disk(img, r), cv2.dilate(img, disk(r))), (h, w, r)
+    assert runs_used > 20
 
 
 def test_black_hat_by_runs_is_opencvs():

@@ -13,11 +13,29 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .base import Defect, defects_mask, disk, labels
+from .base import Defect, defects_mask, dilate_disk, labels
 from .road_params import RoadParams
 
 #: The pieces' directions are read from the gradient of their mask blurred by this (px): the normals of its edges.
 DIRECTION_BLUR_PX = 1.5
+#: Pieces are grouped on a grid coarse enough that the link's reach is at most about twice this many cells (px).
+GROUP_GRID_REACH_PX = 7
+
+
+def _block_any(mask: np.ndarray, f: int) -> np.ndarray:
+    """Each ``f`` x ``f`` block of a uint8 mask as one cell: 1 where any of its pixels is (the last blocks may be partial)."""
+    if f == 1:
+        return mask
+    h, w = mask.shape
+    padded = cv2.copyMakeBorder(mask.astype(np.float32), 0, -h % f, 0, -w % f, cv2.BORDER_CONSTANT, value=0)
+    return (cv2.resize(padded, (padded.shape[1] // f, padded.shape[0] // f), interpolation=cv2.INTER_AREA) > 0).view(np.uint8)
+
+
+def _block_up(lab: np.ndarray, f: int, shape: tuple[int, int], y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """The labels of the cells of :func:`_block_any` over the pixels ``[y0:y1, x0:x1]`` of an image of ``shape``."""
+    if f == 1:
+        return lab[y0:y1, x0:x1]
+    return lab[np.arange(y0, y1)[:, None] // f, np.arange(x0, x1)[None, :] // f]
 
 
 def direction_coherence(mask: np.ndarray) -> float:
@@ -51,11 +69,13 @@ def alligator_areas(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, 
     if len(cracks) < p.alligator_area_min_pieces or gsd_m < p.alligator_area_min_gsd_m:
         return
     union = defects_mask(cracks, shape).view(np.uint8)
-    lab = labels(cv2.dilate(union, disk(max(1.0, p.alligator_area_link_m / 2 / gsd_m))))
+    reach = max(1.0, p.alligator_area_link_m / 2 / gsd_m)
+    f = max(1, int(reach // GROUP_GRID_REACH_PX))  # fine GSDs: grouped on a coarser grid (a gap of 0.6 m is no pixel)
+    lab = labels(dilate_disk(_block_any(union, f), reach / f))
     groups: dict[int, list[Defect]] = {}
     for d in cracks:
         y, x = divmod(int(np.argmax(d.mask)), d.mask.shape[1])
-        groups.setdefault(int(lab[d.row0 + y, d.col0 + x]), []).append(d)
+        groups.setdefault(int(lab[(d.row0 + y) // f, (d.col0 + x) // f]), []).append(d)
     for i, mine in groups.items():
         if len(mine) < p.alligator_area_min_pieces or all(d.subtype == "alligator" for d in mine):
             continue
@@ -65,7 +85,7 @@ def alligator_areas(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, 
         y0, x0 = min(d.row0 for d in mine), min(d.col0 for d in mine)
         y1 = max(d.row0 + d.mask.shape[0] for d in mine)
         x1 = max(d.col0 + d.mask.shape[1] for d in mine)
-        own = (lab[y0:y1, x0:x1] == i) & (union[y0:y1, x0:x1] > 0)
+        own = (_block_up(lab, f, union.shape, y0, y1, x0, x1) == i) & (union[y0:y1, x0:x1] > 0)
         ys, xs = np.nonzero(own)
         hull_m2 = max(cv2.contourArea(cv2.convexHull(np.column_stack([xs, ys]).astype(np.int32))), 1.0) * gsd_m**2
         if length_m / hull_m2 < p.alligator_area_min_density:
