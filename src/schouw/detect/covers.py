@@ -107,7 +107,7 @@ def cover_discs(gray: np.ndarray, defects: list[Defect], gsd_m: float, p: RoadPa
     The cover is a circle in the grey image ``gray`` of ``cover_min_diameter_m`` to ``manhole_ring_max_diameter_m``
     (``gsd_m`` m/px), at least ``cover_disc_perfectness`` perfect to OpenCV's ``HOUGH_GRADIENT_ALT``, found in a window
     round the defect. The defect must lie on it: ``HOLD_SHARE`` of its pixels within the radius plus the outline's
-    band (``max(2 px, 0.15 radius)``) plus ``margin_px`` (how far the defect's own mask reaches beyond what caused it:
+    band (:func:`_band_px`) plus ``margin_px`` (how far the defect's own mask reaches beyond what caused it:
     half a texture window for ravelling). The circle must be closed, an edge on it in ``manhole_ring_coverage`` of the
     directions (:func:`_closed_share`), and a ring: a valley or a ridge at least ``cover_ring_min_grey`` deep or high
     across it (:func:`_ring_contrast`), not a hole's step.
@@ -117,7 +117,7 @@ def cover_discs(gray: np.ndarray, defects: list[Defect], gsd_m: float, p: RoadPa
     r_hi = p.manhole_ring_max_diameter_m / 2 / gsd_m
     if r_lo > r_hi or p.cover_disc_perfectness >= 1:  # 1 or more: no circle is that perfect (the rule is off)
         return found
-    reach_max = r_hi + max(2.0, 0.15 * r_hi) + margin_px
+    reach_max = r_hi + _band_px(r_hi) + margin_px
     for i, d in enumerate(defects):
         ys, xs = np.nonzero(d.mask)
         if HOLD_SHARE * xs.size > math.pi * reach_max**2:
@@ -134,7 +134,7 @@ def cover_discs(gray: np.ndarray, defects: list[Defect], gsd_m: float, p: RoadPa
                                    maxRadius=int(math.ceil(r_hi)))
         grad = None
         for ccx, ccy, r in ([] if circles is None else circles[0]):
-            reach = r + max(2.0, 0.15 * r) + margin_px
+            reach = r + _band_px(r) + margin_px
             if np.mean(np.hypot(xs - x0 - ccx, ys - y0 - ccy) < reach) < HOLD_SHARE:
                 continue
             if grad is None:
@@ -162,11 +162,7 @@ def _ring_contrast(win: np.ndarray, cx: float, cy: float, r: float) -> float:
     step, dark inside and light outside, whatever its shape: it has neither (measured on RDD2022's potholes that a
     circle holds, ``benchmarks/cover_circles.py``).
     """
-    ang = np.linspace(0, 2 * math.pi, 4 * ANGLE_BINS, endpoint=False)
-    radii = r + np.arange(-7.0, 8.0)[:, None]
-    xs = np.clip(np.rint(cx + radii * np.cos(ang)), 0, win.shape[1] - 1).astype(int)
-    ys = np.clip(np.rint(cy + radii * np.sin(ang)), 0, win.shape[0] - 1).astype(int)
-    prof = win[ys, xs].astype(np.float32).mean(axis=1)  # radii r - 7 ... r + 7
+    prof = win[_on_circles(cx, cy, r + np.arange(-7.0, 8.0), win.shape)].astype(np.float32).mean(axis=1)  # r-7 ... r+7
     best = -np.inf
     for i in range(4, 11):  # r - 3 ... r + 3
         inner, outer, here = prof[i - 4 : i], prof[i + 1 : i + 5], prof[i]
@@ -180,12 +176,24 @@ def _closed_share(grad: np.ndarray, cx: float, cy: float, r: float) -> float:
     """Share of the directions round a circle (``ANGLE_BINS``) in which the image has an edge on it: the gradient
     magnitude ``grad`` within 1.5 px of the circle at least ``CLOSED_EDGE_SHARE`` of its 90th percentile over all
     directions. A cover is round all the way; a crack curving along half a circle is a perfect arc, not a cover."""
-    ang = np.linspace(0, 2 * math.pi, 4 * ANGLE_BINS, endpoint=False)
-    radii = r + np.array([-1.5, -0.75, 0.0, 0.75, 1.5], np.float32)[:, None]
-    xs = np.clip(np.rint(cx + radii * np.cos(ang)), 0, grad.shape[1] - 1).astype(int)
-    ys = np.clip(np.rint(cy + radii * np.sin(ang)), 0, grad.shape[0] - 1).astype(int)
-    per_bin = grad[ys, xs].max(axis=0).reshape(ANGLE_BINS, 4).max(axis=1)
+    on = _on_circles(cx, cy, r + np.array([-1.5, -0.75, 0.0, 0.75, 1.5], np.float32), grad.shape)
+    per_bin = grad[on].max(axis=0).reshape(ANGLE_BINS, 4).max(axis=1)
     return float(np.mean(per_bin >= CLOSED_EDGE_SHARE * np.percentile(per_bin, 90)))
+
+
+def _on_circles(cx: float, cy: float, radii: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel indices (rows, cols), clipped to an image of ``shape``, of ``4 * ANGLE_BINS`` points evenly round each
+    circle of these ``radii`` about (``cx``, ``cy``): one row of points per radius."""
+    ang = np.linspace(0, 2 * math.pi, 4 * ANGLE_BINS, endpoint=False)
+    radii = np.asarray(radii)[:, None]
+    xs = np.clip(np.rint(cx + radii * np.cos(ang)), 0, shape[1] - 1).astype(int)
+    ys = np.clip(np.rint(cy + radii * np.sin(ang)), 0, shape[0] - 1).astype(int)
+    return ys, xs
+
+
+def _band_px(r: float) -> float:
+    """How far (px) either side of a cover's circle of radius ``r`` px its outline may lie."""
+    return max(2.0, 0.15 * r)
 
 
 def cover_patterns(gray: np.ndarray, cracks: list[Defect], gsd_m: float, p: RoadParams = RoadParams()) -> list[bool]:
@@ -203,7 +211,7 @@ def cover_patterns(gray: np.ndarray, cracks: list[Defect], gsd_m: float, p: Road
     hi = p.manhole_ring_max_diameter_m / gsd_m
     if hi / 2 > MAX_HOUGH_RADIUS_PX:
         return out
-    hi += 2 * max(2.0, 0.15 * hi / 2)
+    hi += 2 * _band_px(hi / 2)
     sized = [i for i, d in enumerate(cracks)
              if lo <= min(d.mask.shape) and max(d.mask.shape) <= min(hi, COVER_BOX_ASPECT * min(d.mask.shape))
              and _all_round(d.mask) >= p.manhole_ring_coverage]

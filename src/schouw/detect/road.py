@@ -14,7 +14,7 @@ import numpy as np
 from .base import Defect, defects_mask, disk, to_gray
 from .covers import cover_discs, discs_mask
 from .cracks import detect_cracks, road_direction, skeleton_length_px
-from .grid import reduce
+from .grid import Grid, reduce
 from .potholes import detect_potholes
 from .ravelling import detect_ravelling
 from .road_params import SPEC, RoadParams
@@ -24,6 +24,18 @@ __all__ = [
     "SPEC", "RoadParams", "detect_cracks", "detect_potholes", "detect_ravelling", "detect_road", "detect_weeds",
     "road_direction", "skeleton_length_px",
 ]
+
+
+def _off_covers(found: list[Defect], g: Grid, p: RoadParams, margin_px: float = 0.0) -> tuple[list[Defect], np.ndarray | None]:
+    """Candidates ``found`` on the grid ``g`` (potholes, ravelling) without those that lie on a round cover, on the full
+    grid; and the discs of those covers on the full grid (None where there is none). ``margin_px``: see
+    :func:`~schouw.detect.covers.cover_discs`."""
+    if not found:
+        return found, None
+    discs = cover_discs(to_gray(g.image), found, g.gsd_m, p, margin_px)
+    kept = g.up_defects([d for d, c in zip(found, discs) if c is None])
+    on = [c for c in discs if c is not None]
+    return kept, (g.up(discs_mask(on, g.image.shape[:2])) if on else None)
 
 
 def detect_road(
@@ -46,38 +58,23 @@ def detect_road(
     """
     # Holes and stones are decimetres and centimetres: a grid of about 1 cm sees them (close-range photos are 1-5 mm)
     g = reduce(image, valid, None, gsd_m, p.area_work_gsd_m)
-    g_gray = None
-    covers: list[tuple[float, float, float]] = []  # (x, y, radius) on the grid g
-
-    def off_covers(found: list[Defect], margin_px: float = 0.0) -> list[Defect]:
-        """``found`` (on the grid g) without the candidates that lie on a round cover, whose discs join ``covers``."""
-        nonlocal g_gray
-        if not found:
-            return found
-        if g_gray is None:
-            g_gray = to_gray(g.image)
-        discs = cover_discs(g_gray, found, g.gsd_m, p, margin_px)
-        covers.extend(c for c in discs if c is not None)
-        return [d for d, c in zip(found, discs) if c is None]
-
     # a dark cast-iron cover is as dark as a hole, a small valve cover a hole's size (detect.covers)
-    potholes = g.up_defects(off_covers(detect_potholes(g.image, g.valid, g.down(area), g.gsd_m, p, frame)))
+    potholes, covers = _off_covers(detect_potholes(g.image, g.valid, g.down(area), g.gsd_m, p, frame), g, p)
     attached = green if exclude is None else (exclude if green is None else green | exclude)
     weeds = detect_weeds(image, valid, area, gsd_m, p, attached)
     taken = defects_mask(potholes + weeds, area.shape)
     if exclude is not None:
         taken |= exclude
-    if covers:  # a cover is explained: neither its pattern nor its dark disc is anything else
-        taken |= g.up(discs_mask(covers, g.image.shape[:2]))
+    if covers is not None:  # a cover is explained: neither its pattern nor its dark disc is anything else
+        taken |= covers
     if taken.any():  # a 3 cm margin; at 2 mm that is a 31 px disk, worth skipping on the usual empty mask
         taken = cv2.dilate(taken.astype(np.uint8), disk(max(1.0, 0.03 / gsd_m))) > 0
     # A ravelled surface is all small dark gaps: its candidates are that texture, not cracks. A cover's raised pattern
     # is as coarse, and the texture window blurs the patch's edge by half a window.
-    n_covers = len(covers)
-    ravelling = detect_ravelling(g.image, g.valid, g.down(area & ~taken), g.gsd_m, p)
-    ravelling = g.up_defects(off_covers(ravelling, p.ravelling_window_m / g.gsd_m / 2))
-    if len(covers) > n_covers:
-        taken |= g.up(discs_mask(covers[n_covers:], g.image.shape[:2]))
+    ravelling, covers = _off_covers(detect_ravelling(g.image, g.valid, g.down(area & ~taken), g.gsd_m, p), g, p,
+                                    p.ravelling_window_m / g.gsd_m / 2)
+    if covers is not None:
+        taken |= covers
     if ravelling:  # its rim too: the texture window blurs the patch's edge by half a window
         rough = defects_mask(ravelling, area.shape).astype(np.uint8)
         taken |= cv2.dilate(rough, disk(p.ravelling_window_m / gsd_m / 2)) > 0
