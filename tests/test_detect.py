@@ -16,7 +16,14 @@ from schouw.detect.covers import cover_rims
 from schouw.detect.green import detect_green
 from schouw.detect.road import RoadParams, detect_cracks, detect_potholes, detect_road, detect_weeds
 from schouw.detect.segment import segment_areas
-from schouw.synth import paint_band, paint_gully_grate, paint_manhole, paint_rough_cover, paint_valve_cover
+from schouw.synth import (
+    paint_band,
+    paint_broken_out,
+    paint_gully_grate,
+    paint_manhole,
+    paint_rough_cover,
+    paint_valve_cover,
+)
 from schouw.issues import SEVERITY_RULES, severity
 
 GSD = 0.02
@@ -340,6 +347,63 @@ def test_the_covers_of_a_real_drone_photo_are_neither_pothole_nor_ravelling():
     assert off == [True, True] and sorted(d.type for d in found_off) == ["pothole", "pothole", "ravelling"]
     on, found = on_covers(RoadParams())
     assert on == [False, False] and [d.type for d in found] == ["pothole"]
+
+
+#: The broken-out patch rule of detect.spalls switched off (it runs from this GSD on).
+NO_SPALLS = dataclasses.replace(RoadParams(), spall_min_gsd_m=1.0)
+
+
+def _broken_out(gsd: float, **kw) -> tuple[np.ndarray, np.ndarray]:
+    """Asphalt at ``gsd`` with a 0.45 m broken-out patch in the middle whose shaded edge is 5 cm wide: (image, mask)."""
+    img = _rgb(asphalt(300, 300))
+    return img, paint_broken_out(img, 150, 150, 0.45 / gsd, seed=1, edge_px=0.05 / gsd, **kw)
+
+
+@pytest.mark.parametrize("gsd", [0.02, 0.025, 0.03])
+def test_a_broken_out_patch_is_a_pothole_and_its_edge_no_crack(gsd):
+    """Where the top layer has gone, pale base course shows, ringed by the shaded broken edge the crack stage finds
+    (detect.spalls). It is one pothole of about its area, with no crack left on its edge; without the rule its edge is
+    a crack and there is no pothole."""
+    img, truth = _broken_out(gsd)
+    found = detect_road(img, _ones(img), _ones(img), gsd)
+    assert [d.type for d in found] == ["pothole"], [(d.type, int(d.mask.sum())) for d in found]
+    assert found[0].mask.sum() == pytest.approx(truth.sum(), rel=0.35)
+    assert (defects_mask(found, truth.shape) & truth).sum() >= 0.8 * truth.sum()
+    assert {d.type for d in detect_road(img, _ones(img), _ones(img), gsd, NO_SPALLS)} == {"crack"}
+
+
+@pytest.mark.parametrize("kw, rule", [({"edge": 1.0, "paleness": 1.25}, {"spall_min_rim_crack": 0.0}),
+                                      ({"paleness": 2.0}, {"spall_max_paleness": 9.0})], ids=["no broken edge", "white paint"])
+def test_pale_patches_without_a_broken_edge_or_as_white_as_paint_are_not_potholes(kw, rule):
+    """A pale patch without a dark edge round it (a lighter repair, dust) is no defect, and one as white as paint with a
+    dark line round it is no pothole: its outline may be a crack, nothing more. Each is a pothole with its ``rule``
+    loosened. (A crack elsewhere in the photo, so the rule has cracks to look at.)"""
+    img, _ = _broken_out(0.025, **kw)
+    paint_line(img, [(30, 40), (45, 100), (28, 160), (40, 220)], 2, 0.4)
+    found = detect_road(img, _ones(img), _ones(img), 0.025)
+    assert "crack" in {d.type for d in found} and "pothole" not in {d.type for d in found}
+    assert "pothole" in {d.type for d in detect_road(img, _ones(img), _ones(img), 0.025, dataclasses.replace(RoadParams(), **rule))}
+
+
+RDD_001555 = SHARED / "road_damage_drone" / "rdd2022_china_drone" / "images" / "China_Drone_001555.jpg"
+
+
+@pytest.mark.skipif(not RDD_001555.is_file(), reason="../shared/data/road_damage_drone not present")
+def test_a_real_broken_out_pothole_is_a_pothole():
+    """RDD2022 China_Drone_001555 at 2.5 cm holds a pale broken-out hole of about 0.6 m², boxed D40 (x 192-257,
+    y 173-230): a pothole, which fills most of its box; without the rule of detect.spalls its edge is cracks only."""
+    from schouw.photos import photo_defects, read_photo
+
+    img = read_photo(RDD_001555)
+    box = (slice(173, 230), slice(192, 257))
+
+    def in_box(p: RoadParams) -> dict[str, int]:
+        found = photo_defects(img, 0.025, p)[0]
+        return {t: int(defects_mask([d for d in found if d.type == t], img.shape[:2])[box].sum()) for t in ("pothole", "crack")}
+
+    on, off = in_box(RoadParams()), in_box(NO_SPALLS)
+    assert on["pothole"] >= 0.25 * 57 * 65 and on["pothole"] > 3 * on["crack"], on
+    assert off["pothole"] == 0 and off["crack"] > 0, off
 
 
 def _cover_seen_from_above(img: np.ndarray, cx: int, cy: int, scale: float = 1.0) -> None:

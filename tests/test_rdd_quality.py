@@ -2,8 +2,8 @@
 
 Marked slow (the road detectors on 200 photos, about 10 s) but part of the default run. It counts what
 `benchmarks/score_rdd.py --gsd-m 0.025` prints, on the detections `schouw detect-image --gsd-m 0.025` makes.
-Two targets are not met yet (models/road-classic/MODEL_CARD.md says why): they are strict xfails, so the day
-they are met the run says so.
+One target is not met yet (models/road-classic/MODEL_CARD.md says why): a strict xfail, so the day it is met
+the run says so.
 """
 
 import sys
@@ -45,20 +45,20 @@ def test_detected_pixels_inside_boxes_do_not_fall_back(rdd):
 
 def test_pothole_pixels_inside_boxes_do_not_fall_back(rdd):
     """Most false potholes were dark blobs among many (gutter debris, rubble, the gaps of a zebra crossing): since
-    road-classic 0.18.0 a hole must lie in a lighter road. 0.35 of the pothole pixels then lie in boxes; 0.17.0 gave
-    0.18."""
+    road-classic 0.18.0 a hole must lie in a lighter road, and 0.35 of the pothole pixels then lay in boxes (0.17.0:
+    0.18). Since 0.22.0 broken-out patches are potholes too (detect.spalls), and most of them lie in boxes: 0.65."""
     share = rdd.by_type_in["pothole"] / max(rdd.by_type_px["pothole"], 1)
-    assert share >= 0.33, f"{share:.3f} of the pothole pixels inside boxes ({rdd.by_type_px['pothole']} px); 0.18.0 gave 0.346"
+    assert share >= 0.60, f"{share:.3f} of the pothole pixels inside boxes ({rdd.by_type_px['pothole']} px); 0.22.0 gave 0.65"
 
 
-@pytest.mark.xfail(strict=True, reason="not met: 0.37 (models/road-classic/MODEL_CARD.md)")
+@pytest.mark.xfail(strict=True, reason="not met: 0.38 (models/road-classic/MODEL_CARD.md)")
 def test_detected_pixels_inside_boxes_reach_the_target(rdd):
     assert rdd.inside_share >= 0.60, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; target 0.60"
 
 
-@pytest.mark.xfail(strict=True, reason="not met: 13 of 45 hit D40 boxes (models/road-classic/MODEL_CARD.md)")
 def test_potholes_are_reported_as_potholes(rdd):
-    """Most hit D40 boxes have mostly ``pothole`` pixels, not ``crack`` ones."""
+    """Most hit D40 boxes have mostly ``pothole`` pixels, not ``crack`` ones: 23 of 45 with road-classic 0.22.0, which
+    reports broken-out patches as potholes (13 of 45 before). A bare majority: one box fewer and it is not met."""
     assert rdd.pothole_right * 2 > rdd.hits["D40"], f"{rdd.pothole_right} of {rdd.hits['D40']} hit D40 boxes typed pothole"
 
 

@@ -34,6 +34,7 @@ POST_SHADOW_PX = ((470, 590), (590, 670))  # ends of the sample's lamp-post shad
 VALVE_COVER_PX = (1570, 850, 7.5)  # the sample's valve cover: centre (column, row) and lid radius (30 cm)
 ROUGH_COVER_PX = (620, 900, 17.5)  # the sample's cover with a rough lid: centre and radius (70 cm)
 BROKEN_ALLIGATOR_PX = ((115, 225), (610, 720))  # where the broken alligator patch's cracks are centred (columns, rows)
+BROKEN_OUT_PX = (1850, 860, 22.5)  # the sample's broken-out pothole: centre (column, row) and radius (45 cm)
 ROWS = {"lawn_top": (0, 400), "footpath": (400, 560), "road": (560, 960), "lawn_bottom": (960, 1536)}
 
 
@@ -162,6 +163,34 @@ def paint_rough_cover(img: np.ndarray, cx: float, cy: float, r_px: float, seed: 
     gap = (r > r_px) & (r <= r_px + 1.5)
     out[gap] *= 0.4
     img[win] = out.astype(img.dtype)
+
+
+def paint_broken_out(img: np.ndarray, cx: float, cy: float, r_px: float, seed: int = 0, paleness: float = 1.15,
+                     edge: float = 0.5, edge_px: float = 2.0) -> np.ndarray:
+    """Paint into ``img`` ((H, W, 3) uint8) a pothole where the top layer has broken out, seen from above: an irregular
+    patch of radius about ``r_px`` of lighter base course (``paleness`` times the road, mottled by stones of a few pixels) whose broken
+    edge is a dark line ``edge_px`` wide (``edge`` times the road) along the shaded two thirds of its outline, as on RDD2022
+    (models/road-classic/MODEL_CARD.md). ``edge`` 1.0 paints the patch alone: a pale repair or dust. Returns the
+    patch's mask."""
+    rng = np.random.default_rng(seed)
+    h, w = img.shape[:2]
+    reach = int(r_px * 1.4) + 4
+    y0, x0 = max(int(cy) - reach, 0), max(int(cx) - reach, 0)
+    win = (slice(y0, min(int(cy) + reach, h)), slice(x0, min(int(cx) + reach, w)))
+    yy, xx = np.mgrid[win].astype(np.float32)
+    ang = np.arctan2(yy - cy, xx - cx)
+    wobble = 1 + 0.2 * np.sin(3 * ang + rng.uniform(0, 6)) + 0.1 * np.sin(5 * ang + rng.uniform(0, 6))
+    d = np.hypot(xx - cx, yy - cy) / (r_px * wobble)
+    inside = d < 1.0
+    shaded = (d >= 1.0) & (d < 1.0 + edge_px / r_px) & (np.cos(ang - rng.uniform(0, 2 * np.pi)) > -0.5)
+    out = img[win].astype(np.float32)
+    mottle = 1 + 0.1 * cv2.GaussianBlur(rng.normal(0, 1, inside.shape).astype(np.float32), (0, 0), 1.5)  # its stones
+    out[inside] *= (paleness * mottle[inside])[:, None]
+    out[shaded] *= edge
+    img[win] = np.clip(out, 0, 255).astype(img.dtype)
+    mask = np.zeros((h, w), bool)
+    mask[win] = inside
+    return mask
 
 
 def plain_asphalt(h: int, w: int, seed: int = 2) -> np.ndarray:

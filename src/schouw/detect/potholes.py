@@ -30,7 +30,7 @@ RIM_M = 0.075
 LINE_MIN_M, LINE_MAX_WIDTH_M = 0.25, 0.05
 
 
-def _background(gray: np.ndarray, region: np.ndarray, radius_px: float) -> np.ndarray:
+def road_background(gray: np.ndarray, region: np.ndarray, radius_px: float) -> np.ndarray:
     """Local road brightness (grey levels) at a scale of ``radius_px``, ignoring pixels outside ``region``."""
     f = max(1, int(radius_px / 8))
     small_g = block_mean(gray.astype(np.float32) * region, f)
@@ -113,7 +113,7 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
     if np.count_nonzero(region) < 100:
         return []
     gray = to_gray(image).astype(np.float32)
-    bg = _background(gray, region, 1.5 / gsd_m)
+    bg = road_background(gray, region, 1.5 / gsd_m)
     dark = (gray < p.pothole_darkness * bg) & region
     r, g, b, _ = chromaticity(image)
     dark &= b < 0.36  # shadows on grey asphalt turn blue (sky light)

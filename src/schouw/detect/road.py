@@ -18,6 +18,7 @@ from .grid import Grid, reduce
 from .potholes import detect_potholes
 from .ravelling import detect_ravelling
 from .road_params import SPEC, RoadParams
+from .spalls import detect_spalls
 from .weeds import detect_weeds
 
 __all__ = [
@@ -79,4 +80,10 @@ def detect_road(
         rough = defects_mask(ravelling, area.shape).astype(np.uint8)
         taken |= cv2.dilate(rough, disk(p.ravelling_window_m / gsd_m / 2)) > 0
     cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p, model=crack_model)
+    if gsd_m >= p.spall_min_gsd_m and cracks:  # a broken-out patch is known by the cracks round it (detect.spalls)
+        spalls = detect_spalls(image, valid & area & ~taken, defects_mask(cracks, area.shape), gsd_m, p)
+        if spalls:  # its edge is the hole's, and cracks running on from it are cut at it as at any pothole
+            potholes = potholes + spalls
+            taken |= cv2.dilate(defects_mask(spalls, area.shape).astype(np.uint8), disk(max(1.0, 0.03 / gsd_m))) > 0
+            cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p, model=crack_model)
     return cracks + potholes + ravelling + weeds
