@@ -167,11 +167,11 @@ def paint_rough_cover(img: np.ndarray, cx: float, cy: float, r_px: float, seed: 
 
 def paint_broken_out(img: np.ndarray, cx: float, cy: float, r_px: float, seed: int = 0, paleness: float = 1.15,
                      edge: float = 0.5, edge_px: float = 2.0) -> np.ndarray:
-    """Paint into ``img`` ((H, W, 3) uint8) a pothole where the top layer has broken out, seen from above: an irregular
-    patch of radius about ``r_px`` of lighter base course (``paleness`` times the road, mottled by stones of a few pixels) whose broken
-    edge is a dark line ``edge_px`` wide (``edge`` times the road) along the shaded two thirds of its outline, as on RDD2022
-    (models/road-classic/MODEL_CARD.md). ``edge`` 1.0 paints the patch alone: a pale repair or dust. Returns the
-    patch's mask."""
+    """Paint into ``img`` ((H, W, 3), any dtype) a pothole where the top layer has broken out, seen from above: an
+    irregular patch of radius about ``r_px`` of lighter base course (``paleness`` times the road, mottled by stones of
+    a few pixels) whose broken edge is a dark line ``edge_px`` wide (``edge`` times the road) along the shaded two
+    thirds of its outline, as on RDD2022 (models/road-classic/MODEL_CARD.md). ``edge`` 1.0 paints the patch alone: a
+    pale repair or dust. Returns the patch's mask."""
     rng = np.random.default_rng(seed)
     h, w = img.shape[:2]
     reach = int(r_px * 1.4) + 4
@@ -358,6 +358,9 @@ def build_scene(seed: int = SEED) -> Scene:
         ends = np.array([(cx - half * math.cos(a), cy - half * math.sin(a)), (cx + half * math.cos(a), cy + half * math.sin(a))])
         broken |= _paint_line(img, ends, 1, 0.5)
     truth.append({"type": "crack", "subtype": "alligator", "mask": broken})
+    # A pothole where the top layer has broken out: pale base course ringed by its shaded broken edge (detect.spalls),
+    # 0.6 m². From its own random stream too.
+    truth.append({"type": "pothole", "mask": paint_broken_out(img, *BROKEN_OUT_PX, seed=seed + 2, edge_px=2.5)})
 
     # No-data corner: hidden pixels look like dry grass; only the mask says they are not data.
     yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
