@@ -56,6 +56,24 @@ def test_patch_over_four_tiles_is_one_issue_with_full_area(tmp_path):
     assert issues[0].geometry.geom_type == "Polygon"  # pieces share exact pixel edges: no slivers
 
 
+def test_broken_out_pothole_over_four_tiles_is_one_issue_as_in_one_tile(tmp_path):
+    """A broken-out pothole (detect.spalls) is known by the cracks round it, found in each tile's own window: where
+    four tiles meet on it, it is still one pothole, of the area one tile finds, and its edge no crack."""
+    from schouw.synth import paint_broken_out
+
+    img = np.ascontiguousarray(np.moveaxis(asphalt(300, 300), 0, -1))
+    truth = paint_broken_out(img, 128, 128, 0.45 / 0.025, seed=1, edge_px=2)
+    tif = write_tif(tmp_path / "hole.tif", np.ascontiguousarray(np.moveaxis(img, -1, 0)), RD,
+                    Affine(0.025, 0, 127000.0, 0, -0.025, 428000.0))
+    areas = footprint_areas(tmp_path / "areas.geojson", open_orthophoto(tif).footprint(), RD, kind="road")
+    _, whole = run_library(tif, areas, tmp_path / "one", tile_px=1024)
+    _, issues = run_library(tif, areas, tmp_path / "four", tile_px=128, overlap_m=1.0)
+    assert [(i.type, i.tiles) for i in issues] == [("pothole", 4)], [(i.type, i.tiles) for i in issues]
+    assert [i.type for i in whole] == ["pothole"]
+    assert issues[0].area_m2 == pytest.approx(whole[0].area_m2, rel=0.02)
+    assert issues[0].area_m2 == pytest.approx(truth.sum() * 0.025**2, rel=0.3)
+
+
 def test_streamed_publish_equals_merging_everything_at_once(tmp_path, monkeypatch):
     """Row-by-row merging from the checkpoint store gives exactly the issues of an all-at-once merge,
     while holding only about a row of tiles' pieces at a time."""
