@@ -385,6 +385,31 @@ def test_pale_patches_without_a_broken_edge_or_as_white_as_paint_are_not_pothole
     assert "pothole" in {d.type for d in detect_road(img, _ones(img), _ones(img), 0.025, dataclasses.replace(RoadParams(), **rule))}
 
 
+def _pale_tiles(gsd: float, side_m: float, seed: int = 4) -> np.ndarray:
+    """A pavement of square concrete tiles of ``side_m`` at ``gsd`` with dark joints, a quarter of the tiles 8-20 %
+    paler than the rest (newer, or bleached)."""
+    rng = np.random.default_rng(seed)
+    s = int(round(side_m / gsd))
+    img = np.array([150, 148, 142], np.float32) + rng.normal(0, 5, (400, 400, 1)).astype(np.float32)
+    for r in range(0, 400, s):
+        for c in range(0, 400, s):
+            if rng.random() < 0.25:
+                img[r : r + s, c : c + s] *= rng.uniform(1.08, 1.2)
+    img[::s, :] *= 0.55
+    img[:, ::s] *= 0.55
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_pale_paving_tiles_ringed_by_their_joints_are_not_potholes():
+    """A pale tile of 60 cm is a broken-out patch's size and paleness, and its joints round it may be found as cracks;
+    but its outline follows one square grid, and a broken edge does not (``spall_max_square_coherence``). With that
+    test off some of them are potholes."""
+    img = _pale_tiles(0.025, 0.6)
+    assert "pothole" not in {d.type for d in detect_road(img, _ones(img), _ones(img), 0.025)}
+    loose = dataclasses.replace(RoadParams(), spall_max_square_coherence=1.0)
+    assert "pothole" in {d.type for d in detect_road(img, _ones(img), _ones(img), 0.025, loose)}
+
+
 RDD_001555 = SHARED / "road_damage_drone" / "rdd2022_china_drone" / "images" / "China_Drone_001555.jpg"
 
 

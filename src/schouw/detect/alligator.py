@@ -38,18 +38,20 @@ def _block_up(lab: np.ndarray, f: int, shape: tuple[int, int], y0: int, y1: int,
     return lab[np.arange(y0, y1)[:, None] // f, np.arange(x0, x1)[None, :] // f]
 
 
-def direction_coherence(mask: np.ndarray) -> float:
-    """How much the lines of a mask run one way: 1 for parallel lines, about 0 for lines running every way.
+def direction_coherence(mask: np.ndarray, fold: int = 2) -> float:
+    """How much the lines of a mask run one way: 1 for parallel lines, about 0 for lines running every way. With
+    ``fold`` 4, how much its edges follow one square grid: 1 for a rectangle or a staircase of tiles (edges along two
+    perpendicular directions), about 0 for an irregular outline.
 
-    The magnitude-weighted mean of exp(2i theta) over the gradient of the mask blurred by ``DIRECTION_BLUR_PX`` (theta:
-    the direction of each edge's normal), as a share of the mean magnitude.
+    The magnitude-weighted mean of exp(i fold theta) over the gradient of the mask blurred by ``DIRECTION_BLUR_PX``
+    (theta: the direction of each edge's normal), as a share of the mean magnitude.
     """
     m = cv2.GaussianBlur(np.pad(mask, 4).astype(np.float32), (0, 0), DIRECTION_BLUR_PX)
     mag, ang = cv2.cartToPolar(cv2.Sobel(m, cv2.CV_32F, 1, 0), cv2.Sobel(m, cv2.CV_32F, 0, 1))
     total = float(mag.sum())
     if total <= 0:
         return 1.0
-    c, s = cv2.polarToCart(mag, 2 * ang)
+    c, s = cv2.polarToCart(mag, fold * ang)
     return float(np.hypot(c.sum(), s.sum()) / total)
 
 

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.22.0",
+    version="0.22.1",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -63,6 +63,7 @@ class RoadParams:
     spall_max_paleness: float = 1.3  # ... its brightest tenth at most this times the road (paint is whiter) ...
     spall_max_saturation: float = 20.0  # ... at most this HSV saturation (0-255; leaves, soil, yellow paint) ...
     spall_max_texture: float = 0.11  # ... its grey levels' spread at most this share of the road's brightness ...
+    spall_max_square_coherence: float = 0.4  # ... and its outline no more square than this (0-1; tiles, slabs) ...
     spall_min_gsd_m: float = 0.01  # ... from this GSD on (drone imagery; a close-range photo is smaller than most)
     manhole_min_diameter_m: float = 0.4  # a near-perfect disc of this size ...
     manhole_max_diameter_m: float = 1.0  # ... to this is a manhole or gully cover

@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .alligator import direction_coherence
 from .base import Defect, components, disk, padded, to_gray
 from .potholes import road_background
 from .road_params import RoadParams
@@ -35,8 +36,9 @@ def detect_spalls(image: np.ndarray, region: np.ndarray, cracks: np.ndarray, gsd
     A patch is at least ``spall_paleness`` times the local road brightness. It is not one when it is compact in name
     only (longer than ``spall_max_aspect`` times its width: a lane line), paint (its brightest tenth above
     ``spall_max_paleness`` times the road), coloured (mean HSV saturation above ``spall_max_saturation`` of 255:
-    leaves, soil, yellow paint) or mottled (grey-level spread above ``spall_max_texture`` of the road brightness:
-    litter, shadows of objects).
+    leaves, soil, yellow paint), mottled (grey-level spread above ``spall_max_texture`` of the road brightness:
+    litter, shadows of objects) or square (its outline following one square grid more than
+    ``spall_max_square_coherence``: a pale paving tile or slab with its joints round it).
     """
     if np.count_nonzero(region) < 100 or not cracks.any():
         return []
@@ -75,6 +77,8 @@ def detect_spalls(image: np.ndarray, region: np.ndarray, cracks: np.ndarray, gsd
             continue  # litter, an object and its shadow
         edge = rim & cracks[img]  # the broken edge belongs to the hole
         mask = _filled((patch | edge).astype(np.uint8))
+        if direction_coherence(mask, fold=4) > p.spall_max_square_coherence:
+            continue  # a pale tile or slab, its joints round it: a broken edge is not square
         ys, xs = np.nonzero(mask)
         y0, x0 = int(ys.min()), int(xs.min())
         mask = mask[y0 : ys.max() + 1, x0 : xs.max() + 1]
