@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from .alligator import direction_coherence
-from .base import Defect, components, disk, padded, to_gray
+from .base import Defect, components, disk, padded, tighten, to_gray
 from .potholes import road_background
 from .road_params import RoadParams
 
@@ -33,7 +33,8 @@ def detect_spalls(image: np.ndarray, region: np.ndarray, cracks: np.ndarray, gsd
     ``spall_min_rim_crack`` of the road round them (a band of ``spall_rim_m``) on ``cracks`` (bool: crack pixels found),
     as ``pothole`` defects: the patch (holes filled) and the crack pixels of its edge.
 
-    A patch is at least ``spall_paleness`` times the local road brightness. It is not one when it is compact in name
+    A patch is at least ``spall_paleness`` times the local road brightness (grey levels on the photo median-filtered
+    over 3 px, against their local mean over ``BACKGROUND_M``). It is not one when it is compact in name
     only (longer than ``spall_max_aspect`` times its width: a lane line), paint (its brightest tenth above
     ``spall_max_paleness`` times the road), coloured (mean HSV saturation above ``spall_max_saturation`` of 255:
     leaves, soil, yellow paint), mottled (grey-level spread above ``spall_max_texture`` of the road brightness:
@@ -79,10 +80,7 @@ def detect_spalls(image: np.ndarray, region: np.ndarray, cracks: np.ndarray, gsd
         mask = _filled((patch | edge).astype(np.uint8))
         if direction_coherence(mask, fold=4) > p.spall_max_square_coherence:
             continue  # a pale tile or slab, its joints round it: a broken edge is not square
-        ys, xs = np.nonzero(mask)
-        y0, x0 = int(ys.min()), int(xs.min())
-        mask = mask[y0 : ys.max() + 1, x0 : xs.max() + 1]
+        mask, row0, col0 = tighten(mask, img[0].start, img[1].start)
         score = float(np.clip(0.4 + rim_crack, 0.05, 1.0))
-        out.append(Defect("pothole", mask, img[0].start + y0, img[1].start + x0, score, None,
-                          {"rim_crack_share": rim_crack, "broken_out": True}))
+        out.append(Defect("pothole", mask, row0, col0, score, None, {"rim_crack_share": rim_crack, "broken_out": True}))
     return out
