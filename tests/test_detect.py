@@ -410,6 +410,23 @@ def test_pale_paving_tiles_ringed_by_their_joints_are_not_potholes():
     assert "pothole" in {d.type for d in detect_road(img, _ones(img), _ones(img), 0.025, loose)}
 
 
+def test_a_pale_cover_lid_whose_gap_ring_is_found_in_part_is_not_a_pothole():
+    """A concrete-filled cover of 80 cm seen from a drone at 2 cm: a pale disc whose dark gap ring shows on 60 % of its
+    round (the rest worn or lit). The ring is not whole, so the cover-rim rule leaves its pieces, and the lid is a pale
+    patch ringed by cracks; but it is as round as a cover (the manhole rule's fill), and a broken edge is not. With
+    that test off it is a pothole."""
+    gsd, r = 0.02, 20.0
+    img = _rgb(asphalt(300, 300)).astype(np.float32)
+    yy, xx = np.mgrid[0:300, 0:300]
+    d, ang = np.hypot(xx + 0.5 - 150, yy + 0.5 - 150), np.arctan2(yy - 150, xx - 150)
+    img[d <= r] *= 1.2
+    img[(d > r) & (d <= r + 1.5) & (ang < -np.pi + 2 * np.pi * 0.6)] *= 0.45
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    assert "pothole" not in {x.type for x in detect_road(img, _ones(img), _ones(img), gsd)}
+    loose = dataclasses.replace(RoadParams(), manhole_min_fill=1.01)
+    assert "pothole" in {x.type for x in detect_road(img, _ones(img), _ones(img), gsd, loose)}
+
+
 RDD_001555 = SHARED / "road_damage_drone" / "rdd2022_china_drone" / "images" / "China_Drone_001555.jpg"
 
 
