@@ -92,6 +92,14 @@ def _ring_dark_share(dark: np.ndarray, region: np.ndarray, crop: np.ndarray, r0:
     return float(spots[ring].mean())
 
 
+def round_as_cover(contour: np.ndarray, area_px: float, gsd_m: float, min_fill: float, min_m: float,
+                   max_m: float) -> bool:
+    """Whether a blob (its OpenCV ``contour`` and its pixel count) is as round as a cover: it fills at least ``min_fill``
+    of its enclosing circle, which is ``min_m`` to ``max_m`` across (``gsd_m`` m/px). A hole's outline is irregular."""
+    (_, _), radius = cv2.minEnclosingCircle(contour)
+    return area_px / max(math.pi * radius**2, 1.0) >= min_fill and min_m <= 2 * radius * gsd_m <= max_m
+
+
 def frame_share(contour: np.ndarray, r0: int, c0: int, shape: tuple[int, int]) -> float:
     """Share of a blob's outline (an OpenCV contour of its crop, placed at ``r0``, ``c0``) on the border of an image of ``shape``."""
     pts = contour.reshape(-1, 2) + (c0, r0)
@@ -137,9 +145,7 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
             continue
         if frame and frame_share(c, r0, c0, gray.shape) > p.pothole_max_frame_share:
             continue  # a shadow over the frame's edge, or a hole whose rim is out of the photo
-        (_, _), radius = cv2.minEnclosingCircle(c)
-        lo_m, hi_m = p.manhole_min_diameter_m, p.manhole_max_diameter_m
-        if area_px / max(math.pi * radius**2, 1.0) >= p.manhole_min_fill and lo_m <= 2 * radius * gsd_m <= hi_m:
+        if round_as_cover(c, area_px, gsd_m, p.manhole_min_fill, p.manhole_min_diameter_m, p.manhole_max_diameter_m):
             continue  # manhole / gully cover
         if _edge_width_px(gray, bg, crop, r0, c0) > max(5.0, p.stain_min_edge_m / gsd_m):
             continue  # oil or water stain: darkness fading out, no broken edge

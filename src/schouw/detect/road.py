@@ -39,6 +39,15 @@ def _off_covers(found: list[Defect], g: Grid, p: RoadParams, margin_px: float = 
     return kept, (g.up(discs_mask(on, g.image.shape[:2])) if on else None)
 
 
+#: What a pothole, weeds, a cover or an excluded area explains reaches this far (m) beyond its mask: no crack there.
+TAKEN_MARGIN_M = 0.03
+
+
+def _with_margin(mask: np.ndarray, gsd_m: float) -> np.ndarray:
+    """``mask`` (bool) grown by ``TAKEN_MARGIN_M``."""
+    return cv2.dilate(mask.astype(np.uint8), disk(max(1.0, TAKEN_MARGIN_M / gsd_m))) > 0
+
+
 def detect_road(
     image: np.ndarray,
     valid: np.ndarray,
@@ -68,8 +77,8 @@ def detect_road(
         taken |= exclude
     if covers is not None:  # a cover is explained: neither its pattern nor its dark disc is anything else
         taken |= covers
-    if taken.any():  # a 3 cm margin; at 2 mm that is a 31 px disk, worth skipping on the usual empty mask
-        taken = cv2.dilate(taken.astype(np.uint8), disk(max(1.0, 0.03 / gsd_m))) > 0
+    if taken.any():  # at 2 mm the margin is a 31 px disk, worth skipping on the usual empty mask
+        taken = _with_margin(taken, gsd_m)
     # A ravelled surface is all small dark gaps: its candidates are that texture, not cracks. A cover's raised pattern
     # is as coarse, and the texture window blurs the patch's edge by half a window.
     ravelling, covers = _off_covers(detect_ravelling(g.image, g.valid, g.down(area & ~taken), g.gsd_m, p), g, p,
@@ -84,6 +93,6 @@ def detect_road(
         spalls = detect_spalls(image, valid & area & ~taken, defects_mask(cracks, area.shape), gsd_m, p)
         if spalls:  # its edge is the hole's, and cracks running on from it are cut at it as at any pothole
             potholes = potholes + spalls
-            taken |= cv2.dilate(defects_mask(spalls, area.shape).astype(np.uint8), disk(max(1.0, 0.03 / gsd_m))) > 0
+            taken |= _with_margin(defects_mask(spalls, area.shape), gsd_m)
             cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p, model=crack_model)
     return cracks + potholes + ravelling + weeds

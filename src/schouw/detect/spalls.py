@@ -12,7 +12,7 @@ import numpy as np
 
 from .alligator import direction_coherence
 from .base import Defect, components, disk, padded, tighten, to_gray
-from .potholes import road_background
+from .potholes import road_background, round_as_cover
 from .road_params import RoadParams
 
 #: Local road brightness is judged over this radius (m): a patch of up to a few square metres stands out of it.
@@ -27,14 +27,6 @@ def _filled(mask: np.ndarray) -> np.ndarray:
     return cv2.drawContours(np.zeros_like(mask), cnts, -1, 1, cv2.FILLED) > 0
 
 
-def _round_lid(mask: np.ndarray, gsd_m: float, p: RoadParams) -> bool:
-    """Whether ``mask`` is as round as a cover: it fills at least ``manhole_min_fill`` of its enclosing circle, which is
-    at most ``manhole_ring_max_diameter_m`` across (the manhole rule of :mod:`.potholes`, up to the largest frame)."""
-    cnts, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    (_, _), r = cv2.minEnclosingCircle(max(cnts, key=cv2.contourArea))
-    return 2 * r * gsd_m <= p.manhole_ring_max_diameter_m and np.count_nonzero(mask) >= p.manhole_min_fill * np.pi * r * r
-
-
 def detect_spalls(image: np.ndarray, region: np.ndarray, cracks: np.ndarray, gsd_m: float,
                   p: RoadParams = RoadParams()) -> list[Defect]:
     """Pale patches of ``spall_min_area_m2``–``spall_max_area_m2`` in ``region`` (bool: road to look in), with at least
@@ -47,8 +39,9 @@ def detect_spalls(image: np.ndarray, region: np.ndarray, cracks: np.ndarray, gsd
     ``spall_max_paleness`` times the road), coloured (mean HSV saturation above ``spall_max_saturation`` of 255:
     leaves, soil, yellow paint), mottled (grey-level spread above ``spall_max_texture`` of the road brightness:
     litter, shadows of objects), square (its outline following one square grid more than
-    ``spall_max_square_coherence``: a pale paving tile or slab with its joints round it) or round (:func:`_round_lid`:
-    a pale cover's lid whose gap ring is found in part).
+    ``spall_max_square_coherence``: a pale paving tile or slab with its joints round it) or round
+    (:func:`~.potholes.round_as_cover` with ``manhole_min_fill``, up to ``manhole_ring_max_diameter_m``: a pale cover's
+    lid whose gap ring is found in part).
     """
     if np.count_nonzero(region) < 100 or not cracks.any():
         return []
@@ -89,9 +82,11 @@ def detect_spalls(image: np.ndarray, region: np.ndarray, cracks: np.ndarray, gsd
         mask = _filled((patch | edge).astype(np.uint8))
         if direction_coherence(mask, fold=4) > p.spall_max_square_coherence:
             continue  # a pale tile or slab, its joints round it: a broken edge is not square
-        if _round_lid(mask, gsd_m, p):
-            continue  # a pale cover's lid in its gap ring: a broken edge is not round either
+        cnts, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        outline, lid_m = max(cnts, key=cv2.contourArea), p.manhole_ring_max_diameter_m
+        if round_as_cover(outline, np.count_nonzero(mask), gsd_m, p.manhole_min_fill, 0.0, lid_m):
+            continue  # a pale cover's lid in its gap ring (found in part): a broken edge is not round either
         mask, row0, col0 = tighten(mask, img[0].start, img[1].start)
         score = float(np.clip(0.4 + rim_crack, 0.05, 1.0))
-        out.append(Defect("pothole", mask, row0, col0, score, None, {"rim_crack_share": rim_crack, "broken_out": True}))
+        out.append(Defect("pothole", mask, row0, col0, score, None, {"rim_crack_share": rim_crack}))
     return out
