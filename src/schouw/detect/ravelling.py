@@ -38,7 +38,7 @@ def texture_px(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: flo
     num, den = block_mean(e, f), block_mean(region.astype(np.float32), f)
     k = odd(win / f, 3)
     num, den = cv2.blur(num, (k, k)), cv2.blur(den, (k, k))
-    return np.sqrt(num / np.maximum(den, 1e-3)), f
+    return np.sqrt(np.maximum(num, 0.0) / np.maximum(den, 1e-3)), f  # a box sum of zeros may round below 0
 
 
 def _grid_coherence(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: float, f: int) -> np.ndarray:
