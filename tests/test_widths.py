@@ -115,3 +115,15 @@ def test_the_detector_reports_the_width_from_the_light():
     length, sk = skeleton_length_px(d.mask)
     own = crack_width_px(to_gray(img), d.mask, sk, d.row0, d.col0, length, d.extra["core_width_px"], DEPTH)
     assert (d.extra["mean_width_px"], d.extra["max_width_px"]) == pytest.approx(own)
+
+
+def test_a_blob_wider_than_its_ring_window_has_no_width_of_metres():
+    """Deep inside a dark blob 24 px wide taken as one crack, no road pixel lies within the square round its centre line
+    that the road's brightness is taken over. That brightness was 0 there, and the max width came out at hundreds of
+    pixels (up to 2 191 px, 55 m, on RDD2022 at 2.5 cm). It is now the ring's as a whole: the max stays near the
+    blob's width."""
+    gray = np.full((80, 120), 130, np.uint8)
+    gray[28:52, 20:100] = 65
+    mark = gray < 100
+    mean_px, max_px = _measure(gray, mark)
+    assert 0 < mean_px <= max_px <= 2 * 24, (mean_px, max_px)
