@@ -45,15 +45,15 @@ def _mapping(field: Optional[str], road: Optional[str], green: Optional[str]) ->
 def inspect(
     orthophoto: Path = typer.Argument(..., help="GeoTIFF / COG orthophoto (any CRS; RGB, RGBA or RGB+NIR; 8 or 16 bit)"),
     areas: Optional[Path] = typer.Option(None, "--areas", help="road/green polygons (GPKG, GeoJSON, Shapefile; any CRS)"),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="output folder [default: ./schouw-out/<orthophoto stem>]"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="output folder (default: ./schouw-out/<orthophoto stem>)"),
     area_field: Optional[str] = typer.Option(None, help="attribute of AREAS that says road or green"),
     road_values: Optional[str] = typer.Option(None, help="comma-separated values of --area-field meaning road"),
     green_values: Optional[str] = typer.Option(None, help="comma-separated values of --area-field meaning green"),
     tile_px: int = typer.Option(1024, help="core tile size (pixels)"),
-    nir_band: Optional[int] = typer.Option(None, help="band number of near-infrared (0: none) [default: from band descriptions / layout]"),
+    nir_band: Optional[int] = typer.Option(None, help="band number of near-infrared, 0 for none (default: from band descriptions / layout)"),
     executor: str = typer.Option("threads", help="where tile tasks run: threads (this process) or dask"),
-    dask_address: Optional[str] = typer.Option(None, help="existing Dask scheduler, e.g. tcp://host:8786 [default: a local cluster]"),
-    workers: Optional[int] = typer.Option(None, min=1, help="parallel tile workers [default: one per core]"),
+    dask_address: Optional[str] = typer.Option(None, help="existing Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)"),
+    workers: Optional[int] = typer.Option(None, min=1, help="parallel tile workers (default: one per core)"),
 ) -> None:
     """Inspect one orthophoto: detect road and green-area defects and write georeferenced issue layers."""
     t0 = time.perf_counter()
@@ -221,7 +221,7 @@ def _tally(outcomes) -> tuple[int, list[str]]:
 def detect_image(
     paths: list[str] = typer.Argument(..., help="photos (JPEG, PNG) or folders of photos"),
     out_dir: Path = typer.Option(..., "--out-dir", help="folder for <stem>.png (crack mask) and <stem>.json"),
-    gsd_m: Optional[float] = typer.Option(None, "--gsd-m", min=0.0001, max=0.1, help="metres per pixel [default: 0.002, close-range road photos]"),
+    gsd_m: Optional[float] = typer.Option(None, "--gsd-m", min=0.0001, max=0.1, help="metres per pixel on the ground (default: 0.002, close-range road photos; drone photos need it, e.g. 0.025)"),
     crack_model: str = typer.Option("auto", "--crack-model",
                                     help="auto (mlp for close-range photos finer than 1 cm per pixel, else classic), "
                                          "mlp (learned stage, models/crack-mlp: better F1, slower) or classic (black-hat, road-classic)"),
@@ -315,8 +315,8 @@ def _data_dir(data_dir: Optional[Path]) -> Path:
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="catalog, uploads and runs [default: ~/.local/share/schouw/server]"),
-    database_url: Optional[str] = typer.Option(None, "--database-url", help="e.g. postgresql://user:pw@host/db [default: SQLite in DATA_DIR]"),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="catalog, uploads and runs (default: ~/.local/share/schouw/server)"),
+    database_url: Optional[str] = typer.Option(None, "--database-url", help="e.g. postgresql://user:pw@host/db (default: SQLite in DATA_DIR)"),
     max_upload_mb: int = typer.Option(20480, min=1, help="largest accepted upload (MiB)"),
 ) -> None:
     """Start the web API and review UI, and the executor of the inspection flows they queue (one command, embedded defaults)."""
@@ -349,7 +349,7 @@ app.add_typer(token_app, name="token")
 @token_app.command("create")
 def token_create(
     role: str = typer.Option(..., "--role", help="uploader, reviewer or admin"),
-    name: Optional[str] = typer.Option(None, "--name", help="who uses it (shown in review history) [default: the role]"),
+    name: Optional[str] = typer.Option(None, "--name", help="who uses it, shown in review history (default: the role)"),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="as given to schouw serve"),
     database_url: Optional[str] = typer.Option(None, "--database-url", help="as given to schouw serve"),
 ) -> None:
