@@ -128,7 +128,7 @@ def test_alligator_groups_on_a_coarser_grid_keep_every_pixel(shape, f):
     ys, xs = np.nonzero(mask)
     assert cells[ys // f, xs // f].all() and cells.sum() == len({(y // f, x // f) for y, x in zip(ys, xs)})
     lab = np.arange(cells.size).reshape(cells.shape)
-    back = _block_up(lab, f, shape, 1, shape[0], 2, shape[1])
+    back = _block_up(lab, f, 1, shape[0], 2, shape[1])
     assert np.array_equal(back, np.repeat(np.repeat(lab, f, axis=0), f, axis=1)[1 : shape[0], 2 : shape[1]])
 
 

@@ -31,8 +31,8 @@ def _block_any(mask: np.ndarray, f: int) -> np.ndarray:
     return (cv2.resize(padded, (padded.shape[1] // f, padded.shape[0] // f), interpolation=cv2.INTER_AREA) > 0).view(np.uint8)
 
 
-def _block_up(lab: np.ndarray, f: int, shape: tuple[int, int], y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-    """The labels of the cells of :func:`_block_any` over the pixels ``[y0:y1, x0:x1]`` of an image of ``shape``."""
+def _block_up(lab: np.ndarray, f: int, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """The labels of the cells of :func:`_block_any` over the pixels ``[y0:y1, x0:x1]`` of the full image."""
     if f == 1:
         return lab[y0:y1, x0:x1]
     return lab[np.arange(y0, y1)[:, None] // f, np.arange(x0, x1)[None, :] // f]
@@ -87,7 +87,7 @@ def alligator_areas(cracks: list[Defect], shape: tuple[int, int], gsd_m: float, 
         y0, x0 = min(d.row0 for d in mine), min(d.col0 for d in mine)
         y1 = max(d.row0 + d.mask.shape[0] for d in mine)
         x1 = max(d.col0 + d.mask.shape[1] for d in mine)
-        own = (_block_up(lab, f, union.shape, y0, y1, x0, x1) == i) & (union[y0:y1, x0:x1] > 0)
+        own = (_block_up(lab, f, y0, y1, x0, x1) == i) & (union[y0:y1, x0:x1] > 0)
         ys, xs = np.nonzero(own)
         hull_m2 = max(cv2.contourArea(cv2.convexHull(np.column_stack([xs, ys]).astype(np.int32))), 1.0) * gsd_m**2
         if length_m / hull_m2 < p.alligator_area_min_density:
