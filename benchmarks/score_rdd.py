@@ -11,6 +11,8 @@ carry boxes, not pixel masks, so the protocol of issue 3 is used:
   box (the boxes cover only ~11 % of the pixels, so chance gives ~0.11);
 - a hit pothole box (D40) counts as *typed right* when most of the detected pixels in it are
   ``pothole``;
+- *potholes outside boxes*: the pothole detections with no pixel in any box (false potholes, or damage the
+  annotators left out);
 - *crack subtype*: of the crack pixels detected inside the D00, D10 and D20 boxes, the share
   whose crack has the box's subtype (``longitudinal``, ``transverse``, ``alligator``);
 - *crack widths*: the quartiles of the crack pieces' mean width and what the severity table makes of them (there is
@@ -98,6 +100,8 @@ class Tally:
     hits: dict = field(default_factory=lambda: defaultdict(int))  # per damage class: boxes hit
     total: dict = field(default_factory=lambda: defaultdict(int))  # per damage class: boxes
     pothole_right: int = 0  # D40 boxes hit whose detected pixels are mostly ``pothole``
+    potholes: int = 0  # pothole detections ...
+    potholes_outside: int = 0  # ... of them with no pixel in any box
     sub_px: dict = field(default_factory=lambda: defaultdict(int))  # per class: crack pixels in its boxes ...
     sub_right: dict = field(default_factory=lambda: defaultdict(int))  # ... and of them those of its subtype
     det_px: int = 0  # detected pixels (any type)
@@ -175,6 +179,9 @@ def score(images: list[Path], boxes: dict, gsd_m: float, params: RoadParams = Ro
                 if cls == "D40":
                     pot = int(masks["pothole"][y0:y1, x0:x1].sum()) if "pothole" in masks else 0
                     r.pothole_right += pot * 2 > covered
+        pots = [box_share(d, in_box) for d in defects if d.type == "pothole"]
+        r.potholes += len(pots)
+        r.potholes_outside += sum(share == 0 for share in pots)
         r.crack_widths_m.extend(d.extra["mean_width_px"] * gsd_m for d in defects if d.type == "crack")
         r.det_px += int(any_det.sum())
         r.det_in_px += int((any_det & in_box).sum())
@@ -224,6 +231,7 @@ def main() -> None:
     for t_ in sorted(by_type_px):
         print(f"  {t_:18s} {by_type_px[t_]:>8d} px, {by_type_in[t_] / max(by_type_px[t_], 1):.2f} inside boxes")
     print(f"D40 boxes hit and typed pothole: {r.pothole_right} of {hits['D40']} hit ({total['D40']} boxes)")
+    print(f"pothole detections: {r.potholes}, of them {r.potholes_outside} outside every box")
     print("crack subtype, share of the crack pixels in a class's boxes that have its subtype: "
           + ", ".join(f"{cls} {sub} {r.sub_right[cls] / max(r.sub_px[cls], 1):.2f}" for cls, sub in SUBTYPE_OF.items()))
     w = np.array(r.crack_widths_m)

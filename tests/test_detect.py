@@ -201,6 +201,9 @@ def test_pothole_found_and_not_reported_as_crack():
     assert d[0].mask.sum() == pytest.approx(truth.sum(), rel=0.2)
 
 
+NO_RING_RATIO = dataclasses.replace(RoadParams(), pothole_max_ring_ratio=9.0)
+
+
 def _rubble(seed: int = 0) -> np.ndarray:
     """Asphalt with a 4 x 4 m patch of rubble: dark stones 2-6 cm across over about a quarter of it."""
     img = _rgb(asphalt(300, 300))
@@ -217,9 +220,41 @@ def test_dark_blobs_among_many_are_not_potholes():
     big as holes. A hole lies in a lighter road, so a blob with more than ``pothole_max_ring_dark`` of the road round
     it dark as well is not one (on RDD2022 most false potholes were such blobs)."""
     img = _rubble()
-    off = dataclasses.replace(RoadParams(), pothole_max_ring_dark=1.0)
+    off = dataclasses.replace(NO_RING_RATIO, pothole_max_ring_dark=1.0)
     assert len(detect_potholes(img, _ones(img), _ones(img), GSD, off)) >= 5  # the trap is real
+    assert detect_potholes(img, _ones(img), _ones(img), GSD, NO_RING_RATIO) == []  # this rule alone removes them
     assert detect_potholes(img, _ones(img), _ones(img), GSD) == []
+
+
+@pytest.mark.parametrize(("bar_m", "length_m"), [(0.5, 1.2), (0.4, 1.5)])
+def test_the_asphalt_between_two_painted_bars_is_not_a_pothole(bar_m, length_m):
+    """Between two short grey-white bars 30 cm apart the road's mean brightness is mostly paint, so the asphalt in the
+    gap reads as a dark, compact blob. A hole is darker than even the darkest tenth of the road round it
+    (``pothole_max_ring_ratio``); the gap is as light as the asphalt beyond its ends. (Whether the gap passes the
+    other rules depends on where it lies; this one lies where it does.)"""
+    img = _rgb(asphalt(400, 400))
+    bar, gap, length = round(bar_m / GSD), round(0.3 / GSD), round(length_m / GSD)
+    top = 200 - length // 2
+    img[top : top + length, 60 : 60 + bar] = 200
+    img[top : top + length, 60 + bar + gap : 60 + 2 * bar + gap] = 200
+    ones = _ones(img)
+    assert len(detect_potholes(img, ones, ones, GSD, NO_RING_RATIO)) == 1  # the trap is real
+    assert detect_potholes(img, ones, ones, GSD) == []
+
+
+RDD_IMAGES = SHARED / "road_damage_drone" / "rdd2022_china_drone" / "images"
+
+
+@pytest.mark.skipif(not RDD_IMAGES.is_dir(), reason="../shared/data/road_damage_drone not present")
+@pytest.mark.parametrize("name", ["China_Drone_000035.jpg", "China_Drone_000345.jpg"])
+def test_the_gaps_of_a_real_zebra_crossing_are_not_potholes(name):
+    """RDD2022 photos 000035 and 000345 at 2.5 cm cross zebra crossings with no damage box on them. Before
+    ``pothole_max_ring_ratio`` the asphalt between the bars gave 3-4 potholes in each."""
+    from schouw.photos import photo_defects, read_photo
+
+    img = read_photo(RDD_IMAGES / name)
+    assert len([d for d in photo_defects(img, 0.025, NO_RING_RATIO)[0] if d.type == "pothole"]) >= 3  # the trap is real
+    assert [d for d in photo_defects(img, 0.025)[0] if d.type == "pothole"] == []
 
 
 @pytest.mark.parametrize("spacing_px", [10, 20])

@@ -24,12 +24,22 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 RDD_GSD_M = 0.025
 
 
-@pytest.fixture(scope="module")
-def rdd():
+_READINGS: dict = {}
+
+
+def reading(gsd_m: float):
+    """``score_rdd.score`` of all 200 photos read at ``gsd_m``, once per test run."""
     from score_rdd import load, score
 
-    images, boxes = load(SHARED)
-    return score(images, boxes, RDD_GSD_M)
+    if gsd_m not in _READINGS:
+        images, boxes = load(SHARED)
+        _READINGS[gsd_m] = score(images, boxes, gsd_m)
+    return _READINGS[gsd_m]
+
+
+@pytest.fixture(scope="module")
+def rdd():
+    return reading(RDD_GSD_M)
 
 
 def test_damage_boxes_hit_reach_the_target(rdd):
@@ -42,10 +52,7 @@ def test_damage_boxes_hit_reach_the_target(rdd):
 def test_damage_boxes_hit_reach_the_target_across_the_gsd_the_photos_may_have(gsd_m):
     """The photos' GSD is not known: 2-3 cm judging by the lane markings. Read as 3 cm, road-classic 0.22.2 hit 0.84 of
     the boxes: its black-hat disk shrank to 9 px there. Since 0.23.0 it is at least 11 px (``crack_min_radius_px``)."""
-    from score_rdd import load, score
-
-    images, boxes = load(SHARED)
-    r = score(images, boxes, gsd_m)
+    r = reading(gsd_m)
     assert r.hit_share >= 0.85, f"damage boxes hit {r.hit_share:.3f} at {gsd_m} m per pixel; target 0.85"
 
 
@@ -58,9 +65,20 @@ def test_detected_pixels_inside_boxes_do_not_fall_back(rdd):
 def test_pothole_pixels_inside_boxes_do_not_fall_back(rdd):
     """Most false potholes were dark blobs among many (gutter debris, rubble, the gaps of a zebra crossing): since
     road-classic 0.18.0 a hole must lie in a lighter road, and 0.35 of the pothole pixels then lay in boxes (0.17.0:
-    0.18). Since 0.22.0 broken-out patches are potholes too (detect.spalls), and most of them lie in boxes: 0.65."""
+    0.18). Since 0.22.0 broken-out patches are potholes too (detect.spalls), and most of them lie in boxes: 0.65. Since
+    0.24.0 a hole is also darker than the road just round it: 0.72."""
     share = rdd.by_type_in["pothole"] / max(rdd.by_type_px["pothole"], 1)
-    assert share >= 0.60, f"{share:.3f} of the pothole pixels inside boxes ({rdd.by_type_px['pothole']} px); 0.22.0 gave 0.65"
+    assert share >= 0.68, f"{share:.3f} of the pothole pixels inside boxes ({rdd.by_type_px['pothole']} px); 0.24.0 gave 0.72"
+
+
+@pytest.mark.parametrize("gsd_m", [0.02, RDD_GSD_M, 0.03])
+def test_most_potholes_lie_in_a_box(gsd_m):
+    """A hole is darker than even the darkest tenth of the road just round it (``pothole_max_ring_ratio``, road-classic
+    0.24.0): the asphalt between the bars of a zebra crossing, or a stain, is dark only against a lighter road
+    farther off. Without the rule 84 of 134, 98 of 147 and 153 of 220 pothole detections lay outside every box at 2,
+    2.5 and 3 cm; with it 22 of 64, 44 of 87 and 58 of 113, and as many D40 boxes are typed pothole."""
+    r = reading(gsd_m)
+    assert r.potholes_outside <= 0.6 * r.potholes, f"{r.potholes_outside} of {r.potholes} potholes outside every box"
 
 
 @pytest.mark.xfail(strict=True, reason="not met: 0.38 (models/road-classic/MODEL_CARD.md)")

@@ -75,21 +75,43 @@ def _lines(dark: np.ndarray, min_length_px: float, max_width_px: float) -> np.nd
     return thin[lab]
 
 
-def _ring_dark_share(dark: np.ndarray, region: np.ndarray, crop: np.ndarray, r0: int, c0: int, gsd_m: float) -> float:
-    """Share of the road (``region``) round a blob that is ``dark`` as well, in spots and patches rather than thin lines:
-    in a ring from ``RIM_M`` out to the blob's own size (the root of its area) beyond its edge. A hole lies in a lighter
-    road, though cracks may run up to it; a dark blob among many (gravel, rubble, the debris in a gutter, the gaps of a
-    zebra crossing) is a piece of a dark texture."""
+def _ring(region: np.ndarray, crop: np.ndarray, r0: int, c0: int, gsd_m: float) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+    """(window, near, ring) round a blob (``crop`` at ``r0``, ``c0``): the window's slices into the image, the blob with
+    its rim (out to ``RIM_M``) and the road (``region``) beyond that, out to the blob's own size (the root of its area),
+    as bool arrays of the window. The window has room for the lines that cross the ring."""
     gap_px = max(2, round(RIM_M / gsd_m))
     out_px = max(int(math.sqrt(np.count_nonzero(crop))), gap_px + 2)
-    m, win, _ = padded(crop, r0, c0, 2 * out_px, dark.shape)  # room for the lines that cross the ring
+    m, win, _ = padded(crop, r0, c0, 2 * out_px, region.shape)
     near = cv2.dilate(m, disk(gap_px)) > 0
-    ring = (cv2.dilate(m, disk(out_px)) > 0) & ~near & region[win]
+    return win, near, (cv2.dilate(m, disk(out_px)) > 0) & ~near & region[win]
+
+
+def _ring_dark_share(dark: np.ndarray, win: tuple[slice, slice], near: np.ndarray, ring: np.ndarray,
+                     gsd_m: float) -> float:
+    """Share of the road round a blob (:func:`_ring`) that is ``dark`` as well, in spots and patches rather than thin
+    lines. A hole lies in a lighter road, though cracks may run up to it; a dark blob among many (gravel, rubble, the
+    debris in a gutter) is a piece of a dark texture."""
     if not ring.any():
         return 0.0
     around = dark[win] & ~near
     spots = around & ~_lines(around, LINE_MIN_M / gsd_m, max(2.0, LINE_MAX_WIDTH_M / gsd_m))
     return float(spots[ring].mean())
+
+
+def _to_ring(gray: np.ndarray, crop: np.ndarray, r0: int, c0: int, win: tuple[slice, slice],
+                  ring: np.ndarray) -> float:
+    """A blob's mean grey level over the darkest tenth (10th percentile) of the road round it (:func:`_ring`); 0 where
+    no road is round it.
+
+    A hole is darker than even the darker stones just round it. A blob that is dark only against a mean lifted by
+    something bright (the asphalt between the bars of a zebra crossing) or against a lighter road farther off (a stain
+    or a dark patch within darker asphalt) is not much darker than that. A tenth, not more: paint may cover most of
+    the ring, as beside a short bar."""
+    if not ring.any():
+        return 0.0
+    h, w = crop.shape
+    inside = float(gray[r0 : r0 + h, c0 : c0 + w][crop].mean())
+    return inside / max(float(np.percentile(gray[win][ring], 10)), 1.0)
 
 
 def round_as_cover(contour: np.ndarray, area_px: float, gsd_m: float, min_fill: float, min_m: float,
@@ -149,8 +171,11 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
             continue  # manhole / gully cover
         if _edge_width_px(gray, bg, crop, r0, c0) > max(5.0, p.stain_min_edge_m / gsd_m):
             continue  # oil or water stain: darkness fading out, no broken edge
-        if _ring_dark_share(dark_px, region, crop, r0, c0, gsd_m) > p.pothole_max_ring_dark:
+        win, near, ring = _ring(region, crop, r0, c0, gsd_m)
+        if _ring_dark_share(dark_px, win, near, ring, gsd_m) > p.pothole_max_ring_dark:
             continue  # one dark blob among many: a dark texture, not a hole in a lighter road
+        if _to_ring(gray, crop, r0, c0, win, ring) > p.pothole_max_ring_ratio:
+            continue  # dark against a lighter road farther off or against paint, not against the road round it
         h, w = crop.shape
         rel = float((gray[r0 : r0 + h, c0 : c0 + w][crop] / np.maximum(bg[r0 : r0 + h, c0 : c0 + w][crop], 1)).mean())
         score = float(np.clip(0.5 + (p.pothole_darkness - rel) * 2.0 + 0.2 * (solidity - p.pothole_min_solidity), 0.05, 1.0))
