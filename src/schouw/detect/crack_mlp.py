@@ -198,10 +198,46 @@ def trim_to_profile(mask: np.ndarray, gray: np.ndarray, radius_px: float, share:
 WIDE_MIN_CENTRE_PX = 20
 #: From this many times ``wide_ratio`` on, a photo is decided at a third of its size, not at half
 WIDE_THIRD_FROM = 1.5
+#: The sizes a photo taken closer than the training photos may be decided at, largest first (see CrackMLP._decide_closer)
+WIDE_SIZES = (1 / 2, 1 / 3, 1 / 4, 1 / 6, 1 / 8)
+#: Where the full-size pass finds too little to measure, the half-size pass's width ratio must be this many times
+#: ``wide_ratio`` for a photo to be taken as closer (a 10 px crack, which the two passes find, gives about 6 there)
+WIDE_AT_HALF = 2.0
+#: Where neither the full- nor the half-size pass finds a crack, the photo is looked at once more at this size
+WIDE_PROBE = 1 / 4
 #: The black-hat of trim_to_profile reaches this many pixels at the working size (so its radius grows as that size
 #: shrinks), and at least WIDE_TRIM_MIN_RADIUS_PX
 WIDE_TRIM_RADIUS_PX = 3.0
 WIDE_TRIM_MIN_RADIUS_PX = 2.0
+
+
+@dataclass(frozen=True)
+class Seen:
+    """How wide the cracks of one decision look: the width ratio (see CrackMLP._decide_at) of the full-size pass, and of
+    its half-size pass (0 where a pass found too few centre-line pixels)."""
+
+    ratio: float = 0.0
+    half_ratio: float = 0.0
+
+    @property
+    def anything(self) -> bool:
+        return self.ratio > 0 or self.half_ratio > 0
+
+    def wide(self, wide_ratio: float) -> bool:
+        """Wider than the training cracks: at full size, or, where the full-size pass saw too little, at half size."""
+        return self.ratio > wide_ratio or (self.ratio == 0 and self.half_ratio > wide_ratio)
+
+
+def width_ratio(feats: np.ndarray, centre: np.ndarray | None, mask: np.ndarray, least_px: int) -> float:
+    """Median black-hat with a disk of 7 px over that with a disk of 2 px (features 3 and 1, in noise sigmas) on the
+    centre lines within ``mask``: about 2.5 on CrackForest's cracks, growing with their width in pixels; 0 where fewer
+    than ``least_px`` centre-line pixels are found."""
+    if centre is None:
+        return 0.0
+    on = centre & mask
+    if np.count_nonzero(on) < least_px:
+        return 0.0
+    return float(np.median(feats[3][on]) / max(float(np.median(feats[1][on])), 1e-3))
 
 
 #: The network's activation, OpenCV's symmetric sigmoid beta * (1 - exp(-alpha x)) / (1 + exp(-alpha x)) with these (alpha, beta)
@@ -467,48 +503,92 @@ class CrackMLP:
         features see only at its edges.
 
         A photo decided at its own size whose GSD was not told (:meth:`with_known_gsd`) and whose
-        cracks look wide (see :meth:`_wide_factor`) was taken closer than the training photos: it is
-        decided again at a half or a third of its size, and the mask scaled back is cut to each
-        crack's own dark profile (:func:`trim_to_profile`). A photo shrunk already (said to be finer
+        cracks look wide, or whose cracks neither pass sees, may have been taken closer than the
+        training photos: it is decided again smaller, as far down as its cracks still look wide
+        (:meth:`_decide_closer`), and the mask scaled back is cut to each crack's own dark profile
+        (:func:`trim_to_profile`). A photo shrunk already (said to be finer
         than the training photos, or larger than ``work_pixels``) is not guessed at again that way.
         The other way round, a photo shrunk for its pixel count alone whose cracks look thin at the
         working size (ratio below ``thin_ratio``) shows thin cracks on many pixels: it is decided
         again at full size, up to ``KNOWN_GSD_WORK_PIXELS`` (as when its GSD is told).
         """
         f = self.work_factor(gray.shape, gsd_m)
-        prob, mask, ratio = self._decide_at(gray, f)
-        f2 = None if self.gsd_known else self._second_size(gray.shape, f, ratio)
+        prob, mask, seen = self._decide_at(gray, f)
+        if self.gsd_known:
+            return prob, mask
+        if f == 1:  # decided at its own size: wide cracks mean a closer photo
+            closer = self._decide_closer(gray, seen)
+            return closer if closer is not None else (prob, mask)
+        f2 = self._larger_size(gray.shape, f, seen.ratio)
         if f2 is not None:
             prob, mask, _ = self._decide_at(gray, f2)
-            if f2 < f:  # scaled back from a smaller size: cut to the cracks' own width
-                mask = trim_to_profile(mask, gray, max(WIDE_TRIM_MIN_RADIUS_PX, WIDE_TRIM_RADIUS_PX / f2), self.wide_trim)
         return prob, mask
 
-    def _second_size(self, shape: tuple[int, ...], f: float, ratio: float) -> float | None:
-        """The factor to decide a photo of this shape again at, its GSD not told, after a first decision at ``f`` whose
-        cracks had this width ratio (see :meth:`decide`); None to keep the first decision."""
-        if f == 1:  # decided at its own size: wide cracks mean a closer photo
-            f2 = max(self._wide_factor(ratio), MIN_WORK_SIDE_PX / max(min(shape[:2]), 1))
-            return f2 if f2 < 1 else None
+    def _decide_closer(self, gray: np.ndarray, seen: Seen) -> tuple[np.ndarray, np.ndarray] | None:
+        """(probability, mask) of a photo decided at its own size, its GSD not told, whose cracks looked like this
+        (``seen``), decided again smaller because it was taken closer than the training photos; None to keep the
+        first decision.
+
+        - Cracks wider than the training cracks at full size (ratio above ``wide_ratio``): decided at a half, or a
+          third from ``WIDE_THIRD_FROM`` times ``wide_ratio`` on.
+        - Seen only by the half-size pass, and clearly wide there too (``WIDE_AT_HALF``): at a third.
+        - Seen by neither pass: a crack too wide for both may be there. The photo is looked at once at
+          ``WIDE_PROBE``, and what is found there is kept only where it ends up looking as wide as the training
+          cracks (or still wide at the smallest size there is).
+
+        From there it goes on down ``WIDE_SIZES`` while the cracks still look wide and something is found. The mask
+        scaled back is cut to each crack's own dark profile (:func:`trim_to_profile`).
+        """
+        if not self.wide_ratio:
+            return None
+        least = MIN_WORK_SIDE_PX / max(min(gray.shape[:2]), 1)
+        probe = False
+        if seen.ratio > self.wide_ratio:
+            f = self._wide_factor(seen.ratio)
+        elif seen.ratio == 0 and seen.half_ratio > WIDE_AT_HALF * self.wide_ratio:
+            f = 1 / 3
+        elif not seen.anything and WIDE_PROBE >= least:
+            f, probe = WIDE_PROBE, True
+        else:
+            return None
+        f = max(f, least)
+        if f >= 1:
+            return None
+        prob, mask, seen = self._decide_at(gray, f)
+        if probe and not seen.anything:
+            return None
+        stepped = False
+        while seen.wide(self.wide_ratio):
+            smaller = [s for s in WIDE_SIZES if least <= s < f]
+            if not smaller:
+                break
+            p2, m2, s2 = self._decide_at(gray, smaller[0])
+            if not s2.anything:
+                break
+            f, prob, mask, seen, stepped = smaller[0], p2, m2, s2, True
+        if probe and not (0 < seen.ratio <= self.wide_ratio or (seen.ratio > 0 and stepped and f == min(
+                (s for s in WIDE_SIZES if s >= least), default=f))):
+            return None
+        return prob, trim_to_profile(mask, gray, max(WIDE_TRIM_MIN_RADIUS_PX, WIDE_TRIM_RADIUS_PX / f), self.wide_trim)
+
+    def _larger_size(self, shape: tuple[int, ...], f: float, ratio: float) -> float | None:
+        """The factor to decide a photo of this shape again at, its GSD not told, after a first decision at ``f`` < 1
+        whose cracks had this width ratio (see :meth:`decide`); None to keep the first decision."""
         if self.thin_ratio and 0 < ratio < self.thin_ratio and f == self.work_factor(shape):
             # shrunk for its pixel count alone (not told finer), and its cracks look thin there
             f2 = min(1.0, math.sqrt(KNOWN_GSD_WORK_PIXELS / (shape[0] * shape[1])))
             return f2 if f2 > f else None
         return None
 
-    def _decide_at(self, gray: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray, float]:
-        """(probability, mask, width ratio) of :meth:`decide` with the photo resized by ``f`` (<= 1) and scaled back.
-
-        The width ratio is the black-hat response with a disk of 7 px over that with a disk of 2 px (median, on the
-        full-size pass's centre lines within its mask, at the working size): about 2.5 on CrackForest's cracks, growing
-        with their width in pixels; 0 where fewer than ``WIDE_MIN_CENTRE_PX`` centre-line pixels were found.
-        """
+    def _decide_at(self, gray: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray, Seen]:
+        """(probability, mask, how wide its cracks look) of :meth:`decide` with the photo resized by ``f`` (<= 1) and
+        scaled back. The width ratios are those of :func:`width_ratio` at the working size."""
         h, w = gray.shape
         if f < 1:
             small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-            prob_s, mask_s, ratio = self._decide_scaled(small)
+            prob_s, mask_s, seen = self._decide_scaled(small)
             prob = cv2.resize(prob_s, (w, h), interpolation=cv2.INTER_LINEAR)
-            return prob, cv2.resize(mask_s.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5, ratio
+            return prob, cv2.resize(mask_s.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5, seen
         return self._decide_scaled(gray)
 
     def _wide_factor(self, ratio: float) -> float:
@@ -525,26 +605,25 @@ class CrackMLP:
             return None
         return cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
-    def _decide_scaled(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """:meth:`decide` at this image's own size: the full-size pass, then the half-size pass added to it; and the
-        width ratio of the full-size pass (see :meth:`_decide_at`)."""
+    def _decide_scaled(self, gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, Seen]:
+        """:meth:`decide` at this image's own size: the full-size pass, then the half-size pass added to it; and how
+        wide the cracks of each pass look (see :meth:`_decide_at`)."""
         prob, mask, feats, centre = self._decide_one(gray)
-        ratio = 0.0
-        if (self.wide_ratio or self.thin_ratio) and centre is not None:
-            on = centre & mask
-            if np.count_nonzero(on) >= WIDE_MIN_CENTRE_PX:  # features 1 and 3: black-hats of 2 and 7 px, in noise sigmas
-                ratio = float(np.median(feats[3][on]) / max(float(np.median(feats[1][on])), 1e-3))
+        ratio = width_ratio(feats, centre, mask, WIDE_MIN_CENTRE_PX) if self.wide_ratio or self.thin_ratio else 0.0
+        half_ratio = 0.0
         h, w = gray.shape
         small = self.half_size(gray)
         if small is not None:
-            _, half, _, _ = self._decide_one(small)
+            _, half, half_feats, half_centre = self._decide_one(small)
+            if self.wide_ratio and ratio == 0:  # at half size a quarter of the pixels: half as many on a centre line
+                half_ratio = width_ratio(half_feats, half_centre, half, WIDE_MIN_CENTRE_PX // 2)
             wide = cv2.resize(half.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
             mask |= wide & (prob > self.lo)
             broad = broad_pieces(half, self.broad_px) if self.broad_px > 0 else None
             if broad is not None and broad.any():  # too wide for the full-size features to agree anywhere but its edges
                 up = cv2.resize(broad.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
                 mask |= up & (feats[0] < -BROAD_DARKNESS)  # where the full-size pixel is darker than its background
-        return prob, mask, ratio
+        return prob, mask, Seen(ratio, half_ratio)
 
     def mask(self, gray: np.ndarray, gsd_m: float | None = None) -> np.ndarray:
         """Crack pixels of a uint8 grey image (``gsd_m``: see :meth:`decide`)."""

@@ -1,0 +1,107 @@
+"""Wide cracks in close-range photos, labelled across their whole width: how much of them detect-image marks.
+
+    .venv/bin/python benchmarks/score_wide_cracks.py [--widths 2,4,8,12,16,24,32] [--photos 12] [--model-dir DIR]
+
+CrackForest's cracks are 1-5 px wide and its labels thinner still, so it cannot show what the learned stage does with a
+crack 16 or 24 px wide, as in a photo of a wide crack taken from close by (several public crack sets hold such photos
+and label them across their whole width). This benchmark paints them: a wandering dark crack of a given width, soft at
+its edges and uneven inside, across a photo of 544 x 384 px of coarse asphalt texture. The truth is the crack's whole
+width. The photos go through the crack mask ``schouw detect-image`` writes without ``--gsd-m`` (all road detectors,
+2 mm per pixel assumed, the learned stage not told the GSD), and are scored as ``score_cracks.py`` scores CrackForest:
+tolerant pixel precision, recall and F1 at 2 and 5 px, counts summed over the photos. Printed per width, with the
+median share of the truth's pixel count that the mask holds, and ms per photo.
+
+Synthetic: a measure of what the detector can reach, not of a real data set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from score_cracks import tolerant_counts  # noqa: E402
+
+from schouw.detect.crack_mlp import CrackMLP, default_model_dir  # noqa: E402
+from schouw.detect.road import RoadParams  # noqa: E402
+from schouw.photos import detect_photo  # noqa: E402
+
+#: The photos' size (rows, cols): that of DeepCrack's photos, a public set of close-range crack photos
+SHAPE = (384, 544)
+#: detect-image's assumed GSD without --gsd-m (m/px)
+ASSUMED_GSD_M = 0.002
+
+
+def close_range_asphalt(rng: np.random.Generator, shape: tuple[int, int], stone_px: float = 3.0) -> np.ndarray:
+    """Grey levels (float32) of asphalt seen from close by: stones about ``stone_px`` across, sensor noise."""
+    h, w = shape
+    coarse = rng.normal(0, 1, (int(h / stone_px) + 2, int(w / stone_px) + 2)).astype(np.float32)
+    stones = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    return 115 + 14 * stones + rng.normal(0, 5, shape).astype(np.float32)
+
+
+def wide_crack_photo(width_px: float, seed: int, shape: tuple[int, int] = SHAPE) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 RGB photo, bool truth) of one crack ``width_px`` wide wandering across asphalt (see the module doc)."""
+    rng = np.random.default_rng(seed)
+    h, w = shape
+    grey = close_range_asphalt(rng, shape)
+    pts = [np.array([rng.uniform(0.1, 0.3) * w, rng.uniform(0.2, 0.8) * h])]
+    angle = rng.uniform(-0.4, 0.4)
+    while 0 <= pts[-1][0] < w and 0 <= pts[-1][1] < h and len(pts) < 400:  # a random walk of 4 px steps
+        angle += math.radians(rng.normal(0, 12))
+        pts.append(pts[-1] + 4 * np.array([math.cos(angle), math.sin(angle)]))
+    line = np.zeros(shape, np.uint8)
+    cv2.polylines(line, [np.round(np.array(pts) * 16).astype(np.int32)], False, 255, max(1, round(width_px)), cv2.LINE_AA,
+                  shift=4)
+    soft = cv2.GaussianBlur(line.astype(np.float32) / 255, (0, 0), 1.0)  # its edges a pixel soft
+    depth = 0.45 + 0.1 * rng.normal(0, 1, shape).astype(np.float32)  # about half as bright inside, unevenly
+    grey *= 1 - soft * (1 - depth)
+    return np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, axis=2), line > 127
+
+
+def score(widths_px: list[float], photos: int, model: CrackMLP) -> dict[float, dict]:
+    """Per crack width: {tolerance px: (P, R, F1), "mask_share": median mask / truth pixels, "ms_per_photo"}."""
+    out = {}
+    for width in widths_px:
+        counts = {2: np.zeros(4), 5: np.zeros(4)}
+        shares, seconds = [], 0.0
+        for seed in range(photos):
+            rgb, truth = wide_crack_photo(width, seed)
+            t0 = time.perf_counter()
+            mask = detect_photo(rgb, ASSUMED_GSD_M, RoadParams(), crack_model=model)[0] > 0
+            seconds += time.perf_counter() - t0
+            for tol in counts:
+                counts[tol] += tolerant_counts(mask, truth, tol)
+            shares.append(mask.sum() / max(truth.sum(), 1))
+        res: dict = {"mask_share": float(np.median(shares)), "ms_per_photo": 1000 * seconds / max(photos, 1)}
+        for tol, (tp, n_pred, found, n_truth) in counts.items():
+            p, r = tp / max(n_pred, 1), found / max(n_truth, 1)
+            res[tol] = (p, r, 2 * p * r / max(p + r, 1e-9))
+        out[width] = res
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--widths", default="2,4,8,12,16,24,32", help="crack widths to paint, px (comma-separated)")
+    ap.add_argument("--photos", type=int, default=12, help="photos per width (seeds 0 .. N-1)")
+    ap.add_argument("--model-dir", type=Path, default=None, help="the learned stage to score (default: models/crack-mlp)")
+    args = ap.parse_args()
+    model = CrackMLP.load(args.model_dir or default_model_dir())
+    print(f"wide cracks, {args.photos} synthetic photos of {SHAPE[1]} x {SHAPE[0]} px per width, crack-mlp {model.version}, "
+          "as detect-image without --gsd-m")
+    for width, r in score([float(w) for w in args.widths.split(",")], args.photos, model).items():
+        print(f"width {width:4g} px  " + "  ".join(f"@{t}px P {r[t][0]:.3f} R {r[t][1]:.3f} F1 {r[t][2]:.3f}" for t in (2, 5))
+              + f"  mask/truth {r['mask_share']:.2f}  {r['ms_per_photo']:.0f} ms/photo")
+
+
+if __name__ == "__main__":
+    main()
