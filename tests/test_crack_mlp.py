@@ -258,7 +258,7 @@ def test_a_very_wide_crack_is_found_whole():
             assert all(24 <= d.extra["mean_width_px"] <= 36 for d in found), [d.extra["mean_width_px"] for d in found]
 
 
-@pytest.mark.parametrize(("width_px", "seeds"), [(16, (0, 1, 3)), (24, (0, 3, 4))])
+@pytest.mark.parametrize(("width_px", "seeds"), [(16, (0, 1, 3)), (24, (0, 3, 4)), (32, (0, 3, 6))])
 def test_a_crack_too_wide_for_both_passes_is_found_smaller(width_px, seeds):
     """A 16 or 24 px crack across a photo of 544 x 384 px (``benchmarks/score_wide_cracks.py``), through the mask
     detect-image writes without ``--gsd-m``: where the full-size pass finds too little of it to measure, the half-size

@@ -46,6 +46,26 @@ def test_a_cast_shadow_is_lifted_and_its_edge_marked():
     assert not edge[np.abs(d) > 30].any()  # and nothing far from it
 
 
+def test_a_wide_dark_crack_is_not_taken_for_a_shadow():
+    """A close-up of a crack 32 px wide and half as bright as the road: where it fills half the light's 60 px window the
+    light itself is dark, as dark as in a shadow. But it darkens a few per cent of the photo, where a shadow darkens a
+    good part of it: the darker tenth of the light is the road's, so the photo is left as it is (before, the crack was
+    lifted away and only its edges kept). A shadow over a quarter of the photo is still lifted."""
+    g = _gray()
+    ones = np.ones(g.shape, bool)
+    crack = np.zeros(g.shape, np.uint8)
+    cv2.line(crack, (100, 100), (380, 220), 1, 32)  # about 6 % of the photo
+    cracked = np.where(crack > 0, g * 0.45, g).astype(np.uint8)
+    out, edge = even_light(cracked, ones, P.light_ratio_max, P.light_step_max)
+    assert out is cracked and edge is None
+    light, d = _shadow()
+    quarter = np.where(d > 100, light, 1.0)  # the shadow beyond a line farther out: about a quarter of the photo
+    assert 0.15 < (d > 100).mean() < 0.35
+    shaded = np.clip(cracked * quarter, 0, 255).astype(np.uint8)
+    out, edge = even_light(shaded, ones, P.light_ratio_max, P.light_step_max)
+    assert edge is not None and out[d > 140].mean() > 1.5 * shaded[d > 140].mean()
+
+
 def test_paint_is_never_darkened():
     light, _ = _shadow()
     g = _gray()

@@ -28,6 +28,10 @@ TRIGGER_KERNEL = 7
 BRIGHT_PERCENTILE = 75
 #: The dark end: this percentile of the light in the region
 DARK_PERCENTILE = 2
+#: ... and the light of the region's darker tenth must be at least this many times below the bright reference too: a
+#: shadow or light falling off darkens a good part of a photo, a crack half as wide as the light's window (a close-up
+#: of a wide crack) or a dark stain only a few per cent of it
+SPREAD_PERCENTILE, SPREAD_RATIO_MIN = 10, 1.3
 
 
 def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR,
@@ -52,7 +56,8 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     """(grey image, shadow edge) of a uint8 grey image: lit evenly where the light in ``region`` is uneven.
 
     Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
-    ``ratio_max`` times that of its darkest 2 %, judged on the coarser light (``TRIGGER_KERNEL``).
+    ``ratio_max`` times that of its darkest 2 % and more than ``SPREAD_RATIO_MIN`` times that of its darkest tenth,
+    judged on the coarser light (``TRIGGER_KERNEL``).
     Then every pixel is multiplied by the bright light over its own light (at least 1), and the
     shadow edge is where the light changes by more than ``step_max`` of itself over
     ``2 * factor`` px (bool, the image's size).
@@ -64,8 +69,8 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     coarse, inside = light_level(gray, region, 2 * factor, TRIGGER_KERNEL)
     if not inside.any():
         return gray, None
-    dark, bright = np.percentile(coarse[inside], (DARK_PERCENTILE, BRIGHT_PERCENTILE))
-    if bright <= ratio_max * max(float(dark), 1.0):
+    dark, darker_tenth, bright = np.percentile(coarse[inside], (DARK_PERCENTILE, SPREAD_PERCENTILE, BRIGHT_PERCENTILE))
+    if bright <= ratio_max * max(float(dark), 1.0) or bright <= SPREAD_RATIO_MIN * max(float(darker_tenth), 1.0):
         return gray, None
     small, inside = light_level(gray, region, factor)
     if not inside.any():
