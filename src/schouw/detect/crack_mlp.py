@@ -200,8 +200,8 @@ WIDE_MIN_CENTRE_PX = 20
 WIDE_THIRD_FROM = 1.5
 #: The sizes a photo taken closer than the training photos may be decided at, largest first (see CrackMLP._decide_closer)
 WIDE_SIZES = (1 / 2, 1 / 3, 1 / 4, 1 / 6, 1 / 8)
-#: Where the full-size pass finds too little to measure, the half-size pass's width ratio must be this many times
-#: ``wide_ratio`` for a photo to be taken as closer (a 10 px crack, which the two passes find, gives about 6 there)
+#: The half-size pass's width ratio must be this many times ``wide_ratio`` for a photo whose full-size pass does not
+#: find wide cracks to be taken as closer (a 10 px crack, which the two passes find, gives about 6 there)
 WIDE_AT_HALF = 2.0
 #: Where neither the full- nor the half-size pass finds a crack, the photo is looked at once more at this size
 WIDE_PROBE = 1 / 4
@@ -531,7 +531,8 @@ class CrackMLP:
 
         - Cracks wider than the training cracks at full size (ratio above ``wide_ratio``): decided at a half, or a
           third from ``WIDE_THIRD_FROM`` times ``wide_ratio`` on.
-        - Seen only by the half-size pass, and clearly wide there too (``WIDE_AT_HALF``): at a third.
+        - Clearly wide even to the half-size pass (``WIDE_AT_HALF``), while the full-size pass found too little to
+          measure or only the crack's edges, which look like two thin cracks: at a third.
         - Seen by neither pass: a crack too wide for both may be there. The photo is looked at once at
           ``WIDE_PROBE``, and what is found there is kept only where it ends up looking as wide as the training
           cracks (or still wide at the smallest size there is).
@@ -545,7 +546,7 @@ class CrackMLP:
         probe = False
         if seen.ratio > self.wide_ratio:
             f = self._wide_factor(seen.ratio)
-        elif seen.ratio == 0 and seen.half_ratio > WIDE_AT_HALF * self.wide_ratio:
+        elif seen.half_ratio > WIDE_AT_HALF * self.wide_ratio:
             f = 1 / 3
         elif not seen.anything and WIDE_PROBE >= least:
             f, probe = WIDE_PROBE, True
@@ -566,8 +567,9 @@ class CrackMLP:
             if not s2.anything:
                 break
             f, prob, mask, seen, stepped = smaller[0], p2, m2, s2, True
-        if probe and not (0 < seen.ratio <= self.wide_ratio or (seen.ratio > 0 and stepped and f == min(
-                (s for s in WIDE_SIZES if s >= least), default=f))):
+        smallest = f == min((s for s in WIDE_SIZES if s >= least), default=f)
+        if probe and not (0 < seen.ratio <= self.wide_ratio or seen.ratio > WIDE_AT_HALF * self.wide_ratio
+                          or (seen.ratio > 0 and stepped and smallest)):
             return None
         return prob, trim_to_profile(mask, gray, max(WIDE_TRIM_MIN_RADIUS_PX, WIDE_TRIM_RADIUS_PX / f), self.wide_trim)
 
@@ -615,7 +617,7 @@ class CrackMLP:
         small = self.half_size(gray)
         if small is not None:
             _, half, half_feats, half_centre = self._decide_one(small)
-            if self.wide_ratio and ratio == 0:  # at half size a quarter of the pixels: half as many on a centre line
+            if self.wide_ratio:  # at half size a quarter of the pixels: half as many on a centre line
                 half_ratio = width_ratio(half_feats, half_centre, half, WIDE_MIN_CENTRE_PX // 2)
             wide = cv2.resize(half.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
             mask |= wide & (prob > self.lo)
