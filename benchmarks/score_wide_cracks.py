@@ -1,12 +1,14 @@
 """Wide cracks in close-range photos, labelled across their whole width: how much of them detect-image marks.
 
-    .venv/bin/python benchmarks/score_wide_cracks.py [--widths 2,4,8,12,16,24,32] [--photos 12] [--model-dir DIR]
+    .venv/bin/python benchmarks/score_wide_cracks.py [--widths 2,4,8,12,16,24,32] [--photos 12] [--size 544x384]
+        [--model-dir DIR]
 
 CrackForest's cracks are 1-5 px wide and its labels thinner still, so it cannot show what the learned stage does with a
 crack 16 or 24 px wide, as in a photo of a wide crack taken from close by (several public crack sets hold such photos
 and label them across their whole width). This benchmark paints them: a wandering dark crack of a given width, soft at
 its edges and uneven inside, across a photo of 544 x 384 px of coarse asphalt texture. The truth is the crack's whole
-width. The photos go through the crack mask ``schouw detect-image`` writes without ``--gsd-m`` (all road detectors,
+width. ``--size WxH`` paints larger photos of the same texture (a camera with more pixels, as larger crack sets have).
+The photos go through the crack mask ``schouw detect-image`` writes without ``--gsd-m`` (all road detectors,
 2 mm per pixel assumed, the learned stage not told the GSD), and are scored as ``score_cracks.py`` scores CrackForest:
 tolerant pixel precision, recall and F1 at 2 and 5 px, counts summed over the photos. Printed per width, with the
 median share of the truth's pixel count that the mask holds, and ms per photo.
@@ -67,14 +69,15 @@ def wide_crack_photo(width_px: float, seed: int, shape: tuple[int, int] = SHAPE)
     return np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, axis=2), line > 127
 
 
-def score(widths_px: list[float], photos: int, model: CrackMLP) -> dict[float, dict]:
-    """Per crack width: {tolerance px: (P, R, F1), "mask_share": median mask / truth pixels, "ms_per_photo"}."""
+def score(widths_px: list[float], photos: int, model: CrackMLP, shape: tuple[int, int] = SHAPE) -> dict[float, dict]:
+    """Per crack width: {tolerance px: (P, R, F1), "mask_share": median mask / truth pixels, "ms_per_photo"}, on photos
+    of ``shape`` (rows, cols)."""
     out = {}
     for width in widths_px:
         counts = {2: np.zeros(4), 5: np.zeros(4)}
         shares, seconds = [], 0.0
         for seed in range(photos):
-            rgb, truth = wide_crack_photo(width, seed)
+            rgb, truth = wide_crack_photo(width, seed, shape)
             t0 = time.perf_counter()
             mask = detect_photo(rgb, ASSUMED_GSD_M, RoadParams(), crack_model=model)[0] > 0
             seconds += time.perf_counter() - t0
@@ -93,12 +96,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--widths", default="2,4,8,12,16,24,32", help="crack widths to paint, px (comma-separated)")
     ap.add_argument("--photos", type=int, default=12, help="photos per width (seeds 0 .. N-1)")
+    ap.add_argument("--size", default=f"{SHAPE[1]}x{SHAPE[0]}", help="photo size, WxH px")
     ap.add_argument("--model-dir", type=Path, default=None, help="the learned stage to score (default: models/crack-mlp)")
     args = ap.parse_args()
+    try:
+        cols, rows = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        ap.error(f"--size {args.size!r}: expected WxH in pixels, e.g. 544x384")
     model = CrackMLP.load(args.model_dir or default_model_dir())
-    print(f"wide cracks, {args.photos} synthetic photos of {SHAPE[1]} x {SHAPE[0]} px per width, crack-mlp {model.version}, "
+    print(f"wide cracks, {args.photos} synthetic photos of {cols} x {rows} px per width, crack-mlp {model.version}, "
           "as detect-image without --gsd-m")
-    for width, r in score([float(w) for w in args.widths.split(",")], args.photos, model).items():
+    for width, r in score([float(w) for w in args.widths.split(",")], args.photos, model, (rows, cols)).items():
         print(f"width {width:4g} px  " + "  ".join(f"@{t}px P {r[t][0]:.3f} R {r[t][1]:.3f} F1 {r[t][2]:.3f}" for t in (2, 5))
               + f"  mask/truth {r['mask_share']:.2f}  {r['ms_per_photo']:.0f} ms/photo")
 
