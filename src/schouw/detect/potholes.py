@@ -75,7 +75,8 @@ def _lines(dark: np.ndarray, min_length_px: float, max_width_px: float) -> np.nd
     return thin[lab]
 
 
-def _ring(region: np.ndarray, crop: np.ndarray, r0: int, c0: int, gsd_m: float) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+def _ring(region: np.ndarray, crop: np.ndarray, r0: int, c0: int,
+          gsd_m: float) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
     """(window, near, ring) round a blob (``crop`` at ``r0``, ``c0``): the window's slices into the image, the blob with
     its rim (out to ``RIM_M``) and the road (``region``) beyond that, out to the blob's own size (the root of its area),
     as bool arrays of the window. The window has room for the lines that cross the ring."""
@@ -98,8 +99,8 @@ def _ring_dark_share(dark: np.ndarray, win: tuple[slice, slice], near: np.ndarra
     return float(spots[ring].mean())
 
 
-def _to_ring(gray: np.ndarray, crop: np.ndarray, r0: int, c0: int, win: tuple[slice, slice],
-                  ring: np.ndarray) -> float:
+def _ring_ratio(gray: np.ndarray, crop: np.ndarray, r0: int, c0: int, win: tuple[slice, slice],
+                ring: np.ndarray) -> float:
     """A blob's mean grey level over the darkest tenth (10th percentile) of the road round it (:func:`_ring`); 0 where
     no road is round it.
 
@@ -174,7 +175,7 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
         win, near, ring = _ring(region, crop, r0, c0, gsd_m)
         if _ring_dark_share(dark_px, win, near, ring, gsd_m) > p.pothole_max_ring_dark:
             continue  # one dark blob among many: a dark texture, not a hole in a lighter road
-        if _to_ring(gray, crop, r0, c0, win, ring) > p.pothole_max_ring_ratio:
+        if _ring_ratio(gray, crop, r0, c0, win, ring) > p.pothole_max_ring_ratio:
             continue  # dark against a lighter road farther off or against paint, not against the road round it
         h, w = crop.shape
         rel = float((gray[r0 : r0 + h, c0 : c0 + w][crop] / np.maximum(bg[r0 : r0 + h, c0 : c0 + w][crop], 1)).mean())

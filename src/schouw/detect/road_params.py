@@ -54,7 +54,7 @@ class RoadParams:
     pothole_max_aspect: float = 3.0  # a dark blob longer than this times its width is a crack or a shadow's band
     pothole_min_solidity: float = 0.6  # area / convex hull area: a hole is compact
     pothole_max_ring_dark: float = 0.05  # a hole lies in a lighter road: at most this share of the road round it is as dark
-    pothole_max_ring_ratio: float = 0.75  # ... and at most this times the darkest tenth of that road (potholes._to_ring)
+    pothole_max_ring_ratio: float = 0.75  # ... and at most this times the darkest tenth of that road (potholes._ring_ratio)
     pothole_max_frame_share: float = 0.25  # in a photo, a dark area with more of its outline on the frame is not a hole
     spall_paleness: float = 1.06  # a broken-out patch (detect.spalls): base course this much lighter than the road ...
     spall_min_area_m2: float = 0.2  # ... of this ...
