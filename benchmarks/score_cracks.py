@@ -80,6 +80,13 @@ def tolerant_counts(pred: np.ndarray, gt: np.ndarray, tol: float) -> tuple[int, 
     return int((pred & (d_gt <= tol)).sum()), int(pred.sum()), int((gt & (d_pr <= tol)).sum()), int(gt.sum())
 
 
+def precision_recall_f1(counts) -> tuple[float, float, float]:
+    """(P, R, F1) of :func:`tolerant_counts` summed over photos: (correct predictions, predictions, found truth, truth)."""
+    tp, n_pred, found, n_truth = counts
+    p, r = tp / max(n_pred, 1), found / max(n_truth, 1)
+    return p, r, 2 * p * r / max(p + r, 1e-9)
+
+
 def rescale(img: np.ndarray, gt: np.ndarray, f: float) -> tuple[np.ndarray, np.ndarray]:
     """Photo and truth resized by ``f`` (see the module docstring)."""
     if f == 1:
@@ -169,9 +176,7 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
     for name, ids in groups.items():
         res: dict = {"ms_per_image": 1000 * sum(per_image[i][1] for i in ids) / max(len(ids), 1)}
         for tol in tolerances:
-            tp, n_pred, found, n_truth = sum(per_image[i][0][tol] for i in ids)
-            p, r = tp / max(n_pred, 1), found / max(n_truth, 1)
-            res[tol] = (p, r, 2 * p * r / max(p + r, 1e-9))
+            res[tol] = precision_recall_f1(sum(per_image[i][0][tol] for i in ids))
         out[name] = res
     return out
 

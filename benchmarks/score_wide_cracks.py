@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from score_cracks import tolerant_counts  # noqa: E402
+from score_cracks import precision_recall_f1, tolerant_counts  # noqa: E402
 
 from schouw.detect.crack_mlp import CrackMLP, default_model_dir  # noqa: E402
 from schouw.detect.road import RoadParams  # noqa: E402
@@ -85,9 +85,8 @@ def score(widths_px: list[float], photos: int, model: CrackMLP, shape: tuple[int
                 counts[tol] += tolerant_counts(mask, truth, tol)
             shares.append(mask.sum() / max(truth.sum(), 1))
         res: dict = {"mask_share": float(np.median(shares)), "ms_per_photo": 1000 * seconds / max(photos, 1)}
-        for tol, (tp, n_pred, found, n_truth) in counts.items():
-            p, r = tp / max(n_pred, 1), found / max(n_truth, 1)
-            res[tol] = (p, r, 2 * p * r / max(p + r, 1e-9))
+        for tol, summed in counts.items():
+            res[tol] = precision_recall_f1(summed)
         out[width] = res
     return out
 

@@ -42,7 +42,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from score_cracks import ROOT, SHARED, rescale, tolerant_counts
+from score_cracks import ROOT, SHARED, precision_recall_f1, rescale, tolerant_counts
 from schouw.detect.crack_mlp import (
     ACTIVATION_PARAMS,
     CrackMLP,
@@ -206,11 +206,7 @@ def cross_fitted_f1(rows) -> dict[tuple[float, float], float]:
                 keep = np.zeros(int(lab.max()) + 1, bool)
                 keep[pid[judged_score >= t]] = True
                 acc[t, c] += tolerant_counts(trim_to_core(keep[lab], prob, c), gt, 2)
-    out = {}
-    for key, (tp, n, found, truth) in acc.items():
-        p, r = tp / max(n, 1), found / max(truth, 1)
-        out[key] = 2 * p * r / max(p + r, 1e-9)
-    return out
+    return {key: precision_recall_f1(summed)[2] for key, summed in acc.items()}
 
 
 def main() -> None:

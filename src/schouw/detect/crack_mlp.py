@@ -548,10 +548,10 @@ class CrackMLP:
         if not self.wide_ratio:
             return None
         least = MIN_WORK_SIDE_PX / max(min(gray.shape[:2]), 1)
-        sizes = [base * s for s in WIDE_SIZES]
+        sizes = [base * s for s in WIDE_SIZES if base * s >= least]  # never below MIN_WORK_SIDE_PX a side
         probe = False
         if seen.ratio > self.wide_ratio and base == 1:
-            f = base * self._wide_factor(seen.ratio)
+            f = self._wide_factor(seen.ratio)
         elif seen.half_ratio > WIDE_AT_HALF * self.wide_ratio:
             f = base / 3
         elif not seen.anything and base * WIDE_PROBE >= least:
@@ -566,14 +566,14 @@ class CrackMLP:
             return None
         stepped = False
         while seen.wide(self.wide_ratio):
-            smaller = [s for s in sizes if least <= s < f]
+            smaller = [s for s in sizes if s < f]
             if not smaller:
                 break
             p2, m2, s2 = self._decide_at(gray, smaller[0])
             if not s2.anything:
                 break
             f, prob, mask, seen, stepped = smaller[0], p2, m2, s2, True
-        smallest = f == min((s for s in sizes if s >= least), default=f)
+        smallest = not sizes or f == sizes[-1]
         if probe and not (0 < seen.ratio <= self.wide_ratio or seen.ratio > WIDE_AT_HALF * self.wide_ratio
                           or (seen.ratio > 0 and stepped and smallest)):
             return None
