@@ -66,6 +66,34 @@ def test_a_wide_dark_crack_is_not_taken_for_a_shadow():
     assert edge is not None and out[d > 140].mean() > 1.5 * shaded[d > 140].mean()
 
 
+def test_a_wide_crack_darkening_a_tenth_of_the_photo_is_not_taken_for_a_shadow():
+    """A 32 px crack winding across the photo darkens more than a tenth of it, so its light passes the two darkness
+    tests, but in the light it is a band no wider than the crack: no disk of BROAD_RADIUS fits in it. A band of shade
+    60 px wide, as dark, does hold one and is lifted; with the broad test off (radius 0) the crack was lifted too."""
+    import schouw.detect.light as light_mod
+
+    g = _gray()
+    ones = np.ones(g.shape, bool)
+    crack = np.zeros(g.shape, np.uint8)
+    xs = np.arange(0, 481, 8)
+    cv2.polylines(crack, [np.stack([xs, 160 + 90 * np.sin(2 * np.pi * xs / 300)], 1).astype(np.int32)], False, 1, 32)
+    assert crack.mean() > 0.1
+    cracked = np.where(crack > 0, g * 0.45, g).astype(np.uint8)
+    out, edge = even_light(cracked, ones, P.light_ratio_max, P.light_step_max)
+    assert out is cracked and edge is None
+    shade = np.zeros(g.shape, np.uint8)
+    cv2.line(shade, (0, 60), (479, 260), 1, 60)
+    shaded = np.where(shade > 0, g * 0.5, g).astype(np.uint8)
+    out, edge = even_light(shaded, ones, P.light_ratio_max, P.light_step_max)
+    assert edge is not None and out[shade > 0].mean() > 1.5 * shaded[shade > 0].mean()
+    narrow = light_mod.BROAD_RADIUS
+    try:
+        light_mod.BROAD_RADIUS = 0.0
+        assert even_light(cracked, ones, P.light_ratio_max, P.light_step_max)[1] is not None
+    finally:
+        light_mod.BROAD_RADIUS = narrow
+
+
 def test_paint_is_never_darkened():
     light, _ = _shadow()
     g = _gray()

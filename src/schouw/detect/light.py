@@ -32,6 +32,10 @@ DARK_PERCENTILE = 2
 #: shadow or light falling off darkens a good part of a photo, a crack half as wide as the light's window (a close-up
 #: of a wide crack) or a dark stain only a few per cent of it
 SPREAD_PERCENTILE, SPREAD_RATIO_MIN = 10, 1.3
+#: ... and that dark part must be broad: hold a disk of this radius (px of the coarse light, 2 * factor px each; at the
+#: default factor a band of shade 60 px wide does. The three 32 and 40 px cracks of score_wide_cracks.py that darken a
+#: tenth of their 544 x 384 photo give 3.3-3.7 where they bend)
+BROAD_RADIUS = 4.0
 
 
 def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR,
@@ -51,13 +55,26 @@ def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR
     return cv2.medianBlur(small, kernel), inside
 
 
+def broad_dark(light: np.ndarray, inside: np.ndarray, bright: float) -> bool:
+    """Whether the light's dark part (at least ``SPREAD_RATIO_MIN`` times below ``bright``) holds a disk of radius
+    ``BROAD_RADIUS`` (px of ``light``) somewhere in ``inside``: a shadow or light falling off is broad, the light a
+    wide crack leaves in the median a thin band along its middle."""
+    dark = ((light.astype(np.float32) * np.float32(SPREAD_RATIO_MIN) < bright) & inside).astype(np.uint8)
+    if not dark.any():
+        return False
+    # broad within the photo: OpenCV would take what lies beyond the frame as dark, and a crack running out of it
+    # obliquely would grow broad there
+    framed = cv2.copyMakeBorder(dark, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    return float(cv2.distanceTransform(framed, cv2.DIST_L2, 3).max()) >= BROAD_RADIUS
+
+
 def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float,
                factor: int = LIGHT_FACTOR) -> tuple[np.ndarray, np.ndarray | None]:
     """(grey image, shadow edge) of a uint8 grey image: lit evenly where the light in ``region`` is uneven.
 
     Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
     ``ratio_max`` times that of its darkest 2 % and more than ``SPREAD_RATIO_MIN`` times that of its darkest tenth,
-    judged on the coarser light (``TRIGGER_KERNEL``).
+    and that dark part is broad (:func:`broad_dark`), judged on the coarser light (``TRIGGER_KERNEL``).
     Then every pixel is multiplied by the bright light over its own light (at least 1), and the
     shadow edge is where the light changes by more than ``step_max`` of itself over
     ``2 * factor`` px (bool, the image's size).
@@ -71,6 +88,8 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
         return gray, None
     dark, darker_tenth, bright = np.percentile(coarse[inside], (DARK_PERCENTILE, SPREAD_PERCENTILE, BRIGHT_PERCENTILE))
     if bright <= ratio_max * max(float(dark), 1.0) or bright <= SPREAD_RATIO_MIN * max(float(darker_tenth), 1.0):
+        return gray, None
+    if not broad_dark(coarse, inside, float(bright)):
         return gray, None
     small, inside = light_level(gray, region, factor)
     if not inside.any():
