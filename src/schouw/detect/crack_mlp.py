@@ -205,6 +205,11 @@ WIDE_SIZES = (1 / 2, 1 / 3, 1 / 4, 1 / 6, 1 / 8)
 WIDE_AT_HALF = 2.0
 #: Where neither the full- nor the half-size pass finds a crack, the photo is looked at once more at this size
 WIDE_PROBE = 1 / 4
+#: ... or where what they mark is less than this share of the photo: a few pieces of the edges of a crack too wide for
+#: both (of the 155 CrackForest photos, the least that marks anything marks 0.0021 at full size, a throwaway listing)
+LITTLE_SHARE = 0.002
+#: ... and a look for a sliver's sake is kept only where it marks this many times as much
+LITTLE_GROWTH = 8.0
 #: The black-hat of trim_to_profile reaches this many pixels at the working size (so its radius grows as that size
 #: shrinks), and at least WIDE_TRIM_MIN_RADIUS_PX
 WIDE_TRIM_RADIUS_PX = 3.0
@@ -214,10 +219,11 @@ WIDE_TRIM_MIN_RADIUS_PX = 2.0
 @dataclass(frozen=True)
 class Seen:
     """How wide the cracks of one decision look: the width ratio (see CrackMLP._decide_at) of the full-size pass, and of
-    its half-size pass (0 where a pass found too few centre-line pixels)."""
+    its half-size pass (0 where a pass found too few centre-line pixels); and how much of the photo it marks."""
 
     ratio: float = 0.0
     half_ratio: float = 0.0
+    share: float = 0.0  # the share of the photo's pixels the decision marks (both passes)
 
     @property
     def anything(self) -> bool:
@@ -537,9 +543,10 @@ class CrackMLP:
           0.02 F1);
         - a third, where they look clearly wide even to the half-size pass (``WIDE_AT_HALF``) while the full-size
           pass found too little to measure or only the crack's edges, which look like two thin cracks;
-        - ``WIDE_PROBE``, where neither pass sees anything: a crack too wide for both may be there. What is found
-          there is kept only where it ends up looking as wide as the training cracks, clearly wider, or still wide at
-          the smallest size there is.
+        - ``WIDE_PROBE``, where neither pass sees anything, or what they mark is a sliver (less than ``LITTLE_SHARE``
+          of the photo): a crack too wide for both may be there, found at most at a few pieces of its edges. What is
+          found there is kept only where it is ``LITTLE_GROWTH`` times as much as the sliver and ends up looking as
+          wide as the training cracks, clearly wider, or still wide at the smallest size there is.
 
         From there it goes on down ``WIDE_SIZES`` while the cracks still look wide and something is found (never below
         ``MIN_WORK_SIDE_PX`` a side). The mask scaled back is cut to each crack's own dark profile
@@ -554,15 +561,16 @@ class CrackMLP:
             f = self._wide_factor(seen.ratio)
         elif seen.half_ratio > WIDE_AT_HALF * self.wide_ratio:
             f = base / 3
-        elif not seen.anything and base * WIDE_PROBE >= least:
+        elif (not seen.anything or seen.share < LITTLE_SHARE) and base * WIDE_PROBE >= least:
             f, probe = base * WIDE_PROBE, True
         else:
             return None
         f = max(f, least)
         if f >= base:
             return None
+        first = seen
         prob, mask, seen = self._decide_at(gray, f)
-        if probe and not seen.anything:
+        if probe and (not seen.anything or seen.share < LITTLE_GROWTH * first.share):
             return None
         stepped = False
         while seen.wide(self.wide_ratio):
@@ -631,7 +639,7 @@ class CrackMLP:
             if broad is not None and broad.any():  # too wide for the full-size features to agree anywhere but its edges
                 up = cv2.resize(broad.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR) >= 0.5
                 mask |= up & (feats[0] < -BROAD_DARKNESS)  # where the full-size pixel is darker than its background
-        return prob, mask, Seen(ratio, half_ratio)
+        return prob, mask, Seen(ratio, half_ratio, np.count_nonzero(mask) / mask.size)
 
     def mask(self, gray: np.ndarray, gsd_m: float | None = None) -> np.ndarray:
         """Crack pixels of a uint8 grey image (``gsd_m``: see :meth:`decide`)."""
