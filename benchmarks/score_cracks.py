@@ -36,7 +36,9 @@ seeded per image), ``gamma`` (exposure curve), ``contrast`` (factor around the p
 a line through its middle at an angle seeded per image, with a 6 px soft edge; light there times
 VALUE), ``gradient`` (light falling evenly across the photo, at a seeded angle, to VALUE at the
 far side), ``tint`` (a colour cast: red times VALUE, blue divided by it), ``grey`` (colour taken out: VALUE of the way
-to the photo's own grey level, 1 = a grey photo stored as RGB, as several public crack sets are).
+to the photo's own grey level, 1 = a grey photo stored as RGB, as several public crack sets are), ``dapple`` (the shade
+of leaves: about half the photo in blobs of shade some 80 px across, seeded per image, their edges 2 px soft; light
+there times VALUE).
 """
 
 from __future__ import annotations
@@ -96,7 +98,10 @@ def rescale(img: np.ndarray, gt: np.ndarray, f: float) -> tuple[np.ndarray, np.n
     return img, cv2.resize(gt.astype(np.float32), size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR) >= 0.25
 
 
-ALTERATIONS = ("blur", "noise", "gamma", "contrast", "jpeg", "shadow", "gradient", "tint", "grey")
+ALTERATIONS = ("blur", "noise", "gamma", "contrast", "jpeg", "shadow", "gradient", "tint", "grey", "dapple")
+#: ``dapple``: the shade of leaves in blobs about this many px across (a seeded random field on a grid this coarse;
+#: 12 cm at CrackForest's 1.5 mm per pixel)
+DAPPLE_PX = 80
 
 
 def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray:
@@ -123,6 +128,13 @@ def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray
             light = 1 - (1 - value) * np.clip(d / 6 + 0.5, 0, 1)
         else:  # light falling evenly across the photo, to VALUE at the far side
             light = 1 - (1 - value) * (d - d.min()) / max(float(d.max() - d.min()), 1.0)
+        return np.clip(img * light[..., None], 0, 255).astype(np.uint8)
+    if kind == "dapple":  # the shade of leaves: about half the photo in blobs of shade, their edges 2 px soft
+        h, w = img.shape[:2]
+        coarse = np.random.default_rng(seed).normal(0, 1, (h // DAPPLE_PX + 2, w // DAPPLE_PX + 2)).astype(np.float32)
+        field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+        shade = cv2.GaussianBlur((field > 0).astype(np.float32), (0, 0), 2.0)
+        light = 1 - (1 - value) * shade
         return np.clip(img * light[..., None], 0, 255).astype(np.uint8)
     if kind == "tint":  # a colour cast: red times VALUE, blue divided by it
         return np.clip(img * np.array([value, 1.0, 1.0 / value], np.float32), 0, 255).astype(np.uint8)
