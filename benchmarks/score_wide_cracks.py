@@ -1,7 +1,7 @@
 """Wide cracks in close-range photos, labelled across their whole width: how much of them detect-image marks.
 
     .venv/bin/python benchmarks/score_wide_cracks.py [--widths 2,4,8,12,16,24,32] [--photos 12] [--size 544x384]
-        [--model-dir DIR]
+        [--blotch PX] [--model-dir DIR]
 
 CrackForest's cracks are 1-5 px wide and its labels thinner still, so it cannot show what the learned stage does with a
 crack 16 or 24 px wide, as in a photo of a wide crack taken from close by (several public crack sets hold such photos
@@ -12,6 +12,10 @@ The photos go through the crack mask ``schouw detect-image`` writes without ``--
 2 mm per pixel assumed, the learned stage not told the GSD), and are scored as ``score_cracks.py`` scores CrackForest:
 tolerant pixel precision, recall and F1 at 2 and 5 px, counts summed over the photos. Printed per width, with the
 median share of the truth's pixel count that the mask holds, and ms per photo.
+
+``--blotch PX`` smooths the unevenness inside the crack over about PX px: a blotchy inside rather than a grainy one. The
+scores move a lot with it (models/crack-mlp/MODEL_CARD.md, *Blotchy insides*): how the inside is painted is a choice
+this benchmark cannot make for a real crack set.
 
 Synthetic: a measure of what the detector can reach, not of a real data set.
 """
@@ -50,8 +54,12 @@ def close_range_asphalt(rng: np.random.Generator, shape: tuple[int, int], stone_
     return 115 + 14 * stones + rng.normal(0, 5, shape).astype(np.float32)
 
 
-def wide_crack_photo(width_px: float, seed: int, shape: tuple[int, int] = SHAPE) -> tuple[np.ndarray, np.ndarray]:
-    """(uint8 RGB photo, bool truth) of one crack ``width_px`` wide wandering across asphalt (see the module doc)."""
+def wide_crack_photo(width_px: float, seed: int, shape: tuple[int, int] = SHAPE,
+                     blotch_px: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 RGB photo, bool truth) of one crack ``width_px`` wide wandering across asphalt (see the module doc).
+
+    Inside, the crack is 0.45 of the road's light, give or take 0.1 per pixel; with ``blotch_px`` > 0 that unevenness
+    is smoothed over about so many px (the same spread): a blotchy inside, as broken stones and debris might make."""
     rng = np.random.default_rng(seed)
     h, w = shape
     grey = close_range_asphalt(rng, shape)
@@ -64,12 +72,17 @@ def wide_crack_photo(width_px: float, seed: int, shape: tuple[int, int] = SHAPE)
     cv2.polylines(line, [np.round(np.array(pts) * 16).astype(np.int32)], False, 255, max(1, round(width_px)), cv2.LINE_AA,
                   shift=4)
     soft = cv2.GaussianBlur(line.astype(np.float32) / 255, (0, 0), 1.0)  # its edges a pixel soft
-    depth = 0.45 + 0.1 * rng.normal(0, 1, shape).astype(np.float32)  # about half as bright inside, unevenly
+    uneven = rng.normal(0, 1, shape).astype(np.float32)
+    if blotch_px > 0:
+        uneven = cv2.GaussianBlur(uneven, (0, 0), blotch_px)
+        uneven /= max(float(uneven.std()), 1e-6)
+    depth = 0.45 + 0.1 * uneven  # about half as bright inside, unevenly
     grey *= 1 - soft * (1 - depth)
     return np.repeat(np.clip(grey, 0, 255).astype(np.uint8)[..., None], 3, axis=2), line > 127
 
 
-def score(widths_px: list[float], photos: int, model: CrackMLP, shape: tuple[int, int] = SHAPE) -> dict[float, dict]:
+def score(widths_px: list[float], photos: int, model: CrackMLP, shape: tuple[int, int] = SHAPE,
+          blotch_px: float = 0.0) -> dict[float, dict]:
     """Per crack width: {tolerance px: (P, R, F1), "mask_share": median mask / truth pixels, "ms_per_photo"}, on photos
     of ``shape`` (rows, cols)."""
     out = {}
@@ -77,7 +90,7 @@ def score(widths_px: list[float], photos: int, model: CrackMLP, shape: tuple[int
         counts = {2: np.zeros(4), 5: np.zeros(4)}
         shares, seconds = [], 0.0
         for seed in range(photos):
-            rgb, truth = wide_crack_photo(width, seed, shape)
+            rgb, truth = wide_crack_photo(width, seed, shape, blotch_px)
             t0 = time.perf_counter()
             mask = detect_photo(rgb, ASSUMED_GSD_M, RoadParams(), crack_model=model)[0] > 0
             seconds += time.perf_counter() - t0
@@ -97,15 +110,18 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=12, help="photos per width (seeds 0 .. N-1)")
     ap.add_argument("--size", default=f"{SHAPE[1]}x{SHAPE[0]}", help="photo size, WxH px")
     ap.add_argument("--model-dir", type=Path, default=None, help="the learned stage to score (default: models/crack-mlp)")
+    ap.add_argument("--blotch", type=float, default=0.0, metavar="PX",
+                    help="smooth the unevenness inside the crack over about PX px (0: per pixel)")
     args = ap.parse_args()
     try:
         cols, rows = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         ap.error(f"--size {args.size!r}: expected WxH in pixels, e.g. 544x384")
     model = CrackMLP.load(args.model_dir or default_model_dir())
-    print(f"wide cracks, {args.photos} synthetic photos of {cols} x {rows} px per width, crack-mlp {model.version}, "
+    print(f"wide cracks, {args.photos} synthetic photos of {cols} x {rows} px per width"
+          + (f", insides blotchy over {args.blotch:g} px" if args.blotch else "") + f", crack-mlp {model.version}, "
           "as detect-image without --gsd-m")
-    for width, r in score([float(w) for w in args.widths.split(",")], args.photos, model, (rows, cols)).items():
+    for width, r in score([float(w) for w in args.widths.split(",")], args.photos, model, (rows, cols), args.blotch).items():
         print(f"width {width:4g} px  " + "  ".join(f"@{t}px P {r[t][0]:.3f} R {r[t][1]:.3f} F1 {r[t][2]:.3f}" for t in (2, 5))
               + f"  mask/truth {r['mask_share']:.2f}  {r['ms_per_photo']:.0f} ms/photo")
 
