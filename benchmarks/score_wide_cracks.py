@@ -38,12 +38,10 @@ from score_cracks import precision_recall_f1, tolerant_counts  # noqa: E402
 
 from schouw.detect.crack_mlp import CrackMLP, default_model_dir  # noqa: E402
 from schouw.detect.road import RoadParams  # noqa: E402
-from schouw.photos import detect_photo  # noqa: E402
+from schouw.photos import DEFAULT_GSD_M, detect_photo  # noqa: E402
 
 #: The photos' size (rows, cols): that of DeepCrack's photos, a public set of close-range crack photos
 SHAPE = (384, 544)
-#: detect-image's assumed GSD without --gsd-m (m/px)
-ASSUMED_GSD_M = 0.002
 
 
 def close_range_asphalt(rng: np.random.Generator, shape: tuple[int, int], stone_px: float = 3.0) -> np.ndarray:
@@ -92,7 +90,7 @@ def score(widths_px: list[float], photos: int, model: CrackMLP, shape: tuple[int
         for seed in range(photos):
             rgb, truth = wide_crack_photo(width, seed, shape, blotch_px)
             t0 = time.perf_counter()
-            mask = detect_photo(rgb, ASSUMED_GSD_M, RoadParams(), crack_model=model)[0] > 0
+            mask = detect_photo(rgb, DEFAULT_GSD_M, RoadParams(), crack_model=model)[0] > 0  # as without --gsd-m
             seconds += time.perf_counter() - t0
             for tol in counts:
                 counts[tol] += tolerant_counts(mask, truth, tol)

@@ -266,18 +266,18 @@ def _wide_crack_scores(model: CrackMLP, width_px: float, seed: int, shape: tuple
     ``benchmarks/score_wide_cracks.py`` (a painted crack ``width_px`` wide, truth its whole width; ``--blotch``)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from score_cracks import precision_recall_f1, tolerant_counts
-    from score_wide_cracks import ASSUMED_GSD_M, SHAPE, wide_crack_photo
+    from score_wide_cracks import SHAPE, wide_crack_photo
 
-    from schouw.photos import detect_photo
+    from schouw.photos import DEFAULT_GSD_M, detect_photo
 
     rgb, truth = wide_crack_photo(width_px, seed, shape or SHAPE, blotch_px)
-    mask = detect_photo(rgb, ASSUMED_GSD_M, crack_model=model)[0] > 0
+    mask = detect_photo(rgb, DEFAULT_GSD_M, crack_model=model)[0] > 0
     return precision_recall_f1(tolerant_counts(mask, truth, 2))
 
 
 @pytest.mark.parametrize(("width_px", "seeds"), [(16, (0, 1, 3)), (16, (2, 4, 9)), (24, (0, 3, 4)), (32, (0, 3, 6))])
 def test_a_crack_too_wide_for_both_passes_is_found_smaller(width_px, seeds):
-    """A 16 or 24 px crack across a photo of 544 x 384 px (``benchmarks/score_wide_cracks.py``), through the mask
+    """A 16, 24 or 32 px crack across a photo of 544 x 384 px (``benchmarks/score_wide_cracks.py``), through the mask
     detect-image writes without ``--gsd-m``: where the full-size pass finds too little of it to measure, the half-size
     pass's width ratio says how much closer the photo is; where neither finds anything, a look at a quarter of the size
     does (``CrackMLP._decide_closer``, crack-mlp 0.8.0). Before, the crack was found at its edges or not at all (recall

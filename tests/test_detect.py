@@ -201,7 +201,7 @@ def test_pothole_found_and_not_reported_as_crack():
     assert d[0].mask.sum() == pytest.approx(truth.sum(), rel=0.2)
 
 
-NO_RING_RATIO = dataclasses.replace(RoadParams(), pothole_max_ring_ratio=9.0)
+NO_RING_RATIO = RoadParams(pothole_max_ring_ratio=9.0)
 
 
 def _rubble(seed: int = 0) -> np.ndarray:

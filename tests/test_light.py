@@ -66,7 +66,7 @@ def test_a_wide_dark_crack_is_not_taken_for_a_shadow():
     assert edge is not None and out[d > 140].mean() > 1.5 * shaded[d > 140].mean()
 
 
-def test_a_wide_crack_darkening_a_tenth_of_the_photo_is_not_taken_for_a_shadow():
+def test_a_wide_crack_darkening_a_tenth_of_the_photo_is_not_taken_for_a_shadow(monkeypatch):
     """A 32 px crack winding across the photo darkens more than a tenth of it, so its light passes the two darkness
     tests, but in the light it is a band no wider than the crack: no disk of BROAD_RADIUS fits in it. A band of shade
     60 px wide, as dark, does hold one and is lifted; with the broad test off (radius 0) the crack was lifted too."""
@@ -86,12 +86,8 @@ def test_a_wide_crack_darkening_a_tenth_of_the_photo_is_not_taken_for_a_shadow()
     shaded = np.where(shade > 0, g * 0.5, g).astype(np.uint8)
     out, edge = even_light(shaded, ones, P.light_ratio_max, P.light_step_max)
     assert edge is not None and out[shade > 0].mean() > 1.5 * shaded[shade > 0].mean()
-    narrow = light_mod.BROAD_RADIUS
-    try:
-        light_mod.BROAD_RADIUS = 0.0
-        assert even_light(cracked, ones, P.light_ratio_max, P.light_step_max)[1] is not None
-    finally:
-        light_mod.BROAD_RADIUS = narrow
+    monkeypatch.setattr(light_mod, "BROAD_RADIUS", 0.0)
+    assert even_light(cracked, ones, P.light_ratio_max, P.light_step_max)[1] is not None
 
 
 def test_paint_is_never_darkened():

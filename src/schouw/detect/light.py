@@ -34,7 +34,7 @@ DARK_PERCENTILE = 2
 SPREAD_PERCENTILE, SPREAD_RATIO_MIN = 10, 1.3
 #: ... and that dark part must be broad: hold a disk of this radius (px of the coarse light, 2 * factor px each; at the
 #: default factor a band of shade 60 px wide does. The three 32 and 40 px cracks of score_wide_cracks.py that darken a
-#: tenth of their 544 x 384 photo give 3.3-3.7 where they bend)
+#: tenth of their 544 x 384 photo give 3.3-3.7 where they bend: a throwaway listing)
 BROAD_RADIUS = 4.0
 
 
