@@ -38,7 +38,7 @@ VALUE), ``gradient`` (light falling evenly across the photo, at a seeded angle, 
 far side), ``tint`` (a colour cast: red times VALUE, blue divided by it), ``grey`` (colour taken out: VALUE of the way
 to the photo's own grey level, 1 = a grey photo stored as RGB, as several public crack sets are), ``dapple`` (the shade
 of leaves: about half the photo in blobs of shade some 80 px across, seeded per image, their edges 2 px soft; light
-there times VALUE).
+there times VALUE; ``--dapple-px`` and ``--dapple-soft`` change the blobs' size and the softness of their edges).
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ ALTERATIONS = ("blur", "noise", "gamma", "contrast", "jpeg", "shadow", "gradient
 #: ``dapple``: the shade of leaves in blobs about this many px across (a seeded random field on a grid this coarse;
 #: 12 cm at CrackForest's 1.5 mm per pixel)
 DAPPLE_PX = 80
+#: ... their borders blurred this much (Gaussian sigma, px)
+DAPPLE_SOFT_PX = 2.0
 
 
 def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray:
@@ -129,11 +131,11 @@ def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray
         else:  # light falling evenly across the photo, to VALUE at the far side
             light = 1 - (1 - value) * (d - d.min()) / max(float(d.max() - d.min()), 1.0)
         return np.clip(img * light[..., None], 0, 255).astype(np.uint8)
-    if kind == "dapple":  # the shade of leaves: about half the photo in blobs of shade, their edges 2 px soft
+    if kind == "dapple":  # the shade of leaves: about half the photo in blobs of shade, their edges DAPPLE_SOFT_PX soft
         h, w = img.shape[:2]
         coarse = np.random.default_rng(seed).normal(0, 1, (h // DAPPLE_PX + 2, w // DAPPLE_PX + 2)).astype(np.float32)
         field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
-        shade = cv2.GaussianBlur((field > 0).astype(np.float32), (0, 0), 2.0)
+        shade = cv2.GaussianBlur((field > 0).astype(np.float32), (0, 0), DAPPLE_SOFT_PX)
         light = 1 - (1 - value) * shade
         return np.clip(img * light[..., None], 0, 255).astype(np.uint8)
     if kind == "tint":  # a colour cast: red times VALUE, blue divided by it
@@ -197,6 +199,7 @@ GROUPS = {"CFD 001-059 (tuning)": list(range(1, 60)), "CFD 060-118 (held out)": 
 
 
 def main() -> None:
+    global DAPPLE_PX, DAPPLE_SOFT_PX
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gsd-m", type=float, default=0.0015, help="assumed ground sample distance of CFD photos (m/px)")
     ap.add_argument("--detector", choices=("classic", "mlp"), default="classic",
@@ -217,7 +220,11 @@ def main() -> None:
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
     ap.add_argument("--alter", default=None, metavar="KIND=VALUE",
                     help=f"change the photos first: {', '.join(ALTERATIONS)} (see above), e.g. --alter blur=1.5")
+    ap.add_argument("--dapple-px", type=int, default=DAPPLE_PX, help="with --alter dapple=V: the blobs' size, px")
+    ap.add_argument("--dapple-soft", type=float, default=DAPPLE_SOFT_PX,
+                    help="with --alter dapple=V: the softness of the blobs' edges (Gaussian sigma, px)")
     args = ap.parse_args()
+    DAPPLE_PX, DAPPLE_SOFT_PX = args.dapple_px, args.dapple_soft
     alteration = None
     if args.alter:
         kind, _, value = args.alter.partition("=")
