@@ -6,6 +6,8 @@ be, and the shadow's edge is a dark line beside a bright one to some of the feat
 :func:`even_light` lifts the darker parts of a photo to the light of its brighter ones
 (never darkens: bright paint stays bright) and marks the band where the light itself changes
 steeply: a shadow's edge, which is no crack. Photos lit evenly are returned as they are.
+Dappled shade (the dark part in several broad patches) is lifted patch by patch instead
+(:mod:`.dapple`), and from a smaller difference in light.
 
 The light is the grey level's median over about ``factor * LIGHT_KERNEL`` px (a 15 px median of
 the image shrunk ``factor`` times; 60 px by default): several times wider than a crack, and a
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from .dapple import lift_dapples
 
 LIGHT_FACTOR = 4
 LIGHT_KERNEL = 15
@@ -36,6 +40,10 @@ SPREAD_PERCENTILE, SPREAD_RATIO_MIN = 10, 1.3
 #: default factor a band of shade 60 px wide does. The three 32 and 40 px cracks of score_wide_cracks.py that darken a
 #: tenth of their 544 x 384 photo give 3.3-3.7 where they bend: a throwaway listing)
 BROAD_RADIUS = 4.0
+#: Dappled shade: the dark part falls in at least this many patches that each hold a disk of ``PATCH_RADIUS`` (px of
+#: the coarse light, 16 px at the default factor). Of the 155 CrackForest photos none does; of the 118 under the
+#: dappled shade of score_cracks.py --alter dapple=0.5 most do (a throwaway listing)
+DAPPLE_PATCHES, PATCH_RADIUS = 2, 2.0
 
 
 def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR,
@@ -68,8 +76,18 @@ def broad_dark(light: np.ndarray, inside: np.ndarray, bright: float) -> bool:
     return float(cv2.distanceTransform(framed, cv2.DIST_L2, 3).max()) >= BROAD_RADIUS
 
 
-def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float,
-               factor: int = LIGHT_FACTOR) -> tuple[np.ndarray, np.ndarray | None]:
+def dark_patches(light: np.ndarray, inside: np.ndarray, bright: float) -> int:
+    """How many patches of the light's dark part (as in :func:`broad_dark`) hold a disk of radius ``PATCH_RADIUS``."""
+    dark = ((light.astype(np.float32) * np.float32(SPREAD_RATIO_MIN) < bright) & inside).astype(np.uint8)
+    framed = cv2.copyMakeBorder(dark, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    n, lab = cv2.connectedComponents(framed)
+    peak = np.zeros(n, np.float32)
+    np.maximum.at(peak, lab.ravel(), cv2.distanceTransform(framed, cv2.DIST_L2, 3).ravel())
+    return int(np.count_nonzero(peak[1:] >= PATCH_RADIUS))
+
+
+def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float, factor: int = LIGHT_FACTOR,
+               dapple_ratio_max: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(grey image, shadow edge) of a uint8 grey image: lit evenly where the light in ``region`` is uneven.
 
     Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
@@ -78,6 +96,9 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     Then every pixel is multiplied by the bright light over its own light (at least 1), and the
     shadow edge is where the light changes by more than ``step_max`` of itself over
     ``2 * factor`` px (bool, the image's size).
+    Dappled (at least ``DAPPLE_PATCHES`` broad dark patches), the light need only be ``dapple_ratio_max`` times
+    uneven (when given) and is evened by :func:`~schouw.detect.dapple.lift_dapples` on the image at half ``factor``,
+    where at least as many patches have the road's texture (shade, not dark objects); otherwise as above.
     Otherwise ``gray`` itself and None. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
     h, w = gray.shape
@@ -87,9 +108,19 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     if not inside.any():
         return gray, None
     dark, darker_tenth, bright = np.percentile(coarse[inside], (DARK_PERCENTILE, SPREAD_PERCENTILE, BRIGHT_PERCENTILE))
-    if bright <= ratio_max * max(float(dark), 1.0) or bright <= SPREAD_RATIO_MIN * max(float(darker_tenth), 1.0):
+    dark, darker_tenth = max(float(dark), 1.0), max(float(darker_tenth), 1.0)
+    least = min(ratio_max, dapple_ratio_max if dapple_ratio_max is not None else ratio_max)
+    if bright <= least * dark or bright <= SPREAD_RATIO_MIN * darker_tenth:
         return gray, None
     if not broad_dark(coarse, inside, float(bright)):
+        return gray, None
+    if dark_patches(coarse, inside, float(bright)) >= DAPPLE_PATCHES:
+        s = max(1, factor // 2)
+        half, half_inside = light_level(gray, region, s, 1)
+        lifted = lift_dapples(gray, region, half, half_inside, s, DAPPLE_PATCHES)
+        if lifted is not None:
+            return lifted
+    if bright <= ratio_max * dark:
         return gray, None
     small, inside = light_level(gray, region, factor)
     if not inside.any():

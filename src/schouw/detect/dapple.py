@@ -1,0 +1,136 @@
+"""Dappled shade on a road photo: each patch of shade lifted to the light round it (pure, pixel space).
+
+Leaves cast shade in many patches with sharp, soft-edged borders. A median of the light
+(:func:`schouw.detect.light.even_light`) follows patches some 80 px across only in part: cracks in
+them stay faint and the rims left at their borders raise the photo's noise level, which every crack
+feature is divided by (crack-mlp), so faint cracks are lost in the sun too. Shade multiplies the
+light by one factor, so it is modelled so: the patches are found on a sharp light (a closing, so
+dark lines stay out of it), each gets its own factor (its median grey over that of the sun round
+it), and the border's softness and place are fitted to the photo (the model whose lifted grey
+levels vary least with the distance to the border). A dark object (a car, people, a grate) is
+darker than the road but not the road's texture in less light: a patch whose spread of grey
+levels relative to its median is not the sun's is not shade, and with too few patches of shade the
+photo is left to its caller's light.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .base import disk
+
+#: The sharp light: a closing with a disk of this radius (px of the half-size image: dark lines under about 24 px wide
+#: stay out of it), then a median of this size
+CLOSE_RADIUS, SHARP_MEDIAN = 6.0, 5
+#: A patch's factor: its median grey this far inside its border over that of the sun within ``RING_RADIUS`` of it (px
+#: of the half-size image)
+CORE_RADIUS, RING_RADIUS = 2.0, 8.0
+#: ... and the patch is shade only where its relative spread of grey levels (interquartile range over median) is
+#: within this factor of the sun's round it (the dappled CrackForest photos: 0.74-1.27; two dark patches beside
+#: the kerb of CFD 309: 2.5 and 7.4; a throwaway listing)
+TEXTURE_FACTOR_MAX = 1.6
+#: The border's softness (px, the sigma of a blurred step) and its offset from the thresholded border (px, + into
+#: the sun) are chosen from these, in two rounds of one then the other, over pixels within ``BAND`` px of it
+SIGMAS_PX = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+OFFSETS_PX = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+BAND = 12
+#: The shade's edge (no crack): within this share of the fitted softness of the border, and at least ``EDGE_MIN_PX``
+EDGE_SHARE, EDGE_MIN_PX = 0.5, 1.5
+
+
+def _relative_spread(v: np.ndarray) -> float:
+    """Interquartile range over median of grey levels."""
+    q1, q2, q3 = np.percentile(v, (25, 50, 75))
+    return float(q3 - q1) / max(float(q2), 1.0)
+
+
+def shade_share(z: np.ndarray) -> np.ndarray:
+    """Share of shade (0-1) at ``z`` softness widths from a border, + into the sun (a normal CDF, in logistic form)."""
+    return 1.0 / (1.0 + np.exp(np.clip(1.702 * z, -30.0, 30.0)))
+
+
+def shade_factors(half: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, int, float, np.ndarray]:
+    """(light factor per pixel, 1 outside the patches lifted; how many patches; threshold; sharp light) of a half-size
+    uint8 grey image.
+
+    A pixel is in a patch where the sharp light is below the middle of the shade's and the sun's
+    median light (split first by Otsu's threshold).
+    """
+    sharp = cv2.medianBlur(cv2.morphologyEx(half, cv2.MORPH_CLOSE, disk(CLOSE_RADIUS)), SHARP_MEDIAN)
+    t, _ = cv2.threshold(sharp[inside].reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    shade = (sharp <= t) & inside
+    factors = np.ones(half.shape, np.float32)
+    if not shade.any() or not (inside & ~shade).any():
+        return factors, 0, float(t), sharp
+    t = 0.5 * (float(np.median(sharp[shade])) + float(np.median(sharp[inside & ~shade])))
+    shade = ((sharp <= t) & inside).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(shade)
+    sun_core = cv2.erode(((1 - shade) * inside).astype(np.uint8), disk(CORE_RADIUS)) > 0
+    m = int(RING_RADIUS) + 1
+    patches = 0
+    for i in range(1, n):
+        x, y, w, h = stats[i, :4]
+        y0, x0 = max(y - m, 0), max(x - m, 0)
+        win = np.s_[y0 : y + h + m, x0 : x + w + m]
+        comp = (lab[win] == i).astype(np.uint8)
+        core = cv2.erode(comp, disk(CORE_RADIUS)) > 0
+        ring = (cv2.dilate(comp, disk(RING_RADIUS)) > 0) & sun_core[win]
+        if core.sum() < 20 or ring.sum() < 20:
+            continue
+        patch, round_it = half[win][core], half[win][ring]
+        k = float(np.median(patch)) / max(float(np.median(round_it)), 1.0)
+        texture = _relative_spread(patch) / max(_relative_spread(round_it), 1e-3)
+        if k < 1 and 1 / TEXTURE_FACTOR_MAX <= texture <= TEXTURE_FACTOR_MAX:
+            factors[win][comp > 0] = max(k, 0.05)
+            patches += 1
+    return factors, patches, float(t), sharp
+
+
+def lift_dapples(gray: np.ndarray, region: np.ndarray, half: np.ndarray, inside: np.ndarray, s: int,
+                 least_patches: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(grey image, shadow edge) of a uint8 grey image with patches of shade, ``half`` its grey shrunk ``s`` times
+    (``inside``: the region there); None where fewer than ``least_patches`` patches are shade.
+
+    Each patch is divided by its light factor, blurred at its border as fitted; the shadow edge is
+    the band along the borders (bool, the image's size).
+    """
+    h, w = gray.shape
+    factors, patches, t, sharp = shade_factors(half, inside)
+    if patches < least_patches:
+        return None
+    lifted = factors < 1
+    # the border at full size: the sharp light enlarged and thresholded, near a lifted patch
+    near = cv2.dilate(cv2.resize(lifted.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST), disk(s + 1)) > 0
+    shade = (cv2.resize(sharp, (w, h), interpolation=cv2.INTER_LINEAR) <= t) & near & region
+    if not shade.any():
+        return None
+    k_full = cv2.erode(cv2.resize(factors, (w, h), interpolation=cv2.INTER_NEAREST), disk(s + 1))
+    # signed distance to the border (px, + in the sun), and each sunlit pixel's factor that of the nearest shade
+    d_in = cv2.distanceTransform(shade.astype(np.uint8), cv2.DIST_L2, 5)
+    d_out, nearest = cv2.distanceTransformWithLabels((~shade).astype(np.uint8), cv2.DIST_L2, 5,
+                                                     labelType=cv2.DIST_LABEL_PIXEL)
+    k_of = np.concatenate([[1.0], k_full[shade]]).astype(np.float32)  # labels number the shade pixels in raster order
+    k = np.where(shade, k_full, k_of[nearest])
+    d = np.where(shade, 0.5 - d_in, d_out - 0.5)
+    band = (np.abs(d) <= BAND) & region
+    g_b, d_b, k_b = gray[band].astype(np.float32), d[band], k[band]
+    bins = np.clip(np.round(d_b).astype(np.int64) + BAND, 0, 2 * BAND)
+    counts = np.bincount(bins, minlength=2 * BAND + 1).astype(np.float64)
+    used = counts > 0
+    if not used.any():
+        return None
+
+    def misfit(sigma: float, offset: float) -> float:
+        """How much the lifted grey level's mean varies with the distance to the border."""
+        lit = g_b / (1 - (1 - k_b) * shade_share((d_b - offset) / sigma))
+        means = np.bincount(bins, lit, minlength=2 * BAND + 1)[used] / counts[used]
+        return float(np.average((means - np.average(means, weights=counts[used])) ** 2, weights=counts[used]))
+
+    sigma, offset = 2.0, 0.0
+    for _ in range(2):
+        sigma = min(SIGMAS_PX, key=lambda v: misfit(v, offset))
+        offset = min(OFFSETS_PX, key=lambda v: misfit(sigma, v))
+    light = 1 - (1 - k) * shade_share((d - offset) / sigma)
+    even = np.clip(gray / light, 0, 255).astype(np.uint8)
+    return even, np.abs(d - offset) <= max(EDGE_MIN_PX, EDGE_SHARE * sigma)

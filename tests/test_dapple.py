@@ -1,0 +1,99 @@
+"""Dappled shade (detect.dapple): patches of shade are lifted each by its own factor with a fitted soft border, a crack
+under them is found in shade and sun alike, and dark objects are not taken for shade."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from conftest import asphalt
+from helpers import paint_line
+
+import schouw.detect.light as light_mod
+from schouw.detect.base import defects_mask
+from schouw.detect.crack_mlp import CrackMLP, default_model_dir
+from schouw.detect.dapple import lift_dapples, shade_factors
+from schouw.detect.light import even_light, light_level
+from schouw.detect.road import RoadParams, detect_cracks
+
+P = RoadParams()
+ONES = np.ones((320, 480), bool)
+
+
+def _dapple(depth: float, sigma_px: float, seed: int, h: int = 320, w: int = 480) -> tuple[np.ndarray, np.ndarray]:
+    """Light factor of leaves' shade (blobs some 80 px across, a third of the photo, borders blurred by ``sigma_px``)
+    and the shade itself before blurring (bool), as ``score_cracks.py --alter dapple`` paints it."""
+    coarse = np.random.default_rng(seed).normal(0, 1, (h // 80 + 2, w // 80 + 2)).astype(np.float32)
+    hard = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC) > 0
+    return (1 - (1 - depth) * cv2.GaussianBlur(hard.astype(np.float32), (0, 0), sigma_px)).astype(np.float32), hard
+
+
+def _lift(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    return even_light(g, ONES, P.light_ratio_max, P.light_step_max, dapple_ratio_max=P.light_dapple_ratio_max)
+
+
+@pytest.mark.parametrize("sigma_px", [1.0, 2.0, 4.0])
+def test_dappled_shade_is_lifted_to_the_sun_and_its_borders_marked(sigma_px):
+    """Whatever the softness of the borders (fitted, not assumed), the lifted shade is within a few per cent of the
+    unshaded road a little way in, the sun is left as it is, and the shadow edge follows the borders only."""
+    road = asphalt(320, 480)[0].astype(np.float32)
+    light, hard = _dapple(0.5, sigma_px, seed=5)
+    g = np.clip(road * light, 0, 255).astype(np.uint8)
+    out, edge = _lift(g)
+    to_border = cv2.distanceTransform(hard.astype(np.uint8), cv2.DIST_L2, 5) + cv2.distanceTransform(
+        (~hard).astype(np.uint8), cv2.DIST_L2, 5)
+    ratio = out.astype(np.float32) / np.maximum(road, 1)
+    inside = hard & (to_border > 3 * sigma_px)
+    assert abs(float(np.median(ratio[inside])) - 1) < 0.04
+    assert abs(float(np.median(ratio[~hard & (to_border > 3 * sigma_px)])) - 1) < 0.005
+    for a in range(1, 6):  # no bright or dark rim along the border
+        assert abs(float(ratio[(to_border >= a) & (to_border < a + 1)].mean()) - 1) < 0.05
+    assert edge[to_border <= 1].mean() > 0.9
+    assert np.percentile(to_border[edge], 99) <= 2 * sigma_px + 2  # a band along them (corners are rounded a little)
+    assert not edge[to_border > 8].any()
+
+
+def test_dark_objects_are_not_taken_for_shade():
+    """Two dark, smooth objects (a car's roof, a bin) darken the photo in two broad patches as leaves' shade would, but
+    they do not have the road's texture: no patch is shade, and the photo is left to the median light. The same two
+    patches as shade (the road's texture in half the light) are two patches of factor 0.5."""
+    g = asphalt(320, 480)[0].copy()
+    shaded = g.astype(np.float32)
+    rng = np.random.default_rng(1)
+    for y, x in ((40, 60), (180, 300)):
+        g[y : y + 100, x : x + 120] = np.clip(40 + rng.normal(0, 1.5, (100, 120)), 0, 255).astype(np.uint8)
+        shaded[y : y + 100, x : x + 120] *= 0.5
+    shaded = shaded.astype(np.uint8)
+    for img, patches in ((g, 0), (shaded, 2)):
+        half, inside = light_level(img, ONES, 2, 1)
+        factors, n, _, _ = shade_factors(half, inside)
+        assert n == patches
+    assert lift_dapples(g, ONES, *light_level(g, ONES, 2, 1), 2, 2) is None
+    assert np.allclose(factors[30:60, 40:80], 0.5, atol=0.03)
+    out, _ = _lift(shaded)
+    assert abs(float(out[60:120, 80:160].mean()) / float(out[150:170, 200:280].mean()) - 1) < 0.03
+
+
+@pytest.mark.parametrize("seed", [5, 7])
+def test_a_crack_under_dappled_shade_is_found_and_the_borders_are_not(seed, monkeypatch):
+    """A faint crack through leaves' shade (close range, the learned stage) is found in the shade and in the sun, and
+    the patches' borders are not cracks. Lit by the median light instead, the crack is lost in the shade and the
+    borders are marked."""
+    model = CrackMLP.load(default_model_dir())
+    img = np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1))
+    line = paint_line(img, [(40, 160), (240, 170), (440, 150)], 2, 0.7)
+    light, hard = _dapple(0.5, 2.0, seed)
+    img = np.clip(img * light[..., None], 0, 255).astype(np.uint8)
+    near = cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+    def found() -> tuple[float, float, int]:
+        mask = defects_mask(detect_cracks(img, ONES, ONES, 0.002, P, model=model), img.shape[:2])
+        hit = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        return float(hit[line & hard].mean()), float(hit[line & ~hard].mean()), int((mask & ~near).sum())
+
+    in_shade, in_sun, stray = found()
+    assert in_shade > 0.9 and in_sun > 0.9
+    assert stray < 150
+    monkeypatch.setattr(light_mod, "DAPPLE_PATCHES", 10**6)
+    in_shade, _, stray = found()
+    assert in_shade < 0.5 and stray > 500
