@@ -97,3 +97,26 @@ def test_a_crack_under_dappled_shade_is_found_and_the_borders_are_not(seed, monk
     monkeypatch.setattr(light_mod, "DAPPLE_PATCHES", 10**6)
     in_shade, _, stray = found()
     assert in_shade < 0.5 and stray > 500
+
+
+def test_patches_of_different_depth_each_get_their_own_factor():
+    """Leaves of different thickness: one patch at 0.4 of the light, one at 0.7. Each is lifted by its own factor (one
+    factor for both would leave one of them 40 % off), and 2-5 px from either border the road is within 6 % of the
+    sun's: one softness and place of the border is fitted for the photo, and it suits both."""
+    road = asphalt(320, 480)[0].astype(np.float32)
+    yy, xx = np.mgrid[0:320, 0:480]
+    deep = np.hypot(yy - 110, xx - 130) < 70
+    light = (xx > 300) & (yy > 140)
+    factor = np.where(deep, 0.4, np.where(light, 0.7, 1.0)).astype(np.float32)
+    factor = cv2.GaussianBlur(factor, (0, 0), 1.5)
+    g = np.clip(road * factor, 0, 255).astype(np.uint8)
+    out, edge = _lift(g)
+    assert edge is not None and edge.any()
+    ratio = out.astype(np.float32) / np.maximum(road, 1)
+    for patch in (deep, light):
+        to_border = cv2.distanceTransform(patch.astype(np.uint8), cv2.DIST_L2, 5) + cv2.distanceTransform(
+            (~patch).astype(np.uint8), cv2.DIST_L2, 5)
+        assert abs(float(np.median(ratio[patch & (to_border > 6)])) - 1) < 0.04
+        for a in range(2, 6):  # both sides of the border, away from the other patch
+            ring = (to_border >= a) & (to_border < a + 1) & ~(deep if patch is light else light)
+            assert abs(float(ratio[ring].mean()) - 1) < 0.06
