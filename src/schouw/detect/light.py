@@ -42,7 +42,7 @@ SPREAD_PERCENTILE, SPREAD_RATIO_MIN = 10, 1.3
 BROAD_RADIUS = 4.0
 #: Dappled shade: the dark part falls in at least this many patches that each hold a disk of ``PATCH_RADIUS`` (px of
 #: the coarse light, 16 px at the default factor). Of the 155 CrackForest photos none does; of the 118 under the
-#: dappled shade of score_cracks.py --alter dapple=0.5 most do (a throwaway listing)
+#: dappled shade of score_cracks.py --alter dapple=0.5, 106 do (a throwaway listing)
 DAPPLE_PATCHES, PATCH_RADIUS = 2, 2.0
 
 
