@@ -31,10 +31,13 @@ CORE_RADIUS, RING_RADIUS = 2.0, 8.0
 #: the kerb of CFD 309: 2.5 and 7.4; a throwaway listing)
 TEXTURE_FACTOR_MAX = 1.6
 #: The border's softness (px, the sigma of a blurred step) and its offset from the thresholded border (px, + into
-#: the sun) are chosen from these, in two rounds of one then the other, over pixels within ``BAND`` px of it
+#: the sun) are chosen from these, in two rounds of one then the other, over pixels within ``BAND_PX`` of it. All three
+#: are for a photo lifted at half size (``s`` = 2), and scale with ``s`` / 2 (a large photo, lifted smaller)
 SIGMAS_PX = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 OFFSETS_PX = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
-BAND = 12
+BAND_PX = 12
+#: The fit looks at no more than about this many pixels of the band (every k-th; a 480 x 320 photo has fewer in all)
+FIT_PIXELS = 200_000
 #: The shade's edge (no crack): within this share of the fitted softness of the border, and at least ``EDGE_MIN_PX``
 EDGE_SHARE, EDGE_MIN_PX = 0.5, 1.5
 
@@ -113,10 +116,13 @@ def lift_dapples(gray: np.ndarray, region: np.ndarray, half: np.ndarray, inside:
     k_of = np.concatenate([[1.0], k_full[shade]]).astype(np.float32)  # labels number the shade pixels in raster order
     k = np.where(shade, k_full, k_of[nearest])
     d = np.where(shade, 0.5 - d_in, d_out - 0.5)
-    band = (np.abs(d) <= BAND) & region
-    g_b, d_b, k_b = gray[band].astype(np.float32), d[band], k[band]
-    bins = np.clip(np.round(d_b).astype(np.int64) + BAND, 0, 2 * BAND)
-    counts = np.bincount(bins, minlength=2 * BAND + 1).astype(np.float64)
+    unit = s / 2  # px of the grids above at this photo's size
+    n_bins = 2 * BAND_PX + 1
+    band = (np.abs(d) <= BAND_PX * unit) & region
+    step = -(-int(np.count_nonzero(band)) // FIT_PIXELS)  # every step-th band pixel
+    g_b, d_b, k_b = gray[band][::step].astype(np.float32), d[band][::step], k[band][::step]
+    bins = np.clip(np.round(d_b / unit).astype(np.int64) + BAND_PX, 0, n_bins - 1)
+    counts = np.bincount(bins, minlength=n_bins).astype(np.float64)
     used = counts > 0
     if not used.any():
         return None
@@ -124,13 +130,13 @@ def lift_dapples(gray: np.ndarray, region: np.ndarray, half: np.ndarray, inside:
     def misfit(sigma: float, offset: float) -> float:
         """How much the lifted grey level's mean varies with the distance to the border."""
         lit = g_b / (1 - (1 - k_b) * shade_share((d_b - offset) / sigma))
-        means = np.bincount(bins, lit, minlength=2 * BAND + 1)[used] / counts[used]
+        means = np.bincount(bins, lit, minlength=n_bins)[used] / counts[used]
         return float(np.average((means - np.average(means, weights=counts[used])) ** 2, weights=counts[used]))
 
-    sigma, offset = 2.0, 0.0
+    sigma, offset = 2.0 * unit, 0.0
     for _ in range(2):
-        sigma = min(SIGMAS_PX, key=lambda v: misfit(v, offset))
-        offset = min(OFFSETS_PX, key=lambda v: misfit(sigma, v))
+        sigma = min((v * unit for v in SIGMAS_PX), key=lambda v: misfit(v, offset))
+        offset = min((v * unit for v in OFFSETS_PX), key=lambda v: misfit(sigma, v))
     light = 1 - (1 - k) * shade_share((d - offset) / sigma)
     even = np.clip(gray / light, 0, 255).astype(np.uint8)
-    return even, np.abs(d - offset) <= max(EDGE_MIN_PX, EDGE_SHARE * sigma)
+    return even, np.abs(d - offset) <= max(EDGE_MIN_PX * unit, EDGE_SHARE * sigma)
