@@ -3,6 +3,8 @@ under them is found in shade and sun alike, and dark objects are not taken for s
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -29,7 +31,7 @@ def _dapple(depth: float, sigma_px: float, seed: int, h: int = 320, w: int = 480
 
 
 def _lift(g: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    return even_light(g, ONES, P.light_ratio_max, P.light_step_max, dapple_ratio_max=P.light_dapple_ratio_max)
+    return even_light(g, ONES, P.light_ratio_max, P.light_step_max, patch_ratio_max=P.light_patch_ratio_max)
 
 
 @pytest.mark.parametrize("sigma_px", [1.0, 2.0, 4.0])
@@ -120,3 +122,46 @@ def test_patches_of_different_depth_each_get_their_own_factor():
         for a in range(2, 6):  # both sides of the border, away from the other patch
             ring = (to_border >= a) & (to_border < a + 1) & ~(deep if patch is light else light)
             assert abs(float(ratio[ring].mean()) - 1) < 0.06
+
+
+def _cast_shadow(depth: float, ramp_px: float, h: int = 320, w: int = 480) -> tuple[np.ndarray, np.ndarray]:
+    """Light factor of a slanted cast shadow (``depth`` beyond its edge, a linear ramp ``ramp_px`` wide) and each
+    pixel's distance past the edge (px)."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = (xx - 0.3 * yy - 200.0) / np.hypot(1, 0.3)
+    return (1 - (1 - depth) * np.clip(d / ramp_px + 0.5, 0, 1)).astype(np.float32), d
+
+
+@pytest.mark.parametrize("darkness", [0.7, 0.8])
+def test_a_light_shadows_edge_is_no_crack(darkness):
+    """A shadow that takes 30 % of the light is uneven by less than ``light_ratio_max`` (1.43 against 1.7), so the
+    median light leaves it as it is, and its edge is a long false crack. Lifted as one patch of shade, the crack
+    through it is found on both sides and the edge is not a crack."""
+    model = CrackMLP.load(default_model_dir())
+    img = np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1))
+    line = paint_line(img, [(40, 160), (240, 170), (440, 150)], 2, darkness)
+    light, d = _cast_shadow(0.7, 6.0)
+    img = np.clip(img * light[..., None], 0, 255).astype(np.uint8)
+    near = cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+    def found(params: RoadParams) -> tuple[float, float, int]:
+        mask = defects_mask(detect_cracks(img, ONES, ONES, 0.002, params, model=model), img.shape[:2])
+        hit = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        return float(hit[line & (d > 10)].mean()), float(hit[line & (d < -10)].mean()), int((mask & ~near).sum())
+
+    in_shade, in_sun, stray = found(P)
+    assert in_shade > 0.9 and in_sun > 0.9 and stray < 100
+    _, _, stray = found(dataclasses.replace(P, light_patch_ratio_max=P.light_ratio_max))  # the median light only
+    assert stray > 400
+
+
+@pytest.mark.parametrize("ramp_px, lifted", [(6.0, True), (60.0, False), (120.0, False)])
+def test_a_slow_change_of_light_is_not_a_shadows_edge(ramp_px, lifted):
+    """The same 0.7 shadow with an edge 6 px wide is lifted; with one 60 or 120 px wide (light falling off, or a
+    lighter surface beside a darker one) the fitted border is as soft as the fit allows, and the photo is left to the
+    median light, which leaves a change this mild as it is."""
+    light, _ = _cast_shadow(0.7, ramp_px)
+    g = np.clip(asphalt(320, 480)[0] * light, 0, 255).astype(np.uint8)
+    out, edge = _lift(g)
+    assert (edge is not None) == lifted
+    assert (out is g) != lifted

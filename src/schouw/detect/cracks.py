@@ -243,7 +243,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     if model is not None:
         light_factor = max(LIGHT_FACTOR, round(LIGHT_FACTOR / work))  # the light's scale follows the working size
         lit, shadow_edge = even_light(gray, region, p.light_ratio_max, p.light_step_max, light_factor,
-                                      p.light_dapple_ratio_max)
+                                      p.light_patch_ratio_max)
     scale = crack_scale_px(gsd_m, p, work)
     resp = crack_response(lit, scale)
     resp[~region] = 0

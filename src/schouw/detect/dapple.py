@@ -15,6 +15,8 @@ photo is left to its caller's light.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -28,8 +30,13 @@ CLOSE_RADIUS, SHARP_MEDIAN = 6.0, 5
 CORE_RADIUS, RING_RADIUS = 2.0, 8.0
 #: ... and the patch is shade only where its relative spread of grey levels (interquartile range over median) is
 #: within this factor of the sun's round it (the dappled CrackForest photos: 0.74-1.27; two dark patches beside
-#: the kerb of CFD 309: 2.5 and 7.4; a throwaway listing)
+#: the kerb of CFD 309: 2.5 and 7.4; a throwaway listing) ...
 TEXTURE_FACTOR_MAX = 1.6
+#: ... where its factor is below this (a patch only a little darker is left to the median light: gully grates and a
+#: manhole's surround in CFD 303, 322 and 326 make such patches, 0.84-0.96) ...
+FACTOR_MAX = 0.8
+#: ... and where it holds a disk of this radius (px of the half-size image; 8 px at full size)
+PATCH_RADIUS = 4.0
 #: The border's softness (px, the sigma of a blurred step) and its offset from the thresholded border (px, + into
 #: the sun) are chosen from these, in two rounds of one then the other, over pixels within ``BAND_PX`` of it. All three
 #: are for a photo lifted at half size (``s`` = 2), and scale with ``s`` / 2 (a large photo, lifted smaller)
@@ -40,6 +47,11 @@ BAND_PX = 12
 FIT_PIXELS = 200_000
 #: The shade's edge (no crack): within this share of the fitted softness of the border, and at least ``EDGE_MIN_PX``
 EDGE_SHARE, EDGE_MIN_PX = 0.5, 1.5
+#: The fit must explain the light: the lifted grey level's mean may vary with the distance to the border by at most
+#: this share of it (root mean square; cast shadows and dappled shade 0.009-0.025, a car beside the kerb of CFD 315
+#: 0.10), and the border must be sharper than the softest of ``SIGMAS_PX`` (CFD 024, a lighter surface beside a darker
+#: one, fits the softest: it is no shadow's edge). Both throwaway listings
+MISFIT_MAX = 0.05
 
 
 def _relative_spread(v: np.ndarray) -> float:
@@ -84,7 +96,10 @@ def shade_factors(half: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, int
         patch, round_it = half[win][core], half[win][ring]
         k = float(np.median(patch)) / max(float(np.median(round_it)), 1.0)
         texture = _relative_spread(patch) / max(_relative_spread(round_it), 1e-3)
-        if k < 1 and 1 / TEXTURE_FACTOR_MAX <= texture <= TEXTURE_FACTOR_MAX:
+        if k >= FACTOR_MAX or not 1 / TEXTURE_FACTOR_MAX <= texture <= TEXTURE_FACTOR_MAX:
+            continue
+        framed = cv2.copyMakeBorder(comp, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # broad within the photo
+        if float(cv2.distanceTransform(framed, cv2.DIST_L2, 3).max()) >= PATCH_RADIUS:
             factors[win][comp > 0] = max(k, 0.05)
             patches += 1
     return factors, patches, float(t), sharp
@@ -93,7 +108,8 @@ def shade_factors(half: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, int
 def lift_dapples(gray: np.ndarray, region: np.ndarray, half: np.ndarray, inside: np.ndarray, s: int,
                  least_patches: int) -> tuple[np.ndarray, np.ndarray] | None:
     """(grey image, shadow edge) of a uint8 grey image with patches of shade, ``half`` its grey shrunk ``s`` times
-    (``inside``: the region there); None where fewer than ``least_patches`` patches are shade.
+    (``inside``: the region there); None where fewer than ``least_patches`` patches are shade, or where the fitted
+    border does not explain the light (``MISFIT_MAX``).
 
     Each patch is divided by its light factor, blurred at its border as fitted; the shadow edge is
     the band along the borders (bool, the image's size).
@@ -127,8 +143,10 @@ def lift_dapples(gray: np.ndarray, region: np.ndarray, half: np.ndarray, inside:
     if not used.any():
         return None
 
+    level = float(np.average(np.bincount(bins, g_b, minlength=n_bins)[used] / counts[used], weights=counts[used]))
+
     def misfit(sigma: float, offset: float) -> float:
-        """How much the lifted grey level's mean varies with the distance to the border."""
+        """How much the lifted grey level's mean varies with the distance to the border (its variance)."""
         lit = g_b / (1 - (1 - k_b) * shade_share((d_b - offset) / sigma))
         means = np.bincount(bins, lit, minlength=n_bins)[used] / counts[used]
         return float(np.average((means - np.average(means, weights=counts[used])) ** 2, weights=counts[used]))
@@ -137,6 +155,8 @@ def lift_dapples(gray: np.ndarray, region: np.ndarray, half: np.ndarray, inside:
     for _ in range(2):
         sigma = min((v * unit for v in SIGMAS_PX), key=lambda v: misfit(v, offset))
         offset = min((v * unit for v in OFFSETS_PX), key=lambda v: misfit(sigma, v))
+    if sigma >= SIGMAS_PX[-1] * unit or math.sqrt(misfit(sigma, offset)) > MISFIT_MAX * max(level, 1.0):
+        return None
     light = 1 - (1 - k) * shade_share((d - offset) / sigma)
     even = np.clip(gray / light, 0, 255).astype(np.uint8)
     return even, np.abs(d - offset) <= max(EDGE_MIN_PX * unit, EDGE_SHARE * sigma)

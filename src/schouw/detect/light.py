@@ -6,8 +6,8 @@ be, and the shadow's edge is a dark line beside a bright one to some of the feat
 :func:`even_light` lifts the darker parts of a photo to the light of its brighter ones
 (never darkens: bright paint stays bright) and marks the band where the light itself changes
 steeply: a shadow's edge, which is no crack. Photos lit evenly are returned as they are.
-Dappled shade (the dark part in several broad patches) is lifted patch by patch instead
-(:mod:`.dapple`), and from a smaller difference in light.
+Dappled shade (the dark part in several broad patches), and a shadow too light for the median
+(uneven by less than ``ratio_max``), are lifted patch by patch instead (:mod:`.dapple`).
 
 The light is the grey level's median over about ``factor * LIGHT_KERNEL`` px (a 15 px median of
 the image shrunk ``factor`` times; 60 px by default): several times wider than a crack, and a
@@ -87,7 +87,7 @@ def dark_patches(light: np.ndarray, inside: np.ndarray, bright: float) -> int:
 
 
 def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float, factor: int = LIGHT_FACTOR,
-               dapple_ratio_max: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+               patch_ratio_max: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(grey image, shadow edge) of a uint8 grey image: lit evenly where the light in ``region`` is uneven.
 
     Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
@@ -96,9 +96,10 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     Then every pixel is multiplied by the bright light over its own light (at least 1), and the
     shadow edge is where the light changes by more than ``step_max`` of itself over
     ``2 * factor`` px (bool, the image's size).
-    Dappled (at least ``DAPPLE_PATCHES`` broad dark patches), the light need only be ``dapple_ratio_max`` times
-    uneven (when given) and is evened by :func:`~schouw.detect.dapple.lift_dapples` on the image at half ``factor``,
-    where at least as many patches have the road's texture (shade, not dark objects); otherwise as above.
+    With ``patch_ratio_max`` (below ``ratio_max``) the light need only be that many times uneven, and the photo is
+    evened patch by patch (:func:`~schouw.detect.dapple.lift_dapples`, on the image at half ``factor``) where it is
+    dappled (at least ``DAPPLE_PATCHES`` broad dark patches, as many of them shade) or uneven by no more than
+    ``ratio_max`` (one patch of shade is enough); otherwise as above, where it is uneven by more.
     Otherwise ``gray`` itself and None. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
     h, w = gray.shape
@@ -109,15 +110,17 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
         return gray, None
     dark, darker_tenth, bright = np.percentile(coarse[inside], (DARK_PERCENTILE, SPREAD_PERCENTILE, BRIGHT_PERCENTILE))
     dark, darker_tenth = max(float(dark), 1.0), max(float(darker_tenth), 1.0)
-    least = min(ratio_max, dapple_ratio_max if dapple_ratio_max is not None else ratio_max)
+    least = min(ratio_max, patch_ratio_max if patch_ratio_max is not None else ratio_max)
     if bright <= least * dark or bright <= SPREAD_RATIO_MIN * darker_tenth:
         return gray, None
     if not broad_dark(coarse, inside, float(bright)):
         return gray, None
-    if dark_patches(coarse, inside, float(bright)) >= DAPPLE_PATCHES:
+    dappled = dark_patches(coarse, inside, float(bright)) >= DAPPLE_PATCHES
+    light_shadow = bright <= ratio_max * dark  # uneven between patch_ratio_max and ratio_max
+    if dappled or light_shadow:
         s = max(1, factor // 2)
         half, half_inside = light_level(gray, region, s, 1)
-        lifted = lift_dapples(gray, region, half, half_inside, s, DAPPLE_PATCHES)
+        lifted = lift_dapples(gray, region, half, half_inside, s, DAPPLE_PATCHES if dappled else 1)
         if lifted is not None:
             return lifted
     if bright <= ratio_max * dark:

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.28.0",
+    version="0.29.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -37,7 +37,7 @@ class RoadParams:
     marking_min_area_m2: float = 0.02
     marking_width_m: float = 0.1  # least top-hat radius that finds a painted marking (CROW lines are 0.10-0.15 m wide)
     light_ratio_max: float = 1.7  # light of a photo's brighter quarter / its darkest 2 %: above it the light is evened (detect.light)
-    light_dapple_ratio_max: float = 1.4  # ... or above this one, where the dark part is dappled shade (detect.dapple)
+    light_patch_ratio_max: float = 1.4  # ... or above this, lifted patch by patch: dappled or light shade (detect.dapple)
     light_step_max: float = 0.1  # light changing by more than this share of itself over 8 px (at full size) is a shadow's edge
     alligator_min_cell_m: float = 0.05  # side of the smallest enclosed surface piece of a crack network
     alligator_min_cell_px: float = 8.0  # ... and at least this many pixels: a smaller hole is the mask's own raggedness
