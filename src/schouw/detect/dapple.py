@@ -10,7 +10,8 @@ it), and the border's softness and place are fitted to the photo (the model whos
 levels vary least with the distance to the border). A dark object (a car, people, a grate) is
 darker than the road but not the road's texture in less light: a patch whose spread of grey
 levels relative to its median is not the sun's is not shade, and with too few patches of shade the
-photo is left to its caller's light.
+photo is left to its caller's light. A light cast shadow, too mild for the median light to lift, is
+lifted here too, as one patch.
 """
 
 from __future__ import annotations
