@@ -165,3 +165,31 @@ def test_a_slow_change_of_light_is_not_a_shadows_edge(ramp_px, lifted):
     out, edge = _lift(g)
     assert (edge is not None) == lifted
     assert (out is g) != lifted
+
+
+@pytest.mark.parametrize("darkness", [0.7, 0.8])
+def test_sunflecks_in_one_patch_of_shade_are_dappled_shade(darkness, monkeypatch):
+    """Under a tree the shade may be one patch with sunflecks in it (here four, 62 px in radius, a third of the photo):
+    the light part, not the dark one, falls in several patches. That is dappled shade too, and one patch of shade is
+    enough: the crack is found and the flecks' borders are not cracks. Taken for one cast shadow (the median light),
+    the borders are marked."""
+    model = CrackMLP.load(default_model_dir())
+    img = np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1))
+    line = paint_line(img, [(40, 160), (240, 170), (440, 150)], 2, darkness)
+    sun = np.zeros((320, 480), np.float32)
+    for cy, cx in ((70, 90), (250, 200), (90, 330), (230, 420)):
+        cv2.circle(sun, (cx, cy), 62, 1.0, -1)
+    light = 0.5 + 0.5 * cv2.GaussianBlur(sun, (0, 0), 2.0)
+    img = np.clip(img * light[..., None], 0, 255).astype(np.uint8)
+    near = cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+    def found() -> tuple[float, int]:
+        mask = defects_mask(detect_cracks(img, ONES, ONES, 0.002, P, model=model), img.shape[:2])
+        hit = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        return float(hit[line].mean()), int((mask & ~near).sum())
+
+    on_crack, stray = found()
+    assert on_crack > 0.95 and stray < 80
+    monkeypatch.setattr(light_mod, "SUNFLECK_PATCHES", 10**6)
+    _, stray = found()
+    assert stray > 120

@@ -44,6 +44,10 @@ BROAD_RADIUS = 4.0
 #: the coarse light, 16 px at the default factor). Of the 155 CrackForest photos none does; of the 118 under the
 #: dappled shade of score_cracks.py --alter dapple=0.5, 106 do (a throwaway listing)
 DAPPLE_PATCHES, PATCH_RADIUS = 2, 2.0
+#: ... or the light part does, in at least this many: sunflecks in one patch of shade. The 12 of those 118 photos whose
+#: shade is one patch have 3-6; the CrackForest photos with a cast shadow 1 or 2 (a shadow across the photo leaves
+#: the sun on both sides of it). A throwaway listing
+SUNFLECK_PATCHES = 3
 
 
 def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR,
@@ -76,9 +80,11 @@ def broad_dark(light: np.ndarray, inside: np.ndarray, bright: float) -> bool:
     return float(cv2.distanceTransform(framed, cv2.DIST_L2, 3).max()) >= BROAD_RADIUS
 
 
-def dark_patches(light: np.ndarray, inside: np.ndarray, bright: float) -> int:
-    """How many patches of the light's dark part (as in :func:`broad_dark`) hold a disk of radius ``PATCH_RADIUS``."""
-    dark = ((light.astype(np.float32) * np.float32(SPREAD_RATIO_MIN) < bright) & inside).astype(np.uint8)
+def dark_patches(light: np.ndarray, inside: np.ndarray, bright: float, lit: bool = False) -> int:
+    """How many patches of the light's dark part (as in :func:`broad_dark`), or with ``lit`` of the rest of
+    ``inside``, hold a disk of radius ``PATCH_RADIUS``."""
+    dark = (light.astype(np.float32) * np.float32(SPREAD_RATIO_MIN) < bright) & inside
+    dark = ((~dark & inside) if lit else dark).astype(np.uint8)
     framed = cv2.copyMakeBorder(dark, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     n, lab = cv2.connectedComponents(framed)
     peak = np.zeros(n, np.float32)
@@ -98,8 +104,9 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     ``2 * factor`` px (bool, the image's size).
     With ``patch_ratio_max`` (below ``ratio_max``) the light need only be that many times uneven, and the photo is
     evened patch by patch (:func:`~schouw.detect.dapple.lift_dapples`, on the image at half ``factor``) where it is
-    dappled (at least ``DAPPLE_PATCHES`` broad dark patches, as many of them shade) or uneven by no more than
-    ``ratio_max`` (one patch of shade is enough); otherwise as above, where it is uneven by more.
+    dappled (at least ``DAPPLE_PATCHES`` broad dark patches, as many of them shade, or ``SUNFLECK_PATCHES`` broad
+    light ones) or uneven by no more than ``ratio_max`` (one patch of shade is enough there and among sunflecks);
+    otherwise as above, where it is uneven by more.
     Otherwise ``gray`` itself and None. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
     h, w = gray.shape
@@ -115,12 +122,13 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
         return gray, None
     if not broad_dark(coarse, inside, float(bright)):
         return gray, None
-    dappled = dark_patches(coarse, inside, float(bright)) >= DAPPLE_PATCHES
+    many_dark = dark_patches(coarse, inside, float(bright)) >= DAPPLE_PATCHES
+    dappled = many_dark or dark_patches(coarse, inside, float(bright), lit=True) >= SUNFLECK_PATCHES
     light_shadow = bright <= ratio_max * dark  # uneven between patch_ratio_max and ratio_max
     if dappled or light_shadow:
         s = max(1, factor // 2)
         half, half_inside = light_level(gray, region, s, 1)
-        lifted = lift_dapples(gray, region, half, half_inside, s, DAPPLE_PATCHES if dappled else 1)
+        lifted = lift_dapples(gray, region, half, half_inside, s, DAPPLE_PATCHES if many_dark else 1)
         if lifted is not None:
             return lifted
     if bright <= ratio_max * dark:
