@@ -168,17 +168,19 @@ def test_a_slow_change_of_light_is_not_a_shadows_edge(ramp_px, lifted):
 
 
 @pytest.mark.parametrize("darkness", [0.7, 0.8])
-def test_sunflecks_in_one_patch_of_shade_are_dappled_shade(darkness, monkeypatch):
-    """Under a tree the shade may be one patch with sunflecks in it (here four, 62 px in radius, a third of the photo):
-    the light part, not the dark one, falls in several patches. That is dappled shade too, and one patch of shade is
-    enough: the crack is found and the flecks' borders are not cracks. Taken for one cast shadow (the median light),
-    the borders are marked."""
+@pytest.mark.parametrize("radius_px", [62, 38])
+def test_sunflecks_in_one_patch_of_shade_are_dappled_shade(darkness, radius_px, monkeypatch):
+    """Under a tree the shade may be one patch with sunflecks in it (here four, 62 px in radius, a third of the photo,
+    or 38 px, an eighth): the light part, not the dark one, falls in several patches. That is dappled shade too, and
+    one patch of shade is enough: the crack is found and the flecks' borders are not cracks. Taken for one cast shadow
+    (the median light), or with the small flecks for an evenly lit photo (its brighter quarter is in the shade), the
+    borders are marked."""
     model = CrackMLP.load(default_model_dir())
     img = np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1))
     line = paint_line(img, [(40, 160), (240, 170), (440, 150)], 2, darkness)
     sun = np.zeros((320, 480), np.float32)
     for cy, cx in ((70, 90), (250, 200), (90, 330), (230, 420)):
-        cv2.circle(sun, (cx, cy), 62, 1.0, -1)
+        cv2.circle(sun, (cx, cy), radius_px, 1.0, -1)
     light = 0.5 + 0.5 * cv2.GaussianBlur(sun, (0, 0), 2.0)
     img = np.clip(img * light[..., None], 0, 255).astype(np.uint8)
     near = cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0

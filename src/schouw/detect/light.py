@@ -48,6 +48,10 @@ DAPPLE_PATCHES, PATCH_RADIUS = 2, 2.0
 #: shade is one patch have 3-6; the CrackForest photos with a cast shadow 1 or 2 (a shadow across the photo leaves
 #: the sun on both sides of it). A throwaway listing
 SUNFLECK_PATCHES = 3
+#: Sunflecks over less than a quarter of the photo leave its brighter quarter in the shade, so the photo looks evenly
+#: lit. Its light at this percentile is then compared with its median too: above ``patch_ratio_max`` times it, with
+#: ``SUNFLECK_PATCHES`` broad patches that bright (within ``SPREAD_RATIO_MIN`` of it), the photo is dappled
+FLECK_PERCENTILE = 98
 
 
 def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR,
@@ -92,6 +96,22 @@ def dark_patches(light: np.ndarray, inside: np.ndarray, bright: float, lit: bool
     return int(np.count_nonzero(peak[1:] >= PATCH_RADIUS))
 
 
+def small_flecks(light: np.ndarray, inside: np.ndarray, ratio_min: float) -> bool:
+    """Whether the light (at ``inside``) has sunflecks over less than a quarter of it (see ``FLECK_PERCENTILE``)."""
+    hi, mid = np.percentile(light[inside], (FLECK_PERCENTILE, 50))
+    if hi <= ratio_min * max(float(mid), 1.0):
+        return False
+    return dark_patches(light, inside, float(hi), lit=True) >= SUNFLECK_PATCHES
+
+
+def _lift_patches(gray: np.ndarray, region: np.ndarray, factor: int,
+                  least_patches: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`~schouw.detect.dapple.lift_dapples` on the image at half ``factor``."""
+    s = max(1, factor // 2)
+    half, half_inside = light_level(gray, region, s, 1)
+    return lift_dapples(gray, region, half, half_inside, s, least_patches)
+
+
 def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float, factor: int = LIGHT_FACTOR,
                patch_ratio_max: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(grey image, shadow edge) of a uint8 grey image: lit evenly where the light in ``region`` is uneven.
@@ -106,7 +126,8 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     evened patch by patch (:func:`~schouw.detect.dapple.lift_dapples`, on the image at half ``factor``) where it is
     dappled (at least ``DAPPLE_PATCHES`` broad dark patches, as many of them shade, or ``SUNFLECK_PATCHES`` broad
     light ones) or uneven by no more than ``ratio_max`` (one patch of shade is enough there and among sunflecks);
-    otherwise as above, where it is uneven by more.
+    otherwise as above, where it is uneven by more. A photo that looks even by its brighter quarter but has small
+    sunflecks (:func:`small_flecks`) is lifted patch by patch too.
     Otherwise ``gray`` itself and None. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
     h, w = gray.shape
@@ -119,6 +140,10 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     dark, darker_tenth = max(float(dark), 1.0), max(float(darker_tenth), 1.0)
     least = min(ratio_max, patch_ratio_max if patch_ratio_max is not None else ratio_max)
     if bright <= least * dark or bright <= SPREAD_RATIO_MIN * darker_tenth:
+        if patch_ratio_max is not None and small_flecks(coarse, inside, patch_ratio_max):
+            lifted = _lift_patches(gray, region, factor, 1)
+            if lifted is not None:
+                return lifted
         return gray, None
     if not broad_dark(coarse, inside, float(bright)):
         return gray, None
@@ -126,9 +151,7 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     dappled = many_dark or dark_patches(coarse, inside, float(bright), lit=True) >= SUNFLECK_PATCHES
     light_shadow = bright <= ratio_max * dark  # uneven between patch_ratio_max and ratio_max
     if dappled or light_shadow:
-        s = max(1, factor // 2)
-        half, half_inside = light_level(gray, region, s, 1)
-        lifted = lift_dapples(gray, region, half, half_inside, s, DAPPLE_PATCHES if many_dark else 1)
+        lifted = _lift_patches(gray, region, factor, DAPPLE_PATCHES if many_dark else 1)
         if lifted is not None:
             return lifted
     if bright <= ratio_max * dark:
