@@ -66,12 +66,12 @@ def test_dark_objects_are_not_taken_for_shade():
         g[y : y + 100, x : x + 120] = np.clip(40 + rng.normal(0, 1.5, (100, 120)), 0, 255).astype(np.uint8)
         shaded[y : y + 100, x : x + 120] *= 0.5
     shaded = shaded.astype(np.uint8)
-    for img, patches in ((g, 0), (shaded, 2)):
-        half, inside = light_level(img, ONES, 2, 1)
-        factors, n, _, _ = shade_factors(half, inside)
-        assert n == patches
-    assert lift_dapples(g, ONES, *light_level(g, ONES, 2, 1), 2, 2) is None
-    assert np.allclose(factors[30:60, 40:80], 0.5, atol=0.03)
+    objects_half, objects_inside = light_level(g, ONES, 2, 1)
+    assert shade_factors(objects_half, objects_inside)[1] == 0
+    assert lift_dapples(g, ONES, objects_half, objects_inside, 2, 2) is None
+    factors, n, _, _ = shade_factors(*light_level(shaded, ONES, 2, 1))
+    assert n == 2
+    assert np.allclose(factors[30:60, 40:80], 0.5, atol=0.03)  # the first patch, at half size
     out, _ = _lift(shaded)
     assert abs(float(out[60:120, 80:160].mean()) / float(out[150:170, 200:280].mean()) - 1) < 0.03
 

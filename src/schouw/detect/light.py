@@ -71,29 +71,30 @@ def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR
     return cv2.medianBlur(small, kernel), inside
 
 
-def broad_dark(light: np.ndarray, inside: np.ndarray, bright: float) -> bool:
-    """Whether the light's dark part (at least ``SPREAD_RATIO_MIN`` times below ``bright``) holds a disk of radius
-    ``BROAD_RADIUS`` (px of ``light``) somewhere in ``inside``: a shadow or light falling off is broad, the light a
-    wide crack leaves in the median a thin band along its middle."""
-    dark = ((light.astype(np.float32) * np.float32(SPREAD_RATIO_MIN) < bright) & inside).astype(np.uint8)
-    if not dark.any():
-        return False
+def patch_radii(light: np.ndarray, inside: np.ndarray, bright: float, lit: bool = False) -> np.ndarray:
+    """The radius (px of ``light``) of the largest disk within each patch of the light's dark part (at least
+    ``SPREAD_RATIO_MIN`` times below ``bright``, in ``inside``), or with ``lit`` of the rest of ``inside``: float32,
+    one per patch, empty where there is none.
+
+    A shadow or light falling off is broad (``BROAD_RADIUS``); the light a wide crack leaves in the median is a thin
+    band along its middle. Dappled shade falls in several broad patches (``PATCH_RADIUS``).
+    """
+    dark = (light.astype(np.float32) * np.float32(SPREAD_RATIO_MIN) < bright) & inside
+    part = ((~dark & inside) if lit else dark).astype(np.uint8)
+    if not part.any():
+        return np.zeros(0, np.float32)
     # broad within the photo: OpenCV would take what lies beyond the frame as dark, and a crack running out of it
     # obliquely would grow broad there
-    framed = cv2.copyMakeBorder(dark, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    return float(cv2.distanceTransform(framed, cv2.DIST_L2, 3).max()) >= BROAD_RADIUS
-
-
-def dark_patches(light: np.ndarray, inside: np.ndarray, bright: float, lit: bool = False) -> int:
-    """How many patches of the light's dark part (as in :func:`broad_dark`), or with ``lit`` of the rest of
-    ``inside``, hold a disk of radius ``PATCH_RADIUS``."""
-    dark = (light.astype(np.float32) * np.float32(SPREAD_RATIO_MIN) < bright) & inside
-    dark = ((~dark & inside) if lit else dark).astype(np.uint8)
-    framed = cv2.copyMakeBorder(dark, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    framed = cv2.copyMakeBorder(part, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     n, lab = cv2.connectedComponents(framed)
     peak = np.zeros(n, np.float32)
     np.maximum.at(peak, lab.ravel(), cv2.distanceTransform(framed, cv2.DIST_L2, 3).ravel())
-    return int(np.count_nonzero(peak[1:] >= PATCH_RADIUS))
+    return peak[1:]
+
+
+def broad_patches(radii: np.ndarray) -> int:
+    """How many of :func:`patch_radii` hold a disk of radius ``PATCH_RADIUS``."""
+    return int(np.count_nonzero(radii >= PATCH_RADIUS))
 
 
 def small_flecks(light: np.ndarray, inside: np.ndarray, ratio_min: float) -> bool:
@@ -101,7 +102,7 @@ def small_flecks(light: np.ndarray, inside: np.ndarray, ratio_min: float) -> boo
     hi, mid = np.percentile(light[inside], (FLECK_PERCENTILE, 50))
     if hi <= ratio_min * max(float(mid), 1.0):
         return False
-    return dark_patches(light, inside, float(hi), lit=True) >= SUNFLECK_PATCHES
+    return broad_patches(patch_radii(light, inside, float(hi), lit=True)) >= SUNFLECK_PATCHES
 
 
 def _lift_patches(gray: np.ndarray, region: np.ndarray, factor: int,
@@ -118,7 +119,8 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
 
     Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
     ``ratio_max`` times that of its darkest 2 % and more than ``SPREAD_RATIO_MIN`` times that of its darkest tenth,
-    and that dark part is broad (:func:`broad_dark`), judged on the coarser light (``TRIGGER_KERNEL``).
+    and that dark part is broad (a patch of it holds a disk of ``BROAD_RADIUS``, :func:`patch_radii`), judged on the
+    coarser light (``TRIGGER_KERNEL``).
     Then every pixel is multiplied by the bright light over its own light (at least 1), and the
     shadow edge is where the light changes by more than ``step_max`` of itself over
     ``2 * factor`` px (bool, the image's size).
@@ -145,16 +147,17 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
             if lifted is not None:
                 return lifted
         return gray, None
-    if not broad_dark(coarse, inside, float(bright)):
+    dark_radii = patch_radii(coarse, inside, float(bright))
+    if not (dark_radii >= BROAD_RADIUS).any():
         return gray, None
-    many_dark = dark_patches(coarse, inside, float(bright)) >= DAPPLE_PATCHES
-    dappled = many_dark or dark_patches(coarse, inside, float(bright), lit=True) >= SUNFLECK_PATCHES
+    many_dark = broad_patches(dark_radii) >= DAPPLE_PATCHES
+    dappled = many_dark or broad_patches(patch_radii(coarse, inside, float(bright), lit=True)) >= SUNFLECK_PATCHES
     light_shadow = bright <= ratio_max * dark  # uneven between patch_ratio_max and ratio_max
     if dappled or light_shadow:
         lifted = _lift_patches(gray, region, factor, DAPPLE_PATCHES if many_dark else 1)
         if lifted is not None:
             return lifted
-    if bright <= ratio_max * dark:
+    if light_shadow:  # too light for the median way
         return gray, None
     small, inside = light_level(gray, region, factor)
     if not inside.any():
