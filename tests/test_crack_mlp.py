@@ -302,6 +302,41 @@ def test_a_crack_of_which_both_passes_find_a_sliver_is_found_smaller(width_px, s
     assert recall >= 0.9 and precision >= 0.8, (recall, precision)
 
 
+@pytest.mark.parametrize(("width_px", "seeds"), [(40, (3, 5, 7)), (48, (3, 7, 8))])
+def test_a_crack_too_wide_for_the_quarter_size_look_is_looked_for_smaller_still(width_px, seeds):
+    """A 40 or 48 px crack across 544 x 384 px (``score_wide_cracks.py``): neither pass finds anything, nor does the look
+    at a quarter of the size (``WIDE_PROBE``), where the crack is still 10-12 px wide. The look now goes on down
+    ``WIDE_SIZES`` while nothing is found, and finds it at a sixth (crack-mlp 0.11.0). Before, these photos kept an
+    empty mask (recall 0)."""
+    model = CrackMLP.load(default_model_dir())
+    for seed in seeds:
+        precision, recall, _ = _wide_crack_scores(model, width_px, seed)
+        assert recall >= 0.85 and precision >= 0.9, (seed, recall, precision)
+
+
+@pytest.mark.parametrize("width_px", [40, 48])
+def test_a_wide_crack_bent_back_on_itself_is_a_crack_not_a_pothole(width_px):
+    """Photo 2 of ``score_wide_cracks.py``: a wide crack hooking round. Its box is nearly square, so the box's aspect
+    called the dark blob compact and the pothole rule took it first (a pothole claims its pixels: no crack there). Along
+    its own course it is 4-5 times as long as wide (``potholes.elongation``), more than ``pothole_max_elongation``
+    (road-classic 0.32.0)."""
+    from schouw.detect.road import RoadParams
+    from schouw.photos import DEFAULT_GSD_M, photo_defects
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from score_wide_cracks import SHAPE, wide_crack_photo
+
+    model = CrackMLP.load(default_model_dir())
+    rgb, truth = wide_crack_photo(width_px, 2, SHAPE)
+    off = RoadParams(pothole_max_elongation=float("inf"))
+    assert [d.type for d in photo_defects(rgb, DEFAULT_GSD_M, off, model)[0]] == ["pothole"]  # the trap is real
+    found = photo_defects(rgb, DEFAULT_GSD_M, RoadParams(), model)[0]
+    assert {d.type for d in found} == {"crack"}
+    assert (defects_mask(found, truth.shape) & truth).sum() >= 0.75 * truth.sum()
+    precision, recall, _ = _wide_crack_scores(model, width_px, 2)
+    assert recall >= 0.9 and precision >= 0.9, (recall, precision)
+
+
 def test_a_wide_crack_with_a_blotchy_inside_is_tried_smaller():
     """24 px cracks whose inside is blotchy (``score_wide_cracks.py --blotch 1.5``): the full- and half-size passes find
     them along their middle (recall at 2 px 0.48-0.56 on these photos with crack-mlp 0.9.0), and the half-size ratio is

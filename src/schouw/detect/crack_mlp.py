@@ -209,7 +209,8 @@ WIDE_AT_HALF = 2.0
 #: about as much at a third. Of the 155 CrackForest photos only two pass it at half size (323, 306), and their full-size
 #: ratio sends them smaller first; the next is 309 with 4.7 (a throwaway listing)
 WIDE_TRIAL_AT_HALF, WIDE_TRIAL_GROWTH = 1.3, 2.0
-#: Where neither the full- nor the half-size pass finds a crack, the photo is looked at once more at this size
+#: Where neither the full- nor the half-size pass finds a crack, the photo is looked at once more at this size (and
+#: smaller, down WIDE_SIZES, while nothing is found)
 WIDE_PROBE = 1 / 4
 #: ... or where what they mark is less than this share of the photo: a few pieces of the edges of a crack too wide for
 #: both (of the 155 CrackForest photos, the least that marks anything marks 0.0021 at full size, a throwaway listing)
@@ -553,8 +554,9 @@ class CrackMLP:
           kept only where it marks ``WIDE_TRIAL_GROWTH`` times as much as the first decision (a wide crack found in
           part), not where it marks about as much (a crack the half-size pass found whole);
         - ``WIDE_PROBE``, where neither pass sees anything, or what they mark is a sliver (less than ``LITTLE_SHARE``
-          of the photo): a crack too wide for both may be there, found at most at a few pieces of its edges. What is
-          found there is kept only where it is ``LITTLE_GROWTH`` times as much as the sliver and ends up looking as
+          of the photo): a crack too wide for both may be there, found at most at a few pieces of its edges. Where
+          nothing is seen at ``WIDE_PROBE`` either, the look goes on down ``WIDE_SIZES`` until something is (a 48 px
+          crack in a photo of 544 x 384 px is found at a sixth of its size, crack-mlp 0.11.0). What is found is kept only where it is ``LITTLE_GROWTH`` times as much as the sliver and ends up looking as
           wide as the training cracks, clearly wider, or still wide at the smallest size there is.
 
         From there it goes on down ``WIDE_SIZES`` while the cracks still look wide and something is found (never below
@@ -581,6 +583,12 @@ class CrackMLP:
             return None
         first = seen
         prob, mask, seen = self._decide_at(gray, f)
+        while probe and not seen.anything:  # nothing there either: a crack wider still is seen at a smaller size
+            smaller = [s for s in sizes if s < f]
+            if not smaller:
+                break
+            f = smaller[0]
+            prob, mask, seen = self._decide_at(gray, f)
         if probe and (not seen.anything or seen.share < LITTLE_GROWTH * first.share):
             return None
         if trial and seen.share < WIDE_TRIAL_GROWTH * first.share:

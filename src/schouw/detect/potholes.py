@@ -123,6 +123,16 @@ def round_as_cover(contour: np.ndarray, area_px: float, gsd_m: float, min_fill: 
     return area_px / max(math.pi * radius**2, 1.0) >= min_fill and min_m <= 2 * radius * gsd_m <= max_m
 
 
+def elongation(crop: np.ndarray, area_px: float) -> float:
+    """How many times longer than wide a blob is along its own course, bent or not: its area over the square of the
+    widest disc that fits in it (about L / W for a band L long and W wide, less where it bends sharply, as a disc fits
+    wider in a corner; 0.8 for a disc, 3 for a 3:1 rectangle).
+
+    A wide crack wandering or curling across a photo fills much of its box, so the box's aspect calls it compact."""
+    dist = cv2.distanceTransform(np.pad(crop.view(np.uint8), 1), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return area_px / max(4.0 * float(dist.max()) ** 2, 1.0)
+
+
 def frame_share(contour: np.ndarray, r0: int, c0: int, shape: tuple[int, int]) -> float:
     """Share of a blob's outline (an OpenCV contour of its crop, placed at ``r0``, ``c0``) on the border of an image of ``shape``."""
     pts = contour.reshape(-1, 2) + (c0, r0)
@@ -166,6 +176,8 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
         aspect = max(w_r, h_r) / max(min(w_r, h_r), 1.0)
         if solidity < p.pothole_min_solidity or aspect > p.pothole_max_aspect:
             continue
+        if elongation(crop, area_px) > p.pothole_max_elongation:
+            continue  # a wide crack, bent or curled
         if frame and frame_share(c, r0, c0, gray.shape) > p.pothole_max_frame_share:
             continue  # a shadow over the frame's edge, or a hole whose rim is out of the photo
         if round_as_cover(c, area_px, gsd_m, p.manhole_min_fill, p.manhole_min_diameter_m, p.manhole_max_diameter_m):

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.31.0",
+    version="0.32.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -53,6 +53,7 @@ class RoadParams:
     pothole_max_area_m2: float = 4.0
     pothole_darkness: float = 0.72  # pothole brightness / local road brightness
     pothole_max_aspect: float = 3.0  # a dark blob longer than this times its width is a crack or a shadow's band
+    pothole_max_elongation: float = 3.0  # ... also along its own course, bent or curled (potholes.elongation)
     pothole_min_solidity: float = 0.6  # area / convex hull area: a hole is compact
     pothole_max_ring_dark: float = 0.05  # a hole lies in a lighter road: at most this share of the road round it is as dark
     pothole_max_ring_ratio: float = 0.75  # ... and at most this times the darkest tenth of that road (potholes._ring_ratio)
