@@ -127,3 +127,13 @@ def test_a_blob_wider_than_its_ring_window_has_no_width_of_metres():
     mark = gray < 100
     mean_px, max_px = _measure(gray, mark)
     assert 0 < mean_px <= max_px <= 2 * 24, (mean_px, max_px)
+
+
+def test_a_crack_wider_than_its_core_is_measured_against_the_road_beyond_its_mask():
+    """A 40 mm crack at 1 mm per pixel, found whole (its mask 40 px wide) while the black-hat sees a core of 2 px only
+    (its disk is capped at 10 px). The road's brightness is taken beyond half the mask's width, not half the core's:
+    with the core's, the deficit was counted only where the ring lay within a few pixels, along the crack's edges,
+    and the crack read about half its width (road-classic 0.33.0)."""
+    gray, mark = _photo(40, 1, 0.5, size_mm=(300, 600))
+    mean_px, _ = _measure(gray, mark, core_px=2.0)
+    assert mean_px == pytest.approx(40, rel=0.15)

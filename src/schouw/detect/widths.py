@@ -93,8 +93,10 @@ def crack_width_px(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row
     """
     if not skeleton.any() or length_px <= 0:
         return 0.0, 0.0
-    deficit, bright, line, k = _profile(gray, mask, skeleton, row0, col0, _ring_px(core_width_px), TAIL_PX + beyond_px,
-                                        road)
+    # the road lies beyond half the crack's width: of its core (the pixels clearly darker), or of its mask where that is
+    # wider (a crack too wide for the black-hat, found whole by the learned stage at a smaller size)
+    ring_px = _ring_px(max(core_width_px, float(np.count_nonzero(mask)) / length_px))
+    deficit, bright, line, k = _profile(gray, mask, skeleton, row0, col0, ring_px, TAIL_PX + beyond_px, road)
     road_line = float(np.median(bright[line]))
     seen = float(np.median(deficit[line]))
     depth = max(seen, interior_depth * road_line, 1.0)
