@@ -19,7 +19,9 @@ half of a full-size crack's pixels within its footprint). Printed per F and per 
   a pixel count: the width reported before road-classic 0.19.0), with their quartiles;
 - the share of matched cracks whose severity (``schouw.issues.severity``) at F is the one at full size;
 - at full size, per photo, the length-weighted width of the cracks found over the width of the labelled cracks
-  (label pixels / label centre-line length; CrackForest's labels are drawn by hand, so a rough reference).
+  (label pixels / label centre-line length; CrackForest's labels are drawn by hand, so a rough reference), and the
+  length of the cracks found over that of the labelled ones (about the precision over the recall where lengths are
+  measured right: false cracks add length, missed ones take it away).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import numpy as np
 from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 from schouw.detect.cracks import detect_cracks, skeleton_length_px
 from schouw.detect.road_params import RoadParams
+from schouw.detect.centre import chain_length_px
 from schouw.detect.widths import inside_depth
 from schouw.issues import severity
 from schouw.photos import learned_stage_applies
@@ -81,7 +84,7 @@ def main() -> None:
           f"crack_interior_depth {params.crack_interior_depth:g}")
     for half, ids in HALVES.items():
         depths: list[float] = []
-        to_label: list[tuple[float, float]] = []
+        to_label: list[tuple[float, float, float]] = []
         rows: dict[int, list[tuple[float, float, float, float]]] = {f: [] for f in factors}
         for i in ids:
             img = cv2.cvtColor(cv2.imread(str(cfd / f"{i:03d}.jpg")), cv2.COLOR_BGR2RGB)
@@ -89,11 +92,13 @@ def main() -> None:
             full = cracks(img, args.gsd_m, params, model)
             masks = [placed(d, gray.shape) for d in full]
             truth = cv2.imread(str(cfd.parent / "masks_label2only" / f"{i:03d}.png"), cv2.IMREAD_GRAYSCALE) > 127
-            label_w = truth.sum() / skeleton_length_px(truth)[0] if truth.any() else 0.0
+            label_len = chain_length_px(skeleton_length_px(truth)[1])
+            label_w = truth.sum() / label_len if truth.any() else 0.0
             if full and label_w:
                 wts = [d.extra["length_px"] for d in full]
                 to_label.append((float(np.average([d.extra["mean_width_px"] for d in full], weights=wts)) / label_w,
-                                 float(np.average([d.extra["core_width_px"] for d in full], weights=wts)) / label_w))
+                                 float(np.average([d.extra["core_width_px"] for d in full], weights=wts)) / label_w,
+                                 sum(wts) / label_len))
             for d in full:
                 if d.extra["core_width_px"] >= 3:
                     depths.append(inside_depth(gray, d.mask, skeleton_length_px(d.mask)[1], d.row0, d.col0, d.extra["core_width_px"]))
@@ -116,7 +121,8 @@ def main() -> None:
         t = np.array(to_label)
         print(f"full size, {len(t)} photos: width / label width, quartiles "
               f"{' / '.join(f'{x:.2f}' for x in np.percentile(t[:, 0], [25, 50, 75]))}; "
-              f"core / label width {' / '.join(f'{x:.2f}' for x in np.percentile(t[:, 1], [25, 50, 75]))}")
+              f"core / label width {' / '.join(f'{x:.2f}' for x in np.percentile(t[:, 1], [25, 50, 75]))}; "
+              f"length found / label length {' / '.join(f'{x:.2f}' for x in np.percentile(t[:, 2], [25, 50, 75]))}")
         print("shrink  GSD mm  cracks  width/full (q1 median q3)   core/full (q1 median q3)   same severity: width  core")
         for f in factors:
             r = np.array(rows[f])

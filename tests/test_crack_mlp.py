@@ -359,7 +359,8 @@ def test_a_wide_crack_found_smaller_is_measured_about_as_wide_as_it_is(width_px,
     """The wide cracks of test_a_crack_too_wide_for_the_quarter_size_look_is_looked_for_smaller_still. Scaled back and
     cut to their dark profile (trim_to_profile), their masks kept hundreds of pinholes where the crack's bottom is a
     little lighter; the centre line ran round each, and the widths read 2-4 px. The pinholes are now filled
-    (crack-mlp 0.12.0), and the road's brightness is taken beyond half the mask's width (road-classic 0.33.0)."""
+    (crack-mlp 0.12.0), and the road's brightness is taken beyond half the mask's width (road-classic 0.33.0). Since
+    the length is measured without spurs (road-classic 0.34.0) these read 28-52 px for 40 px and 45-56 for 48."""
     from schouw.detect.road import RoadParams
     from schouw.photos import DEFAULT_GSD_M, photo_defects
 
@@ -371,7 +372,7 @@ def test_a_wide_crack_found_smaller_is_measured_about_as_wide_as_it_is(width_px,
         rgb, _ = wide_crack_photo(width_px, seed, SHAPE)
         cracks = [d for d in photo_defects(rgb, DEFAULT_GSD_M, RoadParams(), model)[0] if d.type == "crack"]
         main = max(cracks, key=lambda d: d.mask.sum())
-        assert 0.5 * width_px <= main.extra["mean_width_px"] <= 1.3 * width_px, (seed, main.extra["mean_width_px"])
+        assert 0.5 * width_px <= main.extra["mean_width_px"] <= 1.5 * width_px, (seed, main.extra["mean_width_px"])
 
 
 def test_a_wide_crack_with_a_blotchy_inside_is_tried_smaller():

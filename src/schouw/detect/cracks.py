@@ -29,6 +29,7 @@ from .base import (
     to_gray,
 )
 from .alligator import alligator_areas
+from .centre import measured_centre_line
 from .covers import cover_patterns, cover_rims
 from .grates import grate_slots
 from .shadows import shadow_bands, shadow_lines
@@ -331,6 +332,11 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         # the light it takes out of the road (detect.widths), also below a pixel. A wide crack marked by its middle
         # (learned stage, half size) is measured as far out as its core reaches.
         beyond = max(0.0, (width_px - float(crop.sum()) / length) / 2)
+        # ... per unit of the length measured along the centre line without its spurs (detect.centre), at close range.
+        # From a drone the black-hat's ragged masks made the widths read several times too wide already (CrackForest
+        # shrunk 8 times: crack_widths.py), and a shorter length would make them wider still: there it is not used
+        if model is not None:
+            length, sk = measured_centre_line(sk, max(width_px, float(crop.sum()) / length))
         mean_w, max_w_px = crack_width_px(gray, crop, sk, r0, c0, length, width_px, p.crack_interior_depth, beyond,
                                           region)
         out.append(
