@@ -11,7 +11,8 @@ width. ``--size WxH`` paints larger photos of the same texture (a camera with mo
 The photos go through the crack mask ``schouw detect-image`` writes without ``--gsd-m`` (all road detectors,
 2 mm per pixel assumed, the learned stage not told the GSD), and are scored as ``score_cracks.py`` scores CrackForest:
 tolerant pixel precision, recall and F1 at 2 and 5 px, counts summed over the photos. Printed per width, with the
-median share of the truth's pixel count that the mask holds, and ms per photo.
+median share of the truth's pixel count that the mask holds, the median of the width detect-image reports (the
+photo's cracks' ``mean_width_px``, length-weighted) over the painted width, and ms per photo.
 
 ``--blotch PX`` smooths the unevenness inside the crack over about PX px: a blotchy inside rather than a grainy one. The
 scores move a lot with it (models/crack-mlp/MODEL_CARD.md, *Blotchy insides*): how the inside is painted is a choice
@@ -38,7 +39,8 @@ from score_cracks import precision_recall_f1, tolerant_counts  # noqa: E402
 
 from schouw.detect.crack_mlp import CrackMLP, default_model_dir  # noqa: E402
 from schouw.detect.road import RoadParams  # noqa: E402
-from schouw.photos import DEFAULT_GSD_M, detect_photo  # noqa: E402
+from schouw.detect.base import defects_mask  # noqa: E402
+from schouw.photos import DEFAULT_GSD_M, photo_defects  # noqa: E402
 
 #: The photos' size (rows, cols): that of DeepCrack's photos, a public set of close-range crack photos
 SHAPE = (384, 544)
@@ -86,16 +88,22 @@ def score(widths_px: list[float], photos: int, model: CrackMLP, shape: tuple[int
     out = {}
     for width in widths_px:
         counts = {2: np.zeros(4), 5: np.zeros(4)}
-        shares, seconds = [], 0.0
+        shares, widths, seconds = [], [], 0.0
         for seed in range(photos):
             rgb, truth = wide_crack_photo(width, seed, shape, blotch_px)
             t0 = time.perf_counter()
-            mask = detect_photo(rgb, DEFAULT_GSD_M, RoadParams(), crack_model=model)[0] > 0  # as without --gsd-m
+            defects = photo_defects(rgb, DEFAULT_GSD_M, RoadParams(), crack_model=model)[0]  # as without --gsd-m
             seconds += time.perf_counter() - t0
+            cracks = [d for d in defects if d.type == "crack"]
+            mask = defects_mask(cracks, truth.shape)  # the mask detect-image writes
+            if cracks:  # the width detect-image reports, length-weighted over the photo's cracks
+                lengths = [d.extra["length_px"] for d in cracks]
+                widths.append(float(np.average([d.extra["mean_width_px"] for d in cracks], weights=lengths)) / width)
             for tol in counts:
                 counts[tol] += tolerant_counts(mask, truth, tol)
             shares.append(mask.sum() / max(truth.sum(), 1))
-        res: dict = {"mask_share": float(np.median(shares)), "ms_per_photo": 1000 * seconds / max(photos, 1)}
+        res: dict = {"mask_share": float(np.median(shares)), "ms_per_photo": 1000 * seconds / max(photos, 1),
+                     "width_read": float(np.median(widths)) if widths else float("nan")}
         for tol, summed in counts.items():
             res[tol] = precision_recall_f1(summed)
         out[width] = res
@@ -121,7 +129,7 @@ def main() -> None:
           "as detect-image without --gsd-m")
     for width, r in score([float(w) for w in args.widths.split(",")], args.photos, model, (rows, cols), args.blotch).items():
         print(f"width {width:4g} px  " + "  ".join(f"@{t}px P {r[t][0]:.3f} R {r[t][1]:.3f} F1 {r[t][2]:.3f}" for t in (2, 5))
-              + f"  mask/truth {r['mask_share']:.2f}  {r['ms_per_photo']:.0f} ms/photo")
+              + f"  mask/truth {r['mask_share']:.2f}  width read/painted {r['width_read']:.2f}  {r['ms_per_photo']:.0f} ms/photo")
 
 
 if __name__ == "__main__":
