@@ -53,7 +53,7 @@ def test_a_ragged_crack_is_measured_about_as_long_as_it_is():
     for x, up in zip(bumps, rng.integers(0, 2, 60)):
         mask[(36 if up else 43) - 2 : (36 if up else 43) + 2, x : x + 2] = 1
     raw, line = skeleton_length_px(mask.astype(bool))
-    length, _ = measured_centre_line(line, mask.sum() / raw)
+    length, _ = measured_centre_line(line, mask.astype(bool))
     assert raw > 1.15 * 240  # the trap is real
     assert length == pytest.approx(240, rel=0.1)
 
@@ -72,3 +72,26 @@ def test_the_learned_stage_reports_a_cracks_length():
     ones = np.ones(img.shape[:2], bool)
     found = detect_cracks(img, ones, ones, 0.002, model=CrackMLP.load(default_model_dir()))
     assert sum(d.extra["length_px"] for d in found) == pytest.approx(painted, rel=0.15)
+
+
+def test_a_wide_crack_in_a_large_photo_is_measured_about_as_wide_as_it_is():
+    """A 48 px crack across 1632 x 1152 px (``score_wide_cracks.py --size 1632x1152``), found whole at a smaller size:
+    its scaled-back mask has a staircase edge, and its thinned mask was a ladder, a branch to every step, two to four
+    times its length; photos 1, 3 and 5 read 12-20 px wide. Measured on its mask smoothed (``WIDE_HALF_PX``), they read
+    0.6-1.5 times its width (road-classic 0.35.0)."""
+    import sys
+
+    from conftest import ROOT
+    from schouw.detect.crack_mlp import CrackMLP, default_model_dir
+    from schouw.detect.road import RoadParams
+    from schouw.photos import DEFAULT_GSD_M, photo_defects
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from score_wide_cracks import wide_crack_photo
+
+    model = CrackMLP.load(default_model_dir())
+    for seed in (1, 3, 5):
+        rgb, _ = wide_crack_photo(48, seed, (1152, 1632))
+        cracks = [d for d in photo_defects(rgb, DEFAULT_GSD_M, RoadParams(), model)[0] if d.type == "crack"]
+        main = max(cracks, key=lambda d: d.mask.sum())
+        assert 0.6 * 48 <= main.extra["mean_width_px"] <= 1.5 * 48, (seed, main.extra["mean_width_px"])

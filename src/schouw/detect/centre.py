@@ -4,8 +4,10 @@ Thinning a crack's mask gives a centre line with a spur at every bump of the mas
 that turns a corner holds both the two side-by-side steps and the diagonal that cuts it, so counting every pair of
 neighbours counts the corner twice. On CrackForest the reported length was 1.2-1.4 times that of the labelled cracks
 (the median photo of each half; ``benchmarks/crack_widths.py`` prints it), and since a width is the light a crack
-takes out of the road per unit of length (:mod:`.widths`), every width read short by as much. The shape rules of
-:mod:`.cracks` keep the length they were tuned with; the lengths and widths reported use this one.
+takes out of the road per unit of length (:mod:`.widths`), every width read short by as much. A crack wider than
+``2 * WIDE_HALF_PX`` found at a smaller size has a staircase edge, and its thinned mask was a ladder: it is measured on
+its mask smoothed. The shape rules of :mod:`.cracks` keep the length they were tuned with; the lengths and widths
+reported use this one.
 """
 
 from __future__ import annotations
@@ -64,8 +66,37 @@ def chain_length_px(line: np.ndarray) -> float:
     return max(float(orth + math.sqrt(2) * diag), 1.0)
 
 
-def measured_centre_line(line: np.ndarray, width_px: float) -> tuple[float, np.ndarray]:
-    """(length px, centre line) of a crack whose thinned mask is ``line`` and that is about ``width_px`` wide: the line
-    without spurs up to one width and a pixel long (a bump of the mask's edge), and its chain length."""
+#: A crack at least twice this wide (px; half its width: the 90th percentile of the distance from its thinned mask to
+#: the mask's edge) is measured on its mask smoothed first. A wide crack's mask, decided at a smaller size and scaled
+#: back, has a staircase edge, and thinning sent a branch to every step: a ladder of rungs across the crack, longer than
+#: the spurs of a thin one. Of CrackForest's cracks none is that wide
+WIDE_HALF_PX = 6.0
+#: ... smoothed by a Gaussian of this share of its half width (at least a pixel) and cut at 0.5, and its end branches
+#: pruned up to its half width and two pixels more
+SMOOTH_SHARE = 0.08
+
+
+def measured_centre_line(line: np.ndarray, mask: np.ndarray) -> tuple[float, np.ndarray]:
+    """(length px, centre line) of a crack: its ``mask`` (bool) and that mask thinned (``line``).
+
+    A thin crack: ``line`` without end branches up to its width and a pixel long (the width being the mask's pixels
+    over the line's length: a bump of the mask's edge), and the pruned line's chain length. A crack at least
+    ``2 * WIDE_HALF_PX`` wide: the same of its mask smoothed and thinned again, pruned by half its width and two
+    pixels (see ``WIDE_HALF_PX``)."""
+    if not line.any():
+        return 0.0, line
+    pad = 2
+    framed = cv2.copyMakeBorder(mask.view(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    half = float(np.percentile(cv2.distanceTransform(framed, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[pad:-pad, pad:-pad][line], 90))
+    if half >= WIDE_HALF_PX:
+        sigma = max(1.0, SMOOTH_SHARE * half)
+        pad = int(3 * sigma) + 2
+        m = cv2.copyMakeBorder(mask.view(np.uint8) * np.float32(1), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+        m = (cv2.GaussianBlur(m, (0, 0), sigma) >= 0.5).view(np.uint8)
+        smooth = cv2.ximgproc.thinning(m * np.uint8(255), thinningType=cv2.ximgproc.THINNING_GUOHALL) > 0
+        if smooth.any():
+            pruned = prune_spurs(smooth, int(math.ceil(half)) + 2)[pad:-pad, pad:-pad]
+            return chain_length_px(pruned), pruned
+    width_px = np.count_nonzero(mask) / chain_length_px(line)
     pruned = prune_spurs(line, int(math.ceil(max(width_px, 1.0))) + 1)
     return chain_length_px(pruned), pruned

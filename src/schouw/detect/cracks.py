@@ -336,7 +336,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         # From a drone the black-hat's ragged masks made the widths read several times too wide already (CrackForest
         # shrunk 8 times: crack_widths.py), and a shorter length would make them wider still: there it is not used
         if model is not None:
-            length, sk = measured_centre_line(sk, max(width_px, float(crop.sum()) / length))
+            length, sk = measured_centre_line(sk, crop)
         mean_w, max_w_px = crack_width_px(gray, crop, sk, r0, c0, length, width_px, p.crack_interior_depth, beyond,
                                           region)
         out.append(
