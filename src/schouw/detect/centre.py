@@ -20,16 +20,19 @@ import numpy as np
 _SQUARE = np.ones((3, 3), np.uint8)
 #: The 8 neighbours of a pixel in order round it (row, col offsets)
 _RING = ((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))
+#: Each neighbour's bit in a pixel's neighbourhood code (a correlation kernel: the weight at a neighbour's offset)
+_CODE = np.zeros((3, 3), np.float32)
+for _bit, (_dy, _dx) in enumerate(_RING):
+    _CODE[1 + _dy, 1 + _dx] = 1 << _bit
+#: Per neighbourhood code: whether its neighbours lie in at most one run round the pixel (alone, or at an end)
+_AT_END = np.array([sum(not (c >> k) & 1 and (c >> ((k + 1) % 8)) & 1 for k in range(8)) <= 1 for c in range(256)])
 
 
 def _ends(line: np.ndarray) -> np.ndarray:
     """The pixels of a bool line image at an end: alone, or with their neighbours in one run round them. A spur's last
     pixel, which touches three pixels of the line it stands on, is one; a pixel within a line or at a fork is not."""
-    p = np.pad(line, 1)
-    h, w = line.shape
-    ring = [p[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] for dy, dx in _RING]
-    runs = sum((~a & b).view(np.uint8) for a, b in zip(ring, ring[1:] + ring[:1]))  # 0 -> 1 steps round the pixel
-    return line & (runs <= 1)
+    code = cv2.filter2D(line.view(np.uint8), -1, _CODE, borderType=cv2.BORDER_CONSTANT)  # 0-255: exact in uint8
+    return line & _AT_END[code]
 
 
 def prune_spurs(line: np.ndarray, spur_px: int) -> np.ndarray:
