@@ -106,8 +106,10 @@ DAPPLE_PX = 80
 DAPPLE_SOFT_PX = 2.0
 
 
-def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray:
-    """The uint8 RGB photo changed by one of ``ALTERATIONS`` (see the module docstring)."""
+def alter(img: np.ndarray, kind: str, value: float, seed: int = 0, dapple_px: int = DAPPLE_PX,
+          dapple_soft_px: float = DAPPLE_SOFT_PX) -> np.ndarray:
+    """The uint8 RGB photo changed by one of ``ALTERATIONS`` (see the module docstring); ``dapple_px`` and
+    ``dapple_soft_px``: the blobs of ``dapple``."""
     if kind == "blur":
         return cv2.GaussianBlur(img, (0, 0), value)
     if kind == "noise":
@@ -131,11 +133,11 @@ def alter(img: np.ndarray, kind: str, value: float, seed: int = 0) -> np.ndarray
         else:  # light falling evenly across the photo, to VALUE at the far side
             light = 1 - (1 - value) * (d - d.min()) / max(float(d.max() - d.min()), 1.0)
         return np.clip(img * light[..., None], 0, 255).astype(np.uint8)
-    if kind == "dapple":  # the shade of leaves: about half the photo in blobs of shade, their edges DAPPLE_SOFT_PX soft
+    if kind == "dapple":  # the shade of leaves: about half the photo in blobs of shade, their edges dapple_soft_px soft
         h, w = img.shape[:2]
-        coarse = np.random.default_rng(seed).normal(0, 1, (h // DAPPLE_PX + 2, w // DAPPLE_PX + 2)).astype(np.float32)
+        coarse = np.random.default_rng(seed).normal(0, 1, (h // dapple_px + 2, w // dapple_px + 2)).astype(np.float32)
         field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
-        shade = cv2.GaussianBlur((field > 0).astype(np.float32), (0, 0), DAPPLE_SOFT_PX)
+        shade = cv2.GaussianBlur((field > 0).astype(np.float32), (0, 0), dapple_soft_px)
         light = 1 - (1 - value) * shade
         return np.clip(img * light[..., None], 0, 255).astype(np.uint8)
     if kind == "tint":  # a colour cast: red times VALUE, blue divided by it
@@ -164,8 +166,10 @@ def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tupl
 
 def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
                  whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False,
-                 turn: int = 0, tolerances: tuple[float, ...] = (2, 5), tile: int = 1, untold: bool = False) -> dict[str, dict]:
+                 turn: int = 0, tolerances: tuple[float, ...] = (2, 5), tile: int = 1, untold: bool = False,
+                 dapple: tuple[int, float] = (DAPPLE_PX, DAPPLE_SOFT_PX)) -> dict[str, dict]:
     """Per named group of CFD image ids: {tolerance px: (P, R, F1), ..., "ms_per_image"}; each image is detected once.
+    ``dapple``: the blobs' size and edge softness (px) of ``alteration`` ``dapple``.
 
     The detector is told ``gsd_m / scale``, or with ``untold`` ``gsd_m`` whatever the scale (see ``--untold``)."""
     cfd = SHARED / "cracks" / "cfd"
@@ -181,7 +185,7 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
             img, gt = np.ascontiguousarray(np.rot90(img, turn)), np.ascontiguousarray(np.rot90(gt, turn))
         img, gt = mirror_tile(img, gt, tile)
         if alteration is not None:
-            img = alter(img, *alteration, seed=i)
+            img = alter(img, *alteration, seed=i, dapple_px=dapple[0], dapple_soft_px=dapple[1])
         t0 = time.perf_counter()
         pred = predict(img, gsd_m if untold else gsd_m / scale, params, model, whole)
         seconds = time.perf_counter() - t0
@@ -199,7 +203,6 @@ GROUPS = {"CFD 001-059 (tuning)": list(range(1, 60)), "CFD 060-118 (held out)": 
 
 
 def main() -> None:
-    global DAPPLE_PX, DAPPLE_SOFT_PX
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gsd-m", type=float, default=0.0015, help="assumed ground sample distance of CFD photos (m/px)")
     ap.add_argument("--detector", choices=("classic", "mlp"), default="classic",
@@ -224,7 +227,6 @@ def main() -> None:
     ap.add_argument("--dapple-soft", type=float, default=DAPPLE_SOFT_PX,
                     help="with --alter dapple=V: the softness of the blobs' edges (Gaussian sigma, px)")
     args = ap.parse_args()
-    DAPPLE_PX, DAPPLE_SOFT_PX = args.dapple_px, args.dapple_soft
     alteration = None
     if args.alter:
         kind, _, value = args.alter.partition("=")
@@ -243,7 +245,7 @@ def main() -> None:
             model = model.with_known_gsd()
     tols = tuple(float(v) for v in args.tolerances.split(","))
     for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn,
-                                tols, args.tile, args.untold).items():
+                                tols, args.tile, args.untold, (args.dapple_px, args.dapple_soft)).items():
         print(f"{name:24s} " + "  ".join(f"@{tol:g}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in tols))
               + f"  {s['ms_per_image']:.1f} ms/image")
 

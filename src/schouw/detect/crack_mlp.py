@@ -198,8 +198,9 @@ def fill_cut_holes(cut: np.ndarray, mask: np.ndarray, max_area_px: float) -> np.
     """``cut`` (a part of the bool ``mask``) with its holes filled where they are of ``mask`` and under ``max_area_px``.
 
     Inside a wide crack the black-hat of :func:`trim_to_profile` dips wherever the crack's bottom is a little lighter,
-    and the cut left hundreds of pinholes there (a 40 px crack of score_wide_cracks.py: 278 of 1-68 px). Its centre
-    line then ran round each of them, many times the crack's length, and the width measured from it was 3 px.
+    and the cut left hundreds of pinholes there (a 40 px crack of score_wide_cracks.py: 278 of 1-68 px, a throwaway
+    listing). Its centre line then ran round each of them, many times the crack's length, and the width measured from
+    it was 3 px.
     """
     holes = (~cut).view(np.uint8)
     n, lab, st, _ = cv2.connectedComponentsWithStats(holes, connectivity=4)
@@ -578,8 +579,9 @@ class CrackMLP:
         - ``WIDE_PROBE``, where neither pass sees anything, or what they mark is a sliver (less than ``LITTLE_SHARE``
           of the photo): a crack too wide for both may be there, found at most at a few pieces of its edges. Where
           nothing is seen at ``WIDE_PROBE`` either, the look goes on down ``WIDE_SIZES`` until something is (a 48 px
-          crack in a photo of 544 x 384 px is found at a sixth of its size, crack-mlp 0.11.0). What is found is kept only where it is ``LITTLE_GROWTH`` times as much as the sliver and ends up looking as
-          wide as the training cracks, clearly wider, or still wide at the smallest size there is.
+          crack in a photo of 544 x 384 px is found at a sixth of its size, crack-mlp 0.11.0). What is found is kept
+          only where it is ``LITTLE_GROWTH`` times as much as the sliver and ends up looking as wide as the training
+          cracks, clearly wider, or still wide at the smallest size there is.
 
         From there it goes on down ``WIDE_SIZES`` while the cracks still look wide and something is found (never below
         ``MIN_WORK_SIDE_PX`` a side). The mask scaled back is cut to each crack's own dark profile
@@ -605,12 +607,12 @@ class CrackMLP:
             return None
         first = seen
         prob, mask, seen = self._decide_at(gray, f)
-        while probe and not seen.anything:  # nothing there either: a crack wider still is seen at a smaller size
-            smaller = [s for s in sizes if s < f]
-            if not smaller:
-                break
-            f = smaller[0]
-            prob, mask, seen = self._decide_at(gray, f)
+        if probe:  # nothing there either: a crack wider still is seen at a smaller size
+            for smaller in [s for s in sizes if s < f]:
+                if seen.anything:
+                    break
+                f = smaller
+                prob, mask, seen = self._decide_at(gray, f)
         if probe and (not seen.anything or seen.share < LITTLE_GROWTH * first.share):
             return None
         if trial and seen.share < WIDE_TRIAL_GROWTH * first.share:
