@@ -53,7 +53,7 @@ from schouw.detect.crack_mlp import (
     trim_to_core,
 )
 
-VERSION = "0.12.0"
+VERSION = "0.13.0"
 #: Larger photos are decided at this many times the pixels of the largest training photo (CrackMLP.work_pixels):
 #: chosen on 001-059 over scales 1.5-3 (score_cracks.py --scale), 2 rather than 1 so that a large photo of thin cracks
 #: keeps more of its resolution (1 scored 0.02-0.03 higher on the resized CFD photos, whose cracks widen with the photo)

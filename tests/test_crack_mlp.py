@@ -18,6 +18,7 @@ from schouw.detect.base import defects_mask
 from schouw.detect.crack_mlp import (
     KNOWN_GSD_WORK_PIXELS,
     N_FEATURES,
+    PYRAMID_MIN_PX,
     CrackMLP,
     centre_lines,
     crack_features,
@@ -222,6 +223,27 @@ def test_a_crack_wider_than_the_features_is_found_at_half_size():
         assert _beside(mask, line, 4).sum() <= 0.02 * max(mask.sum(), 1)  # on the crack, not beside it
         if pyramid:  # measured across the whole crack, though marked by its middle
             assert all(7 <= d.extra["mean_width_px"] <= 13 for d in found), [d.extra["mean_width_px"] for d in found]
+
+
+def test_a_small_working_image_still_gets_its_half_size_pass():
+    """A photo of 160 x 100 px (as a 480 x 320 photo taken three times closer is decided, 1/3 of its size) with a 10 px
+    crack: the half-size pass (80 x 50 px) finds it whole. Up to crack-mlp 0.12.0 that pass ran only from 128 px a side
+    (PYRAMID_MIN_PX 64), and the full-size features marked the crack's two edges."""
+    model = CrackMLP.load(default_model_dir()).with_known_gsd()  # told: decided at this size, not guessed smaller
+    assert PYRAMID_MIN_PX <= 50
+    for seed in (0, 1, 2):
+        img = np.ascontiguousarray(np.moveaxis(asphalt(100, 160, seed), 0, -1))
+        line = paint_line(img, [(0, 45), (80, 55), (159, 40)], 10, 0.45)
+        centre = cv2.ximgproc.thinning(line.astype(np.uint8) * 255) > 0
+        ones = np.ones(img.shape[:2], bool)
+        for pyramid, least, most in ((True, 0.8, 1.0), (False, 0.0, 0.5)):
+            found = detect_cracks(img, ones, ones, GSD, model=dataclasses.replace(model, pyramid=pyramid))
+            mask = defects_mask(found, img.shape[:2])
+            along = _along(mask, centre)
+            assert least <= along <= most, (seed, pyramid, along)
+            if pyramid:  # on the crack, and measured across its whole width
+                assert _beside(mask, line, 4).sum() <= 0.05 * mask.sum(), seed
+                assert all(7 <= d.extra["mean_width_px"] <= 13 for d in found), [d.extra["mean_width_px"] for d in found]
 
 
 def test_a_photo_with_three_times_the_pixels_is_decided_at_the_training_size():
