@@ -552,21 +552,25 @@ class CrackMLP:
         cracks on many pixels: it is decided again at full size, up to ``KNOWN_GSD_WORK_PIXELS`` (as
         when its GSD is told).
         """
+        return self.decide_sized(gray, gsd_m)[:2]
+
+    def decide_sized(self, gray: np.ndarray, gsd_m: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+        """:meth:`decide`, and the factor (<= 1) the photo was decided at in the end."""
         f = self.work_factor(gray.shape, gsd_m)
         prob, mask, seen = self._decide_at(gray, f)
         if self.gsd_known:
-            return prob, mask
+            return prob, mask, f
         f2 = self._larger_size(gray.shape, f, seen.ratio) if f < 1 else None
         if f2 is not None:
             prob, mask, _ = self._decide_at(gray, f2)
-            return prob, mask
+            return prob, mask, f2
         if f == 1 or f == self.work_factor(gray.shape):  # its own size, or shrunk for its pixel count: a guess
             closer = self._decide_closer(gray, seen, f)
-            return closer if closer is not None else (prob, mask)
-        return prob, mask
+            return closer if closer is not None else (prob, mask, f)
+        return prob, mask, f
 
-    def _decide_closer(self, gray: np.ndarray, seen: Seen, base: float = 1.0) -> tuple[np.ndarray, np.ndarray] | None:
-        """(probability, mask) of a photo decided at ``base`` (1: its own size; below: shrunk for its pixel count), its
+    def _decide_closer(self, gray: np.ndarray, seen: Seen, base: float = 1.0) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """(probability, mask, factor) of a photo decided at ``base`` (1: its own size; below: shrunk for its pixel count), its
         GSD not told, whose cracks looked like this (``seen``) there, decided again smaller because it was taken closer
         than the training photos; None to keep the first decision. Sizes are ``base`` times:
 
@@ -634,7 +638,7 @@ class CrackMLP:
         if probe and not (0 < seen.ratio <= self.wide_ratio or seen.ratio > WIDE_AT_HALF * self.wide_ratio
                           or (seen.ratio > 0 and stepped and smallest)):
             return None
-        return prob, trim_to_profile(mask, gray, max(WIDE_TRIM_MIN_RADIUS_PX, WIDE_TRIM_RADIUS_PX / f), self.wide_trim)
+        return prob, trim_to_profile(mask, gray, max(WIDE_TRIM_MIN_RADIUS_PX, WIDE_TRIM_RADIUS_PX / f), self.wide_trim), f
 
     def _larger_size(self, shape: tuple[int, ...], f: float, ratio: float) -> float | None:
         """The factor to decide a photo of this shape again at, its GSD not told, after a first decision at ``f`` < 1

@@ -34,7 +34,7 @@ from .covers import cover_patterns, cover_rims
 from .grates import grate_slots
 from .shadows import shadow_bands, shadow_lines
 from .joints import straight_joints
-from .light import LIGHT_FACTOR, even_light
+from .light import LIGHT_FACTOR, even_light_how
 from .road_params import RoadParams
 from .widths import crack_width_px
 
@@ -240,11 +240,11 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     # the learned stage under a cast shadow: cracks in it as dark as in the sun, and its edge no crack (paint is judged
     # on the photo as it is). Not for the black-hat (drone) path: a black-hat does not take a step for a line, and on
     # the sample scene evening the light there gave false cracks (models/road-classic/MODEL_CARD.md)
-    lit, shadow_edge = gray, None
+    lit, shadow_edge, way = gray, None, ""
     if model is not None:
         light_factor = max(LIGHT_FACTOR, round(LIGHT_FACTOR / work))  # the light's scale follows the working size
-        lit, shadow_edge = even_light(gray, region, p.light_ratio_max, p.light_step_max, light_factor,
-                                      p.light_patch_ratio_max)
+        lit, shadow_edge, way = even_light_how(gray, region, p.light_ratio_max, p.light_step_max, light_factor,
+                                               p.light_patch_ratio_max)
     scale = crack_scale_px(gsd_m, p, work)
     resp = crack_response(lit, scale)
     resp[~region] = 0
@@ -258,7 +258,16 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     strong_t = max(base + p.crack_k_sigma * sigma, p.crack_min_contrast)
     weak_t = max(base + p.crack_k_sigma_weak * sigma, 0.6 * p.crack_min_contrast)
     if model is not None:
-        prob, learned = model.decide(lit, gsd_m)
+        prob, learned, decided = model.decide_sized(lit, gsd_m)
+        if way == "median" and decided < work and not even_light_how(
+                gray, region, p.light_ratio_max, p.light_step_max, max(LIGHT_FACTOR, round(LIGHT_FACTOR / decided)),
+                p.light_patch_ratio_max)[2]:
+            # decided smaller than its pixels said (taken closer than guessed), and on the scale of that size its light
+            # is even: the band of "shade" on the finer scale was a crack that wide, filling the light's median. So
+            # the photo as it is. (A shadow there at both scales stays lifted on the finer one, which follows its
+            # edge more closely; shade lifted patch by patch is not judged again)
+            lit, shadow_edge = gray, None
+            prob, learned, _ = model.decide_sized(lit, gsd_m)
         weak = learned & region & ~edge
         strong = prob > model.hi
         weak_t = 0.0

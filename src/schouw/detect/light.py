@@ -115,7 +115,14 @@ def _lift_patches(gray: np.ndarray, region: np.ndarray, factor: int,
 
 def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float, factor: int = LIGHT_FACTOR,
                patch_ratio_max: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """(grey image, shadow edge) of a uint8 grey image: lit evenly where the light in ``region`` is uneven.
+    """(grey image, shadow edge) of :func:`even_light_how`."""
+    return even_light_how(gray, region, ratio_max, step_max, factor, patch_ratio_max)[:2]
+
+
+def even_light_how(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float, factor: int = LIGHT_FACTOR,
+                   patch_ratio_max: float | None = None) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(grey image, shadow edge, way) of a uint8 grey image: lit evenly where the light in ``region`` is uneven. The way
+    is ``"median"``, ``"patches"`` or ``""`` (left as it is).
 
     Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
     ``ratio_max`` times that of its darkest 2 % and more than ``SPREAD_RATIO_MIN`` times that of its darkest tenth,
@@ -130,14 +137,14 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     light ones) or uneven by no more than ``ratio_max`` (one patch of shade is enough there and among sunflecks);
     otherwise as above, where it is uneven by more. A photo that looks even by its brighter quarter but has small
     sunflecks (:func:`small_flecks`) is lifted patch by patch too.
-    Otherwise ``gray`` itself and None. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
+    Otherwise ``gray`` itself, None and ``""``. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
     h, w = gray.shape
     if min(h, w) < factor * LIGHT_KERNEL or not np.isfinite(ratio_max):
-        return gray, None
+        return gray, None, ""
     coarse, inside = light_level(gray, region, 2 * factor, TRIGGER_KERNEL)
     if not inside.any():
-        return gray, None
+        return gray, None, ""
     dark, darker_tenth, bright = np.percentile(coarse[inside], (DARK_PERCENTILE, SPREAD_PERCENTILE, BRIGHT_PERCENTILE))
     dark, darker_tenth = max(float(dark), 1.0), max(float(darker_tenth), 1.0)
     least = min(ratio_max, patch_ratio_max if patch_ratio_max is not None else ratio_max)
@@ -145,23 +152,23 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
         if patch_ratio_max is not None and small_flecks(coarse, inside, patch_ratio_max):
             lifted = _lift_patches(gray, region, factor, 1)
             if lifted is not None:
-                return lifted
-        return gray, None
+                return *lifted, "patches"
+        return gray, None, ""
     dark_radii = patch_radii(coarse, inside, float(bright))
     if not (dark_radii >= BROAD_RADIUS).any():
-        return gray, None
+        return gray, None, ""
     many_dark = broad_patches(dark_radii) >= DAPPLE_PATCHES
     dappled = many_dark or broad_patches(patch_radii(coarse, inside, float(bright), lit=True)) >= SUNFLECK_PATCHES
     light_shadow = bright <= ratio_max * dark  # uneven between patch_ratio_max and ratio_max
     if dappled or light_shadow:
         lifted = _lift_patches(gray, region, factor, DAPPLE_PATCHES if many_dark else 1)
         if lifted is not None:
-            return lifted
+            return *lifted, "patches"
     if light_shadow:  # too light for the median way
-        return gray, None
+        return gray, None, ""
     small, inside = light_level(gray, region, factor)
     if not inside.any():
-        return gray, None
+        return gray, None, ""
     bright = np.percentile(small[inside], BRIGHT_PERCENTILE)
     light = np.maximum(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), np.float32(1))
     gain = np.maximum(np.float32(bright) / light, np.float32(1))
@@ -170,4 +177,4 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
     gy = cv2.Sobel(light, cv2.CV_32F, 0, 1, ksize=3)
     # a 3 x 3 Sobel is 8 times the change per pixel: its magnitude / 8 * 2 factor is the change over 2 factor px
     step = cv2.magnitude(gx, gy) * np.float32(factor / 4) > np.float32(step_max) * light
-    return even, step
+    return even, step, "median"
