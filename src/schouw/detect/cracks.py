@@ -223,6 +223,13 @@ def _core_around(resp: np.ndarray, region: np.ndarray, crop: np.ndarray, r0: int
     return near & (resp[win] >= thresh) & region[win]
 
 
+def _lit_for(gray: np.ndarray, region: np.ndarray, p: RoadParams, work: float) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """:func:`~.light.even_light_how` of a photo decided at ``work`` (<= 1) of its size: the light judged on that size's
+    scale (``LIGHT_FACTOR`` / ``work``), so that a crack as wide as the working size sees it is never taken for the light."""
+    return even_light_how(gray, region, p.light_ratio_max, p.light_step_max, max(LIGHT_FACTOR, round(LIGHT_FACTOR / work)),
+                          p.light_patch_ratio_max)
+
+
 def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(),
                   model=None) -> list[Defect]:
     """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter.
@@ -242,9 +249,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     # the sample scene evening the light there gave false cracks (models/road-classic/MODEL_CARD.md)
     lit, shadow_edge, way = gray, None, ""
     if model is not None:
-        light_factor = max(LIGHT_FACTOR, round(LIGHT_FACTOR / work))  # the light's scale follows the working size
-        lit, shadow_edge, way = even_light_how(gray, region, p.light_ratio_max, p.light_step_max, light_factor,
-                                               p.light_patch_ratio_max)
+        lit, shadow_edge, way = _lit_for(gray, region, p, work)  # the light's scale follows the working size
     scale = crack_scale_px(gsd_m, p, work)
     resp = crack_response(lit, scale)
     resp[~region] = 0
@@ -259,9 +264,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     weak_t = max(base + p.crack_k_sigma_weak * sigma, 0.6 * p.crack_min_contrast)
     if model is not None:
         prob, learned, decided = model.decide_sized(lit, gsd_m)
-        if way == "median" and decided < work and not even_light_how(
-                gray, region, p.light_ratio_max, p.light_step_max, max(LIGHT_FACTOR, round(LIGHT_FACTOR / decided)),
-                p.light_patch_ratio_max)[2]:
+        if way == "median" and decided < work and not _lit_for(gray, region, p, decided)[2]:
             # decided smaller than its pixels said (taken closer than guessed), and on the scale of that size its light
             # is even: the band of "shade" on the finer scale was a crack that wide, filling the light's median. So
             # the photo as it is. (A shadow there at both scales stays lifted on the finer one, which follows its
