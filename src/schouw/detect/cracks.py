@@ -34,7 +34,7 @@ from .covers import cover_patterns, cover_rims
 from .grates import grate_slots
 from .shadows import shadow_bands, shadow_lines
 from .joints import straight_joints
-from .light import LIGHT_FACTOR, even_light_how
+from .light import LIGHT_FACTOR, along_band, even_light_how
 from .road_params import RoadParams
 from .widths import crack_width_px
 
@@ -289,7 +289,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     weak &= ~straight_joints(weak, region, gsd_m, p)  # slab joints: straight from edge to edge, where a crack wanders
     weak &= ~shadow_bands(weak, image, region, gsd_m, p)  # posts' shadows: straight and bluer than the road beside
     if shadow_edge is not None:
-        weak &= ~shadow_edge
+        weak &= ~along_band(weak, shadow_edge)
 
     # the learned stage judges each piece, its length included (the forest of crack-mlp): no second length rule
     ref_len = p.crack_min_length_m / gsd_m

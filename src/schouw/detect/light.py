@@ -178,3 +178,30 @@ def even_light_how(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_
     # a 3 x 3 Sobel is 8 times the change per pixel: its magnitude / 8 * 2 factor is the change over 2 factor px
     step = cv2.magnitude(gx, gy) * np.float32(factor / 4) > np.float32(step_max) * light
     return even, step, "median"
+
+
+#: A crack pixel in a shadow's edge band is kept where the crack crosses the band: the angle between the two (the
+#: crack's course and the band's, each from the structure tensor of its mask) is at least this many degrees
+CROSSING_MIN_DEG = 30.0
+
+
+def along_band(mask: np.ndarray, band: np.ndarray, sigma_px: float = 3.0) -> np.ndarray:
+    """The pixels of ``mask`` (bool) in ``band`` (bool, a shadow's edge band) that run along the band rather than across
+    it: the band's own edge as a false crack. Courses from the structure tensor of each mask, smoothed over ``sigma_px``;
+    a crack that crosses the band keeps its pixels there."""
+    def course(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f = cv2.GaussianBlur(m.astype(np.float32), (0, 0), 1.0)
+        gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
+        return tuple(cv2.GaussianBlur(a, (0, 0), sigma_px) for a in (gx * gx, gx * gy, gy * gy))
+
+    inside = mask & band
+    if not inside.any():
+        return inside
+    # the tensor's dominant axis is across a line (its gradient); doubled angles compare two axes without their sign
+    mxx, mxy, myy = course(mask)
+    bxx, bxy, byy = course(band)
+    m2 = (mxx - myy, 2 * mxy)
+    b2 = (bxx - byy, 2 * bxy)
+    cos2 = (m2[0] * b2[0] + m2[1] * b2[1]) / (np.hypot(*m2) * np.hypot(*b2) + 1e-6)  # cos of twice the angle
+    return inside & (cos2 > np.float32(np.cos(np.radians(2 * CROSSING_MIN_DEG))))
