@@ -230,6 +230,23 @@ def _lit_for(gray: np.ndarray, region: np.ndarray, p: RoadParams, work: float) -
                           p.light_patch_ratio_max)
 
 
+def _learned_look(gray: np.ndarray, region: np.ndarray, p: RoadParams, model, gsd_m: float,
+                  work: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """(grey image the crack measures read, shadow edge band or None, crack probability, crack mask) of the learned stage
+    on a photo it decides first at ``work`` of its size, with the light evened on that size's scale (:func:`_lit_for`).
+
+    A photo lifted the median way and then decided smaller than its pixels said (taken closer than guessed), whose light
+    is even on the scale of that size, is decided again as it is: the band of "shade" on the finer scale was a crack
+    that wide, filling the light's median. A shadow there at both scales stays lifted on the finer one, which follows
+    its edge more closely; shade lifted patch by patch is not judged again."""
+    lit, shadow_edge, way = _lit_for(gray, region, p, work)
+    prob, learned, decided = model.decide_sized(lit, gsd_m)
+    if way == "median" and decided < work and not _lit_for(gray, region, p, decided)[2]:
+        prob, learned, _ = model.decide_sized(gray, gsd_m)
+        return gray, None, prob, learned
+    return lit, shadow_edge, prob, learned
+
+
 def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams(),
                   model=None) -> list[Defect]:
     """Thin dark lines on the road: black-hat, hysteresis threshold on the tile's own noise level, shape filter.
@@ -247,9 +264,9 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     # the learned stage under a cast shadow: cracks in it as dark as in the sun, and its edge no crack (paint is judged
     # on the photo as it is). Not for the black-hat (drone) path: a black-hat does not take a step for a line, and on
     # the sample scene evening the light there gave false cracks (models/road-classic/MODEL_CARD.md)
-    lit, shadow_edge, way = gray, None, ""
-    if model is not None:
-        lit, shadow_edge, way = _lit_for(gray, region, p, work)  # the light's scale follows the working size
+    lit, shadow_edge = gray, None
+    if model is not None:  # its light evened, and its decision, before the black-hat: both read the same grey image
+        lit, shadow_edge, prob, learned = _learned_look(gray, region, p, model, gsd_m, work)
     scale = crack_scale_px(gsd_m, p, work)
     resp = crack_response(lit, scale)
     resp[~region] = 0
@@ -263,14 +280,6 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     strong_t = max(base + p.crack_k_sigma * sigma, p.crack_min_contrast)
     weak_t = max(base + p.crack_k_sigma_weak * sigma, 0.6 * p.crack_min_contrast)
     if model is not None:
-        prob, learned, decided = model.decide_sized(lit, gsd_m)
-        if way == "median" and decided < work and not _lit_for(gray, region, p, decided)[2]:
-            # decided smaller than its pixels said (taken closer than guessed), and on the scale of that size its light
-            # is even: the band of "shade" on the finer scale was a crack that wide, filling the light's median. So
-            # the photo as it is. (A shadow there at both scales stays lifted on the finer one, which follows its
-            # edge more closely; shade lifted patch by patch is not judged again)
-            lit, shadow_edge = gray, None
-            prob, learned, _ = model.decide_sized(lit, gsd_m)
         weak = learned & region & ~edge
         strong = prob > model.hi
         weak_t = 0.0
