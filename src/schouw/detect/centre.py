@@ -17,6 +17,8 @@ import math
 import cv2
 import numpy as np
 
+from .base import quick_percentile
+
 _SQUARE = np.ones((3, 3), np.uint8)
 #: The 8 neighbours of a pixel in order round it (row, col offsets)
 _RING = ((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))
@@ -90,7 +92,7 @@ def measured_centre_line(line: np.ndarray, mask: np.ndarray) -> tuple[float, np.
         return 0.0, line
     pad = 2
     framed = cv2.copyMakeBorder(mask.view(np.uint8), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    half = float(np.percentile(cv2.distanceTransform(framed, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[pad:-pad, pad:-pad][line], 90))
+    half = quick_percentile(cv2.distanceTransform(framed, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[pad:-pad, pad:-pad][line], 90)
     if half >= WIDE_HALF_PX:
         sigma = max(1.0, SMOOTH_SHARE * half)
         pad = int(3 * sigma) + 2

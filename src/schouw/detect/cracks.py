@@ -23,6 +23,7 @@ from .base import (
     labels,
     odd,
     padded,
+    quick_percentile,
     robust_sigma_counted,
     subsample,
     tighten,
@@ -330,7 +331,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
         if length < min_len:
             continue
         # Width from the crack's core (response above half its typical peak): the weak mask is widened by blur.
-        core_t = max(weak_t, 0.5 * float(np.percentile(resp[r0 : r0 + h, c0 : c0 + w][crop], 90)))
+        core_t = max(weak_t, 0.5 * quick_percentile(resp[r0 : r0 + h, c0 : c0 + w][crop], 90))
         if model is None:
             core = (resp[r0 : r0 + h, c0 : c0 + w] >= core_t) & crop
         else:  # a wide crack found at half size is marked by its middle: its core may reach beyond the mask

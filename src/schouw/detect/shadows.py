@@ -15,7 +15,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import DRONE_MIN_GSD_M, Defect, centre_lines, chromaticity, hits_across, label, padded
+from .base import DRONE_MIN_GSD_M, Defect, centre_lines, chromaticity, hits_across, label, padded, quick_percentile
 from .road_params import RoadParams
 
 #: This share of a shadow's centre line lies near its straight line: the rest may be spurs of noise joined to it.
@@ -32,7 +32,7 @@ def _straight_length_px(mask: np.ndarray, max_wander_px: float) -> float:
     if xs.size < 5:
         return 0.0
     vx, vy, x0, y0 = cv2.fitLine(np.column_stack((xs, ys)).astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-    if np.percentile(np.abs((xs - x0) * vy - (ys - y0) * vx), 100 * STRAIGHT_SHARE) > max_wander_px:
+    if quick_percentile(np.abs((xs - x0) * vy - (ys - y0) * vx), 100 * STRAIGHT_SHARE) > max_wander_px:
         return 0.0
     along = (xs - x0) * vx + (ys - y0) * vy
     return float(along.max() - along.min())

@@ -27,7 +27,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import disk, padded
+from .base import disk, padded, quick_median, quick_percentile
 
 
 #: How far beyond a crack's mask (px) its deficit is summed: the tails of the blur
@@ -75,7 +75,7 @@ def inside_depth(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0:
 
     For a crack wider than its blur this is the depth of its inside (``benchmarks/crack_widths.py``)."""
     deficit, bright, line, _ = _profile(gray, mask, skeleton, row0, col0, _ring_px(core_width_px))
-    return float(np.median(deficit[line] / np.maximum(bright[line], 1.0)))
+    return quick_median(deficit[line] / np.maximum(bright[line], 1.0))
 
 
 def crack_width_px(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int, col0: int, length_px: float,
@@ -97,8 +97,8 @@ def crack_width_px(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row
     # wider (a crack too wide for the black-hat, found whole by the learned stage at a smaller size)
     ring_px = _ring_px(max(core_width_px, float(np.count_nonzero(mask)) / length_px))
     deficit, bright, line, k = _profile(gray, mask, skeleton, row0, col0, ring_px, TAIL_PX + beyond_px, road)
-    road_line = float(np.median(bright[line]))
-    seen = float(np.median(deficit[line]))
+    road_line = quick_median(bright[line])
+    seen = quick_median(deficit[line])
     depth = max(seen, interior_depth * road_line, 1.0)
     mean_px = max(float(deficit.sum()) / (length_px + core_width_px) / depth, 0.0)
     # along the line: the deficit and the centre-line pixels within the same square round each of its pixels, over
@@ -107,5 +107,5 @@ def crack_width_px(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row
     steps = cv2.boxFilter(line.astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)[line]
     steps *= length_px / np.count_nonzero(line)  # a diagonal step is longer than a pixel
     local = depth / max(road_line, 1.0) * np.maximum(bright[line], 1.0)
-    max_px = max(float(np.percentile(sums / steps / local, 95)), mean_px)
+    max_px = max(quick_percentile(sums / steps / local, 95), mean_px)
     return mean_px, max_px
