@@ -54,13 +54,15 @@ def _profile(gray: np.ndarray, mask: np.ndarray, skeleton: np.ndarray, row0: int
         ring &= road[win]
     g = gray[win].astype(np.float32)
     k = (2 * pad + 1, 2 * pad + 1)  # every pixel of the band sees the ring on both sides
-    ring_sum = cv2.boxFilter(np.where(ring, g, 0).astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    ring_sum = cv2.boxFilter(g * ring, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)  # g >= 0: no -0.0
     ring_n = cv2.boxFilter(ring.astype(np.float32), -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
-    # where no ring pixel lies within the square (deep inside a wide blob, or a crack whose ring is off the road), the
-    # ring's mean as a whole: 0 there made the road black and a max width of metres
-    whole = float(g[ring].mean()) if ring.any() else float(g[band].max())
-    bright = np.where(ring_n > 0, ring_sum / np.maximum(ring_n, 1.0), whole).astype(np.float32)
-    deficit = np.where(band & (ring_n > 0), bright - g, 0).astype(np.float32)
+    seen = ring_n > 0
+    bright = ring_sum / np.maximum(ring_n, np.float32(1.0))
+    if not seen.all():
+        # where no ring pixel lies within the square (deep inside a wide blob, or a crack whose ring is off the road),
+        # the ring's mean as a whole: 0 there made the road black and a max width of metres
+        bright[~seen] = float(g[ring].mean()) if ring.any() else float(g[band].max())
+    deficit = np.where(band & seen, bright - g, np.float32(0))
     return deficit, bright, on, k
 
 
