@@ -1,7 +1,7 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
     .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F [--crop] [--untold]]
-        [--whole] [--alter KIND=VALUE] [--turn K] [--tolerances 2,5] [--tile N] [--gsd-known]
+        [--whole] [--alter KIND=VALUE] [--turn K] [--tilt R] [--tolerances 2,5] [--tile N] [--gsd-known]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -15,6 +15,11 @@ middle of the resized photo, of the original size, is kept: the same camera move
 cracks, as many pixels), where ``--scale`` alone is also a bigger sensor (more pixels).
 
 ``--turn K`` turns photo and truth by K quarter turns (cracks running in other directions).
+
+``--tilt R`` warps photo and truth as a camera tilted forward sees the road: the photo's top edge at its own scale,
+its bottom edge R times closer (a trapezoid of the photo, R times narrower at the bottom, stretched to the whole
+frame), so the cracks' width in pixels grows from top to bottom (phone photos taken standing). The detector is told
+the photo's GSD, which holds at its top only.
 
 ``--tile N`` mirrors photo and truth into an N x N mosaic: a larger photo (N² times the pixels)
 whose cracks are as thin as CrackForest's, the case ``--scale`` cannot show (there the cracks
@@ -157,6 +162,22 @@ def mirror_tile(img: np.ndarray, gt: np.ndarray, n: int) -> tuple[np.ndarray, np
     return np.pad(img, pad + ((0, 0),), mode="symmetric"), np.pad(gt, pad, mode="symmetric")
 
 
+def tilt(img: np.ndarray, gt: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
+    """Photo and truth seen by a camera tilted so that the bottom edge is ``r`` times closer than the top (``--tilt``).
+
+    The trapezoid of the photo with its full top edge and the middle 1/r of its bottom edge is stretched to the whole
+    frame (a perspective warp; truth by area, a pixel crack where at least a quarter of it was, as :func:`rescale`).
+    """
+    if r == 1:
+        return img, gt
+    h, w = gt.shape
+    half = w / (2 * r)
+    src = np.float32([[0, 0], [w, 0], [w / 2 + half, h], [w / 2 - half, h]])
+    warp = cv2.getPerspectiveTransform(src, np.float32([[0, 0], [w, 0], [w, h], [0, h]]))
+    img = cv2.warpPerspective(img, warp, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return img, cv2.warpPerspective(gt.astype(np.float32), warp, (w, h), flags=cv2.INTER_LINEAR) >= 0.25
+
+
 def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The middle ``shape`` (rows, cols) of photo and truth (no change where they are not larger)."""
     h, w = min(shape[0], img.shape[0]), min(shape[1], img.shape[1])
@@ -167,9 +188,9 @@ def centre_crop(img: np.ndarray, gt: np.ndarray, shape: tuple[int, int]) -> tupl
 def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams, model=None, scale: float = 1.0,
                  whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False,
                  turn: int = 0, tolerances: tuple[float, ...] = (2, 5), tile: int = 1, untold: bool = False,
-                 dapple: tuple[int, float] = (DAPPLE_PX, DAPPLE_SOFT_PX)) -> dict[str, dict]:
+                 dapple: tuple[int, float] = (DAPPLE_PX, DAPPLE_SOFT_PX), tilt_r: float = 1.0) -> dict[str, dict]:
     """Per named group of CFD image ids: {tolerance px: (P, R, F1), ..., "ms_per_image"}; each image is detected once.
-    ``dapple``: the blobs' size and edge softness (px) of ``alteration`` ``dapple``.
+    ``dapple``: the blobs' size and edge softness (px) of ``alteration`` ``dapple``; ``tilt_r``: see ``--tilt``.
 
     The detector is told ``gsd_m / scale``, or with ``untold`` ``gsd_m`` whatever the scale (see ``--untold``)."""
     cfd = SHARED / "cracks" / "cfd"
@@ -183,6 +204,7 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
             img, gt = centre_crop(img, gt, shape)
         if turn:
             img, gt = np.ascontiguousarray(np.rot90(img, turn)), np.ascontiguousarray(np.rot90(gt, turn))
+        img, gt = tilt(img, gt, tilt_r)
         img, gt = mirror_tile(img, gt, tile)
         if alteration is not None:
             img = alter(img, *alteration, seed=i, dapple_px=dapple[0], dapple_soft_px=dapple[1])
@@ -214,6 +236,8 @@ def main() -> None:
                     help="tolerances to score at, px (the issue's are 2 and 5; with --scale F, 2F and 5F compare like with like)")
     ap.add_argument("--turn", type=int, choices=(0, 1, 2, 3), default=0,
                     help="turn photo and truth by this many quarter turns first (cracks of other directions)")
+    ap.add_argument("--tilt", type=float, default=1.0, metavar="R",
+                    help="warp photo and truth as a tilted camera sees them, the bottom R times closer than the top (see above)")
     ap.add_argument("--gsd-known", action="store_true",
                     help="with --detector mlp: the GSD counts as told, as with detect-image --gsd-m (CrackMLP.with_known_gsd)")
     ap.add_argument("--tile", type=int, default=1, metavar="N",
@@ -245,7 +269,7 @@ def main() -> None:
             model = model.with_known_gsd()
     tols = tuple(float(v) for v in args.tolerances.split(","))
     for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn,
-                                tols, args.tile, args.untold, (args.dapple_px, args.dapple_soft)).items():
+                                tols, args.tile, args.untold, (args.dapple_px, args.dapple_soft), args.tilt).items():
         print(f"{name:24s} " + "  ".join(f"@{tol:g}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in tols))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
