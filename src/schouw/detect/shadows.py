@@ -64,13 +64,16 @@ def shadow_lines(cracks: list[Defect], image: np.ndarray, region: np.ndarray, gs
     blue = None
     for i, d in enumerate(cracks):
         h, w = d.mask.shape
-        if math.hypot(h, w) < min_len or _straight_length_px(d.mask, p.shadow_max_wander_px) < min_len:
+        if math.hypot(h, w) < min_len:
             continue
         if blue is None:
             blue = chromaticity(image)[2]
+        # the colour first: a few pieces are bluer than the road beside them, and the robust line fit is the dearer test
         line, win, _ = padded(d.mask, d.row0, d.col0, RING_PX, region.shape)
         shift = _blue_shift(blue[win], line > 0, line, region[win])
-        out[i] = shift is not None and shift >= p.shadow_min_blue_shift
+        if shift is None or shift < p.shadow_min_blue_shift:
+            continue
+        out[i] = _straight_length_px(d.mask, p.shadow_max_wander_px) >= min_len
     return out
 
 
