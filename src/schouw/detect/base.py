@@ -279,7 +279,7 @@ def quick_percentile(values: np.ndarray, q: float) -> float:
     virtual = (n - 1) * (q / 100)
     if virtual >= n - 1:
         return float(np.max(v))
-    k = max(int(math.floor(virtual)), 0)
+    k = int(virtual)  # its floor: never negative
     part = np.partition(v, (k, k + 1))
     a, b = part[k], part[k + 1]
     t = virtual - k
