@@ -42,12 +42,18 @@ PATCH_RADIUS = 4.0
 #: the sun) are chosen from these, in two rounds of one then the other, over pixels within ``BAND_PX`` of it. All three
 #: are for a photo lifted at half size (``s`` = 2), and scale with ``s`` / 2 (a large photo, lifted smaller)
 SIGMAS_PX = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: ... or the border is a linear ramp of one of these full widths (px; a sigma times about sqrt(12) has the same
+#: spread), whichever of the two shapes explains the light better. A penumbra cast on a smooth road is close to a
+#: ramp, and a blurred step fitted to one leaves a dark line where the ramp ends: a false crack along the border
+RAMPS_PX = (2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 14.0, 20.0, 28.0)
 OFFSETS_PX = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 BAND_PX = 12
 #: The fit looks at no more than about this many pixels of the band (every k-th; a 480 x 320 photo has fewer in all)
 FIT_PIXELS = 200_000
 #: The shade's edge (no crack): within this share of the fitted softness of the border, and at least ``EDGE_MIN_PX``
 EDGE_SHARE, EDGE_MIN_PX = 0.5, 1.5
+#: ... or within this share of a ramp's width
+RAMP_EDGE_SHARE = 0.5
 #: The fit must explain the light: the lifted grey level's mean may vary with the distance to the border by at most
 #: this share of it (root mean square; cast shadows and dappled shade 0.009-0.025, a car beside the kerb of CFD 315
 #: 0.10), and the border must be sharper than the softest of ``SIGMAS_PX`` (CFD 024, a lighter surface beside a darker
@@ -64,6 +70,14 @@ def _relative_spread(v: np.ndarray) -> float:
 def shade_share(z: np.ndarray) -> np.ndarray:
     """Share of shade (0-1) at ``z`` softness widths from a border, + into the sun (a normal CDF, in logistic form)."""
     return 1.0 / (1.0 + np.exp(np.clip(1.702 * z, -30.0, 30.0)))
+
+
+def border_share(d: np.ndarray, ramp: bool, width: float) -> np.ndarray:
+    """Share of shade (0-1) at ``d`` px from a border (+ into the sun): a blurred step of sigma ``width`` px
+    (:func:`shade_share`), or with ``ramp`` a linear ramp ``width`` px wide from full shade to full sun."""
+    if ramp:
+        return np.clip(0.5 - d / width, 0.0, 1.0)
+    return shade_share(d / width)
 
 
 def shade_factors(half: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, int, float, np.ndarray]:
@@ -146,18 +160,27 @@ def lift_dapples(gray: np.ndarray, region: np.ndarray, half: np.ndarray, inside:
 
     level = float(np.average(np.bincount(bins, g_b, minlength=n_bins)[used] / counts[used], weights=counts[used]))
 
-    def misfit(sigma: float, offset: float) -> float:
+    def misfit(ramp: bool, width: float, offset: float) -> float:
         """How much the lifted grey level's mean varies with the distance to the border (its variance)."""
-        lit = g_b / (1 - (1 - k_b) * shade_share((d_b - offset) / sigma))
+        lit = g_b / (1 - (1 - k_b) * border_share(d_b - offset, ramp, width))
         means = np.bincount(bins, lit, minlength=n_bins)[used] / counts[used]
         return float(np.average((means - np.average(means, weights=counts[used])) ** 2, weights=counts[used]))
 
-    sigma, offset = 2.0 * unit, 0.0
-    for _ in range(2):
-        sigma = min((v * unit for v in SIGMAS_PX), key=lambda v: misfit(v, offset))
-        offset = min((v * unit for v in OFFSETS_PX), key=lambda v: misfit(sigma, v))
-    if sigma >= SIGMAS_PX[-1] * unit or math.sqrt(misfit(sigma, offset)) > MISFIT_MAX * max(level, 1.0):
+    fits = []  # (misfit, ramp, width, offset) of each shape, its width and offset each chosen twice
+    for ramp, widths in ((False, SIGMAS_PX), (True, RAMPS_PX)):
+        width, offset = (4.0 if ramp else 2.0) * unit, 0.0
+        for _ in range(2):
+            width = min((v * unit for v in widths), key=lambda v: misfit(ramp, v, offset))
+            offset = min((v * unit for v in OFFSETS_PX), key=lambda v: misfit(ramp, width, v))
+        if width < widths[-1] * unit:  # the softest of a grid: no shadow's edge (CFD 024, light falling off)
+            fits.append((misfit(ramp, width, offset), ramp, width, offset))
+    if not fits:
         return None
-    light = 1 - (1 - k) * shade_share((d - offset) / sigma)
+    worst, ramp, width, offset = min(fits)
+    if math.sqrt(worst) > MISFIT_MAX * max(level, 1.0):
+        return None
+    light = 1 - (1 - k) * border_share(d - offset, ramp, width)
     even = np.clip(gray / light, 0, 255).astype(np.uint8)
-    return even, np.abs(d - offset) <= max(EDGE_MIN_PX * unit, EDGE_SHARE * sigma)
+    # the edge: the ramp itself, or within EDGE_SHARE of the step's sigma
+    half = RAMP_EDGE_SHARE * width if ramp else EDGE_SHARE * width
+    return even, np.abs(d - offset) <= max(EDGE_MIN_PX * unit, half)

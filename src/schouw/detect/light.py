@@ -6,8 +6,9 @@ be, and the shadow's edge is a dark line beside a bright one to some of the feat
 :func:`even_light` lifts the darker parts of a photo to the light of its brighter ones
 (never darkens: bright paint stays bright) and marks the band where the light itself changes
 steeply: a shadow's edge, which is no crack. Photos lit evenly are returned as they are.
-Dappled shade (the dark part in several broad patches), and a shadow too light for the median
-(uneven by less than ``ratio_max``), are lifted patch by patch instead (:mod:`.dapple`).
+Dappled shade (the dark part in several broad patches), a shadow too light for the median
+(uneven by less than ``ratio_max``), and since road-classic 0.38.0 one cast shadow whose patch passes the guards of
+:mod:`.dapple`, are lifted patch by patch instead; the median is what is left for the rest.
 
 The light is the grey level's median over about ``factor * LIGHT_KERNEL`` px (a 15 px median of
 the image shrunk ``factor`` times; 60 px by default): several times wider than a crack, and a
@@ -40,6 +41,12 @@ SPREAD_PERCENTILE, SPREAD_RATIO_MIN = 10, 1.3
 #: default factor a band of shade 60 px wide does. The three 32 and 40 px cracks of score_wide_cracks.py that darken a
 #: tenth of their 544 x 384 photo give 3.3-3.7 where they bend: a throwaway listing)
 BROAD_RADIUS = 4.0
+#: One cast shadow is lifted as a patch of shade (:mod:`.dapple`) only where it holds a disk of this radius (px of the
+#: coarse light; 72 px at the default factor, a band of shade 144 px wide): a wide crack darkens a band as broad as
+#: ``BROAD_RADIUS`` too, and lifted as a patch it is gone. The half-photo shadows of score_cracks.py --alter shadow=0.5
+#: hold 9.6-15.3; the painted cracks of score_wide_cracks.py 2.7-6.4, 7.1-9.7 where one loops (56 px: 9.0, 64 px: 9.7).
+#: Throwaway listings; below it, a shadow is evened the median way as before
+SHADOW_RADIUS = 9.5
 #: Dappled shade: the dark part falls in at least this many patches that each hold a disk of ``PATCH_RADIUS`` (px of
 #: the coarse light, 16 px at the default factor). Of the 155 CrackForest photos none does; of the 118 under the
 #: dappled shade of score_cracks.py --alter dapple=0.5, 106 do (a throwaway listing)
@@ -122,7 +129,8 @@ def even_light(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max:
 def even_light_how(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_max: float, factor: int = LIGHT_FACTOR,
                    patch_ratio_max: float | None = None) -> tuple[np.ndarray, np.ndarray | None, str]:
     """(grey image, shadow edge, way) of a uint8 grey image: lit evenly where the light in ``region`` is uneven. The way
-    is ``"median"``, ``"patches"`` or ``""`` (left as it is).
+    is ``"median"``, ``"shadow"`` (one cast shadow lifted as a patch), ``"patches"`` (dappled shade, or a light
+    shadow) or ``""`` (left as it is).
 
     Uneven: the light of the region's brighter quarter (``BRIGHT_PERCENTILE``) is more than
     ``ratio_max`` times that of its darkest 2 % and more than ``SPREAD_RATIO_MIN`` times that of its darkest tenth,
@@ -134,8 +142,10 @@ def even_light_how(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_
     With ``patch_ratio_max`` (below ``ratio_max``) the light need only be that many times uneven, and the photo is
     evened patch by patch (:func:`~schouw.detect.dapple.lift_dapples`, on the image at half ``factor``) where it is
     dappled (at least ``DAPPLE_PATCHES`` broad dark patches, as many of them shade, or ``SUNFLECK_PATCHES`` broad
-    light ones) or uneven by no more than ``ratio_max`` (one patch of shade is enough there and among sunflecks);
-    otherwise as above, where it is uneven by more. A photo that looks even by its brighter quarter but has small
+    light ones) or uneven by no more than ``ratio_max`` (one patch of shade is enough there and among sunflecks).
+    Uneven by more, one patch of shade is lifted so too where it is broad (``SHADOW_RADIUS``; way ``"shadow"``, since
+    road-classic 0.38.0: the fitted border follows a cast shadow's edge more closely than the median does), and
+    where it is not or the patch's guards fail, the photo is evened as above. A photo that looks even by its brighter quarter but has small
     sunflecks (:func:`small_flecks`) is lifted patch by patch too.
     Otherwise ``gray`` itself, None and ``""``. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
@@ -160,10 +170,11 @@ def even_light_how(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_
     many_dark = broad_patches(dark_radii) >= DAPPLE_PATCHES
     dappled = many_dark or broad_patches(patch_radii(coarse, inside, float(bright), lit=True)) >= SUNFLECK_PATCHES
     light_shadow = bright <= ratio_max * dark  # uneven between patch_ratio_max and ratio_max
-    if dappled or light_shadow:
+    # one broad cast shadow too is lifted as a patch where the patch's guards hold (its border fitted, not the median's)
+    if dappled or light_shadow or dark_radii.max() >= SHADOW_RADIUS:
         lifted = _lift_patches(gray, region, factor, DAPPLE_PATCHES if many_dark else 1)
         if lifted is not None:
-            return *lifted, "patches"
+            return *lifted, "patches" if dappled or light_shadow else "shadow"
     if light_shadow:  # too light for the median way
         return gray, None, ""
     small, inside = light_level(gray, region, factor)
