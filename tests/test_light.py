@@ -152,3 +152,31 @@ def test_along_the_band_is_the_edge_and_across_it_a_crack():
         middle = (mask & band)[80:120, 130:170]
         share = dropped[80:120, 130:170][middle].mean()
         assert (share > 0.9) if along else (share < 0.1), (angle_deg, share)
+
+
+def test_a_cast_shadow_over_a_sixth_of_the_photo_is_lifted_as_one_patch(monkeypatch):
+    """A deep cast shadow over a corner of the photo (about a sixth of it) reaches beyond the frame along a good part
+    of it, as a shadow does and a wide crack does not (``SHADOW_FRAME_SHARE``), so it is lifted as one patch with a
+    fitted border (since road-classic 0.38.0), and the crack under it is found up to the edge. Taken for a crack
+    band (the frame share out of reach), it goes the median way, whose light follows the edge less closely."""
+    import schouw.detect.light as light_mod
+
+    model = CrackMLP.load(default_model_dir())
+    img = np.ascontiguousarray(np.moveaxis(asphalt(320, 480), 0, -1))
+    line = paint_line(img, [(40, 160), (240, 170), (440, 150)], 2, 0.7)
+    yy, xx = np.mgrid[0:320, 0:480]
+    d = (xx + 0.5 * yy - 470.0) / math.hypot(1, 0.5)  # shade beyond a line across the lower right-hand corner
+    light = (1 - 0.5 * np.clip(d / 6 + 0.5, 0, 1)).astype(np.float32)
+    img = np.clip(img * light[..., None], 0, 255).astype(np.uint8)
+    ones = np.ones(img.shape[:2], bool)
+    assert 0.12 < (d > 0).mean() < 0.2
+    g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    _, edge, way = light_mod.even_light_how(g, ones, P.light_ratio_max, P.light_step_max,
+                                            patch_ratio_max=P.light_patch_ratio_max)
+    assert way == "shadow" and edge[np.abs(d) < 2].mean() > 0.95 and not edge[np.abs(d) > 20].any()
+    mask = defects_mask(detect_cracks(img, ones, ones, 0.002, P, model=model), img.shape[:2])
+    found = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert found[line & (d > 0)].mean() > 0.9
+    monkeypatch.setattr(light_mod, "SHADOW_FRAME_SHARE", 2.0)
+    assert light_mod.even_light_how(g, ones, P.light_ratio_max, P.light_step_max,
+                                    patch_ratio_max=P.light_patch_ratio_max)[2] == "median"

@@ -41,12 +41,12 @@ SPREAD_PERCENTILE, SPREAD_RATIO_MIN = 10, 1.3
 #: default factor a band of shade 60 px wide does. The three 32 and 40 px cracks of score_wide_cracks.py that darken a
 #: tenth of their 544 x 384 photo give 3.3-3.7 where they bend: a throwaway listing)
 BROAD_RADIUS = 4.0
-#: One cast shadow is lifted as a patch of shade (:mod:`.dapple`) only where it holds a disk of this radius (px of the
-#: coarse light; 72 px at the default factor, a band of shade 144 px wide): a wide crack darkens a band as broad as
-#: ``BROAD_RADIUS`` too, and lifted as a patch it is gone. The half-photo shadows of score_cracks.py --alter shadow=0.5
-#: hold 9.6-15.3; the painted cracks of score_wide_cracks.py 2.7-6.4, 7.1-9.7 where one loops (56 px: 9.0, 64 px: 9.7).
-#: Throwaway listings; below it, a shadow is evened the median way as before
-SHADOW_RADIUS = 9.5
+#: One cast shadow is lifted as a patch of shade (:mod:`.dapple`) only where a broad patch of it touches at least this
+#: share of the photo's frame: a wide crack darkens a band as broad as ``BROAD_RADIUS`` too, and lifted as a patch it
+#: is gone. The painted 40-64 px cracks of score_wide_cracks.py touch 0.03-0.10 of it; CrackForest photos under a
+#: shadow over half of them 0.49-0.50, over a sixth (its line 110 px off the middle) 0.20-0.35 (throwaway listings).
+#: Otherwise the shadow is evened the median way as before
+SHADOW_FRAME_SHARE = 0.15
 #: Dappled shade: the dark part falls in at least this many patches that each hold a disk of ``PATCH_RADIUS`` (px of
 #: the coarse light, 16 px at the default factor). Of the 155 CrackForest photos none does; of the 118 under the
 #: dappled shade of score_cracks.py --alter dapple=0.5, 106 do (a throwaway listing)
@@ -78,25 +78,36 @@ def light_level(gray: np.ndarray, region: np.ndarray, factor: int = LIGHT_FACTOR
     return cv2.medianBlur(small, kernel), inside
 
 
-def patch_radii(light: np.ndarray, inside: np.ndarray, bright: float, lit: bool = False) -> np.ndarray:
-    """The radius (px of ``light``) of the largest disk within each patch of the light's dark part (at least
-    ``SPREAD_RATIO_MIN`` times below ``bright``, in ``inside``), or with ``lit`` of the rest of ``inside``: float32,
-    one per patch, empty where there is none.
+def patch_shapes(light: np.ndarray, inside: np.ndarray, bright: float,
+                 lit: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(radius, frame share) of each patch of the light's dark part (at least ``SPREAD_RATIO_MIN`` times below
+    ``bright``, in ``inside``), or with ``lit`` of the rest of ``inside``: the radius (px of ``light``) of the largest
+    disk within it, and the share of the light's frame (its outermost rows and columns) that it touches. Two float32
+    arrays, one value per patch, empty where there is none.
 
     A shadow or light falling off is broad (``BROAD_RADIUS``); the light a wide crack leaves in the median is a thin
-    band along its middle. Dappled shade falls in several broad patches (``PATCH_RADIUS``).
+    band along its middle. Dappled shade falls in several broad patches (``PATCH_RADIUS``). A cast shadow reaches
+    beyond the photo along a good part of its frame (``SHADOW_FRAME_SHARE``), a crack only where it crosses it.
     """
     dark = (light.astype(np.float32) * np.float32(SPREAD_RATIO_MIN) < bright) & inside
     part = ((~dark & inside) if lit else dark).astype(np.uint8)
     if not part.any():
-        return np.zeros(0, np.float32)
+        return np.zeros(0, np.float32), np.zeros(0, np.float32)
     # broad within the photo: OpenCV would take what lies beyond the frame as dark, and a crack running out of it
     # obliquely would grow broad there
     framed = cv2.copyMakeBorder(part, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     n, lab = cv2.connectedComponents(framed)
     peak = np.zeros(n, np.float32)
     np.maximum.at(peak, lab.ravel(), cv2.distanceTransform(framed, cv2.DIST_L2, 3).ravel())
-    return peak[1:]
+    inner = lab[1:-1, 1:-1]
+    ring = np.concatenate([inner[0], inner[-1], inner[1:-1, 0], inner[1:-1, -1]])
+    touch = np.bincount(ring, minlength=n).astype(np.float32) / np.float32(max(ring.size, 1))
+    return peak[1:], touch[1:]
+
+
+def patch_radii(light: np.ndarray, inside: np.ndarray, bright: float, lit: bool = False) -> np.ndarray:
+    """The radii of :func:`patch_shapes`."""
+    return patch_shapes(light, inside, bright, lit)[0]
 
 
 def broad_patches(radii: np.ndarray) -> int:
@@ -143,9 +154,9 @@ def even_light_how(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_
     evened patch by patch (:func:`~schouw.detect.dapple.lift_dapples`, on the image at half ``factor``) where it is
     dappled (at least ``DAPPLE_PATCHES`` broad dark patches, as many of them shade, or ``SUNFLECK_PATCHES`` broad
     light ones) or uneven by no more than ``ratio_max`` (one patch of shade is enough there and among sunflecks).
-    Uneven by more, one patch of shade is lifted so too where it is broad (``SHADOW_RADIUS``; way ``"shadow"``, since
-    road-classic 0.38.0: the fitted border follows a cast shadow's edge more closely than the median does), and
-    where it is not or the patch's guards fail, the photo is evened as above. A photo that looks even by its brighter quarter but has small
+    Uneven by more, one patch of shade is lifted so too where it reaches beyond the photo (``SHADOW_FRAME_SHARE``; way
+    ``"shadow"``, since road-classic 0.38.0: the fitted border follows a cast shadow's edge more closely than the
+    median does), and where it does not or the patch's guards fail, the photo is evened as above. A photo that looks even by its brighter quarter but has small
     sunflecks (:func:`small_flecks`) is lifted patch by patch too.
     Otherwise ``gray`` itself, None and ``""``. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
@@ -164,14 +175,15 @@ def even_light_how(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_
             if lifted is not None:
                 return *lifted, "patches"
         return gray, None, ""
-    dark_radii = patch_radii(coarse, inside, float(bright))
+    dark_radii, dark_frame = patch_shapes(coarse, inside, float(bright))
     if not (dark_radii >= BROAD_RADIUS).any():
         return gray, None, ""
     many_dark = broad_patches(dark_radii) >= DAPPLE_PATCHES
     dappled = many_dark or broad_patches(patch_radii(coarse, inside, float(bright), lit=True)) >= SUNFLECK_PATCHES
     light_shadow = bright <= ratio_max * dark  # uneven between patch_ratio_max and ratio_max
     # one broad cast shadow too is lifted as a patch where the patch's guards hold (its border fitted, not the median's)
-    if dappled or light_shadow or dark_radii.max() >= SHADOW_RADIUS:
+    cast = ((dark_radii >= BROAD_RADIUS) & (dark_frame >= SHADOW_FRAME_SHARE)).any()
+    if dappled or light_shadow or cast:
         lifted = _lift_patches(gray, region, factor, DAPPLE_PATCHES if many_dark else 1)
         if lifted is not None:
             return *lifted, "patches" if dappled or light_shadow else "shadow"
