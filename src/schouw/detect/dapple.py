@@ -22,7 +22,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import disk
+from .base import disk, odd
 
 #: The sharp light: a closing with a disk of this radius (px of the half-size image: dark lines under about 24 px wide
 #: stay out of it), then a median of this size
@@ -129,10 +129,6 @@ def shade_factors(half: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, int
     return factors, patches, float(t), sharp
 
 
-def _odd(v: float) -> int:
-    return max(3, int(round(v)) | 1)
-
-
 def mend_border(lifted: np.ndarray, band: np.ndarray, unit: float) -> np.ndarray:
     """The float32 lifted grey image with what is left of the shade's border in ``band`` (bool, along the fitted
     border) divided out: the lifted photo's light there (a closing that keeps cracks out, then a median) over the
@@ -146,8 +142,8 @@ def mend_border(lifted: np.ndarray, band: np.ndarray, unit: float) -> np.ndarray
     rest = unit / n
     if n > 1:
         u8 = cv2.resize(u8, (max(1, w // n), max(1, h // n)), interpolation=cv2.INTER_AREA)
-    closed = cv2.medianBlur(cv2.morphologyEx(u8, cv2.MORPH_CLOSE, disk(REFINE_CLOSE * rest)), _odd(5 * rest))
-    level = cv2.medianBlur(closed, _odd(REFINE_MEDIAN * rest)).astype(np.float32)
+    closed = cv2.medianBlur(cv2.morphologyEx(u8, cv2.MORPH_CLOSE, disk(REFINE_CLOSE * rest)), odd(5 * rest))
+    level = cv2.medianBlur(closed, odd(REFINE_MEDIAN * rest)).astype(np.float32)
     r = np.clip((closed.astype(np.float32) + 1) / (level + 1), 1 / REFINE_MAX, REFINE_MAX)
     if n > 1:
         r = cv2.resize(r, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -215,8 +211,7 @@ def lift_dapples(gray: np.ndarray, region: np.ndarray, half: np.ndarray, inside:
     if math.sqrt(worst) > MISFIT_MAX * max(level, 1.0):
         return None
     light = 1 - (1 - k) * border_share(d - offset, ramp, width)
-    lifted = mend_border(gray / light, np.abs(d - offset) <= REFINE_PX * unit, unit)
-    even = np.clip(lifted, 0, 255).astype(np.uint8)
+    even = np.clip(mend_border(gray / light, np.abs(d - offset) <= REFINE_PX * unit, unit), 0, 255).astype(np.uint8)
     # the edge: the ramp itself, or within EDGE_SHARE of the step's sigma
     half = RAMP_EDGE_SHARE * width if ramp else EDGE_SHARE * width
     return even, np.abs(d - offset) <= max(EDGE_MIN_PX * unit, half)

@@ -156,8 +156,8 @@ def even_light_how(gray: np.ndarray, region: np.ndarray, ratio_max: float, step_
     light ones) or uneven by no more than ``ratio_max`` (one patch of shade is enough there and among sunflecks).
     Uneven by more, one patch of shade is lifted so too where it reaches beyond the photo (``SHADOW_FRAME_SHARE``; way
     ``"shadow"``, since road-classic 0.38.0: the fitted border follows a cast shadow's edge more closely than the
-    median does), and where it does not or the patch's guards fail, the photo is evened as above. A photo that looks even by its brighter quarter but has small
-    sunflecks (:func:`small_flecks`) is lifted patch by patch too.
+    median does), and where it does not or the patch's guards fail, the photo is evened as above. A photo that looks
+    even by its brighter quarter but has small sunflecks (:func:`small_flecks`) is lifted patch by patch too.
     Otherwise ``gray`` itself, None and ``""``. Photos under ``factor * LIGHT_KERNEL`` px a side are left as they are.
     """
     h, w = gray.shape
