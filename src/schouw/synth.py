@@ -129,6 +129,33 @@ def paint_manhole(img: np.ndarray, cx: int, cy: int, cover_r_px: int = 15, frame
     win *= 1 - 0.5 * (ring.astype(np.float32) / 255)[..., None]
 
 
+def paint_cover_at_angle(img: np.ndarray, cx: int, cy: int, semi_axes_px: tuple[int, int], angle_deg: float = 0.0,
+                         seed: int = 0) -> np.ndarray:
+    """Paint into ``img`` ((H, W, 3) uint8) a round cover as a camera held at an angle sees it close up: an ellipse
+    (semi-axes of the lid in px, the first turned ``angle_deg``), a lid with a raised pattern of 8 px blocks (drawn by
+    ``seed``), a dark gap of about 2 px round it and a light steel frame 7-12 px wide. Returns the cover's mask, frame
+    included."""
+    a, b = semi_axes_px
+    h, w = img.shape[:2]
+
+    def oval(da: int, db: int) -> np.ndarray:
+        m = np.zeros((h, w), np.uint8)
+        cv2.ellipse(m, (cx, cy), (a + da, b + db), angle_deg, 0, 360, 1, -1)
+        return m > 0
+
+    frame, gap, lid = oval(12, 7), oval(2, 1), oval(-1, -1)
+    rng = np.random.default_rng(seed)
+    out = img.astype(np.float32)
+    out[frame] = 0.75 * out[frame] + 0.25 * 200  # worn steel, lighter than the road
+    out[gap] = 60
+    blocks = cv2.resize((rng.random((h // 8 + 1, w // 8 + 1)) > 0.5).astype(np.float32), None, fx=8, fy=8,
+                        interpolation=cv2.INTER_NEAREST)[:h, :w]
+    pattern = 110 + 30 * blocks[..., None] + rng.normal(0, 4, (h, w, 1))
+    out[lid] = pattern[lid]
+    img[:] = np.clip(cv2.GaussianBlur(out, (0, 0), 0.7), 0, 255).astype(np.uint8)
+    return frame
+
+
 def _cover_window(img: np.ndarray, cx: float, cy: float, reach_px: float) -> tuple[tuple[slice, slice], np.ndarray]:
     """The window of ``img`` round (``cx``, ``cy``) out to ``reach_px``, and each of its pixels' distance from that
     centre (pixel centres at +0.5)."""

@@ -32,6 +32,25 @@ MAX_HOUGH_RADIUS_PX = 80.0
 MAX_SHRINK = 2
 #: Angular bins in which the ring's share of the circle is counted.
 ANGLE_BINS = 36
+#: Close range (finer than this, m/px): a round cover seen by a camera held at an angle is an ellipse, which the circle
+#: transform does not find (from a drone, looking straight down, covers are circles: cover_rims, cover_patterns) ...
+ELLIPSE_MAX_GSD_M = 0.01
+#: ... found by OpenCV's EdgeDrawing (cv2.ximgproc) in the photo, or in a copy shrunk to at most this many pixels ...
+ELLIPSE_WORK_PIXELS = 38_400
+#: ... its semi-axes at least this many px there (smaller ellipses are stains, bolts and a cover's own lettering) ...
+ELLIPSE_MIN_SEMI_AXIS_PX = 10.0
+#: ... the minor at least this share of the major (seen more nearly edge-on, a cover is not told from a curved kerb)
+ELLIPSE_MIN_AXIS_RATIO = 0.3
+#: ... its ring (gap or frame) compared with the grey levels up to this share of its minor semi-axis either side ...
+ELLIPSE_RING_SIDE = 0.15
+#: ... its lid's fine texture (the grey image less its 3 px blur: a cover's cast pattern) at least this many times the
+#: road's round it (a crack that closes a loop holds road) ...
+ELLIPSE_LID_TEXTURE = 1.4
+#: ... and at least this share of its outline inside the photo (a cover cut by the frame is still one)
+ELLIPSE_IN_FRAME_SHARE = 0.8
+#: A crack lies on such a cover within its ellipse grown by this share of the minor semi-axis: the frame round the lid
+#: (seen close up, the ellipse found may be the gap round the lid or the frame's outer edge)
+ELLIPSE_FRAME = 0.3
 #: cover_discs: Canny's upper threshold (grey levels per pixel, on the photo blurred by 1 px) for a cover's outline ...
 COVER_EDGE_GREY = 60.0
 #: ... and this share of the defect's pixels inside the circle (and its band) ...
@@ -154,40 +173,63 @@ def cover_ring(blurred: np.ndarray, cx: float, cy: float, r: float) -> float:
     return max(_ring_contrast(blurred, cx + dx, cy + dy, r) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
 
 
-def _ring_contrast(win: np.ndarray, cx: float, cy: float, r: float) -> float:
+def _ring_contrast(win: np.ndarray, cx: float, cy: float, r: float, ellipse: tuple[float, float] | None = None,
+                   side_px: int = 4) -> float:
     """How much a ring on a circle stands out (grey levels): the deepest valley or highest ridge of the image's mean
-    over circles round (``cx``, ``cy``), within 3 px of radius ``r``, against the radii up to 4 px either side.
+    over circles round (``cx``, ``cy``), within 3 px of radius ``r``, against the radii up to ``side_px`` either side.
+    With ``ellipse`` (the second semi-axis, px, and the first's angle, degrees), on the ellipse with semi-axes ``r``
+    and that.
 
     A cover is a lid in a frame: its gap is a dark ring, its frame a light one (valley or ridge). A hole's edge is a
     step, dark inside and light outside, whatever its shape: it has neither (measured on RDD2022's potholes that a
     circle holds, ``benchmarks/cover_circles.py``).
     """
-    prof = win[_on_circles(cx, cy, r + np.arange(-7.0, 8.0), win.shape)].astype(np.float32).mean(axis=1)  # r-7 ... r+7
+    reach = 3 + side_px
+    prof = win[_on_rings(cx, cy, r, ellipse, np.arange(-reach, reach + 1.0), win.shape)].astype(np.float32).mean(axis=1)
     best = -np.inf
-    for i in range(4, 11):  # r - 3 ... r + 3
-        inner, outer, here = prof[i - 4 : i], prof[i + 1 : i + 5], prof[i]
+    for i in range(side_px, side_px + 7):  # r - 3 ... r + 3
+        inner, outer, here = prof[i - side_px : i], prof[i + 1 : i + 1 + side_px], prof[i]
         valley = min(inner.max(), outer.max()) - here
         ridge = here - max(inner.min(), outer.min())
         best = max(best, valley, ridge)
     return float(best)
 
 
-def _closed_share(grad: np.ndarray, cx: float, cy: float, r: float) -> float:
+def _closed_share(grad: np.ndarray, cx: float, cy: float, r: float, ellipse: tuple[float, float] | None = None) -> float:
     """Share of the directions round a circle (``ANGLE_BINS``) in which the image has an edge on it: the gradient
     magnitude ``grad`` within 1.5 px of the circle at least ``CLOSED_EDGE_SHARE`` of its 90th percentile over all
-    directions. A cover is round all the way; a crack curving along half a circle is a perfect arc, not a cover."""
-    on = _on_circles(cx, cy, r + np.array([-1.5, -0.75, 0.0, 0.75, 1.5], np.float32), grad.shape)
+    directions. A cover is round all the way; a crack curving along half a circle is a perfect arc, not a cover.
+    ``ellipse``: as :func:`_ring_contrast`."""
+    on = _on_rings(cx, cy, r, ellipse, np.array([-1.5, -0.75, 0.0, 0.75, 1.5], np.float32), grad.shape)
     per_bin = grad[on].max(axis=0).reshape(ANGLE_BINS, 4).max(axis=1)
     return float(np.mean(per_bin >= CLOSED_EDGE_SHARE * np.percentile(per_bin, 90)))
+
+
+def _on_rings(cx: float, cy: float, r: float, ellipse: tuple[float, float] | None, offsets: np.ndarray,
+              shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_on_circles` with radii ``r`` + ``offsets``, or with ``ellipse`` (second semi-axis, angle of the first in
+    degrees) :func:`_on_ellipses` with both semi-axes grown by ``offsets``."""
+    if ellipse is None:
+        return _on_circles(cx, cy, r + offsets, shape)
+    return _on_ellipses(cx, cy, r + offsets, ellipse[0] + offsets, ellipse[1], shape)
 
 
 def _on_circles(cx: float, cy: float, radii: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Pixel indices (rows, cols), clipped to an image of ``shape``, of ``4 * ANGLE_BINS`` points evenly round each
     circle of these ``radii`` about (``cx``, ``cy``): one row of points per radius."""
+    return _on_ellipses(cx, cy, radii, radii, 0.0, shape)
+
+
+def _on_ellipses(cx: float, cy: float, semi_a: np.ndarray, semi_b: np.ndarray, angle_deg: float,
+                 shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_on_circles` for ellipses about (``cx``, ``cy``) with these semi-axes (px, pairwise), the first turned
+    ``angle_deg`` from the x axis (OpenCV's convention): points at even steps of the ellipses' parameter."""
     ang = np.linspace(0, 2 * math.pi, 4 * ANGLE_BINS, endpoint=False)
-    radii = np.asarray(radii)[:, None]
-    xs = np.clip(np.rint(cx + radii * np.cos(ang)), 0, shape[1] - 1).astype(int)
-    ys = np.clip(np.rint(cy + radii * np.sin(ang)), 0, shape[0] - 1).astype(int)
+    semi_a, semi_b = np.asarray(semi_a)[:, None], np.asarray(semi_b)[:, None]
+    c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
+    ex, ey = semi_a * np.cos(ang), semi_b * np.sin(ang)
+    xs = np.clip(np.rint(cx + ex * c - ey * s), 0, shape[1] - 1).astype(int)
+    ys = np.clip(np.rint(cy + ex * s + ey * c), 0, shape[0] - 1).astype(int)
     return ys, xs
 
 
@@ -237,3 +279,87 @@ def discs_mask(circles: list[tuple[float, float, float] | None], shape: tuple[in
         if c is not None:
             cv2.circle(out, (round(c[0]), round(c[1])), math.ceil(c[2]), 1, -1)
     return out > 0
+
+
+def cover_ellipses(gray: np.ndarray, cracks: list[Defect], gsd_m: float, p: RoadParams = RoadParams()) -> list[bool]:
+    """For each crack, whether it lies on a round cover seen at an angle (a close-range photo: finer than
+    ``ELLIPSE_MAX_GSD_M``): its rim and its raised pattern, which the circle transforms of :func:`cover_rims` and
+    :func:`cover_patterns` do not find on an ellipse.
+
+    The covers are the closed ellipses that OpenCV's EdgeDrawing finds in the grey photo ``gray``
+    (:func:`photo_ellipses`) that are a cover's outline as :func:`cover_discs` asks of a circle: a ring, a valley or a
+    ridge at least ``cover_ring_min_grey`` deep or high across it (against ``ELLIPSE_RING_SIDE`` of its minor
+    semi-axis either side: close up, a frame is many pixels wide), not a hole's or a stain's step; and a lid, its fine
+    texture ``ELLIPSE_LID_TEXTURE`` times the road's round it (:func:`_lid_texture`), not road inside a crack that
+    closes a loop. A crack lies on one when ``HOLD_SHARE`` of its pixels are within it grown by ``ELLIPSE_FRAME`` of
+    its minor semi-axis: a crack that reaches a cover, or crosses it, is mostly off it and kept.
+    """
+    out = [False] * len(cracks)
+    if not cracks or gsd_m >= ELLIPSE_MAX_GSD_M:
+        return out
+    covers = []
+    blurred = fine = None
+    for cx, cy, a, b, angle in photo_ellipses(gray, p.manhole_ring_coverage):
+        if blurred is None:  # a few photos in a hundred get here
+            blurred = cv2.GaussianBlur(gray, (0, 0), 1.0)
+            fine = gray.astype(np.float32) - cv2.GaussianBlur(gray.astype(np.float32), (0, 0), 3.0)
+        side = max(4, round(ELLIPSE_RING_SIDE * min(a, b)))  # a close-range cover's frame is many pixels wide
+        if _ring_contrast(blurred, cx, cy, a, (b, angle), side) < p.cover_ring_min_grey:
+            continue
+        if _lid_texture(fine, cx, cy, a, b, angle) >= ELLIPSE_LID_TEXTURE:
+            covers.append((cx, cy, a, b, angle))
+    if not covers:
+        return out
+    held = np.zeros(gray.shape, np.uint8)
+    for cx, cy, a, b, angle in covers:
+        band = ELLIPSE_FRAME * min(a, b)
+        cv2.ellipse(held, ((cx, cy), (2 * (a + band), 2 * (b + band)), angle), 1, -1)
+    for i, d in enumerate(cracks):
+        ys, xs = np.nonzero(d.mask)
+        out[i] = bool(np.mean(held[ys + d.row0, xs + d.col0]) >= HOLD_SHARE)
+    return out
+
+
+def photo_ellipses(gray: np.ndarray, closed_min: float) -> list[tuple[float, float, float, float, float]]:
+    """Closed ellipses (centre x, y, semi-axes a, b, all in ``gray``'s px, and the angle of a in degrees) that OpenCV's
+    EdgeDrawing (cv2.ximgproc, its fit validated as it validates it) finds in a grey image, looked at shrunk to at most
+    ``ELLIPSE_WORK_PIXELS`` (a CrackForest photo at half size, about 1 ms): those with both semi-axes at least
+    ``ELLIPSE_MIN_SEMI_AXIS_PX`` there, the minor at least ``ELLIPSE_MIN_AXIS_RATIO`` of the major,
+    ``ELLIPSE_IN_FRAME_SHARE`` of the outline inside the image, and an edge on it in ``closed_min`` of the directions
+    round it (:func:`_closed_share`, there)."""
+    h, w = gray.shape
+    f = min(1.0, math.sqrt(ELLIPSE_WORK_PIXELS / (h * w)))
+    small = gray if f == 1 else cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    ed = cv2.ximgproc.createEdgeDrawing()
+    params = cv2.ximgproc_EdgeDrawing_Params()
+    params.MinPathLength, params.MinLineLength = 50, 10
+    ed.setParams(params)
+    ed.detectEdges(small)
+    ed.detectLines()
+    found = ed.detectEllipses()
+    out, grad = [], None
+    for cx, cy, r, ea, eb, angle in ([] if found is None else np.asarray(found, np.float64).reshape(-1, 6)):
+        a, b = r + ea, r + eb  # a circle is (r, 0, 0), an ellipse (0, a, b)
+        if min(a, b) < ELLIPSE_MIN_SEMI_AXIS_PX or min(a, b) < ELLIPSE_MIN_AXIS_RATIO * max(a, b):
+            continue
+        pts = cv2.ellipse2Poly((round(cx), round(cy)), (round(a), round(b)), round(angle), 0, 360, 5)
+        inside = (pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] < small.shape[1]) & (pts[:, 1] < small.shape[0])
+        if inside.mean() < ELLIPSE_IN_FRAME_SHARE:
+            continue
+        if grad is None:
+            blurred = cv2.GaussianBlur(small, (0, 0), 1.0)
+            grad = cv2.magnitude(cv2.Sobel(blurred, cv2.CV_32F, 1, 0), cv2.Sobel(blurred, cv2.CV_32F, 0, 1))
+        if _closed_share(grad, cx, cy, a, (b, angle)) >= closed_min:
+            out.append(((cx + 0.5) / f - 0.5, (cy + 0.5) / f - 0.5, a / f, b / f, float(angle)))
+    return out
+
+
+def _lid_texture(fine: np.ndarray, cx: float, cy: float, a: float, b: float, angle: float) -> float:
+    """The standard deviation of ``fine`` (a grey image less its blur) within 0.8 of an ellipse (centre, semi-axes in
+    px, angle in degrees) over that in the ring 1.25-1.6 times its size round it: the lid's texture against the road's."""
+    lid = np.zeros(fine.shape, np.uint8)
+    cv2.ellipse(lid, ((cx, cy), (1.6 * a, 1.6 * b), angle), 1, -1)
+    road = np.zeros(fine.shape, np.uint8)
+    cv2.ellipse(road, ((cx, cy), (3.2 * a, 3.2 * b), angle), 1, -1)
+    cv2.ellipse(road, ((cx, cy), (2.5 * a, 2.5 * b), angle), 0, -1)
+    return float(np.std(fine[lid > 0]) / max(float(np.std(fine[road > 0])), 1e-3))

@@ -30,7 +30,7 @@ from .base import (
 )
 from .alligator import alligator_areas
 from .centre import measured_centre_line
-from .covers import cover_patterns, cover_rims
+from .covers import cover_ellipses, cover_patterns, cover_rims
 from .grates import grate_slots
 from .shadows import shadow_bands, shadow_lines
 from .joints import straight_joints
@@ -367,6 +367,8 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     out = [d for d, rim in zip(out, cover_rims(out, region.shape, gsd_m, p)) if not rim]
     # ... and a cover's ring with its raised pattern, one piece of a cover's size in a perfect circle in the photo
     out = [d for d, on in zip(out, cover_patterns(gray, out, gsd_m, p)) if not on]
+    # ... and, at close range, a cover seen at an angle: an ellipse, rim and pattern
+    out = [d for d, on in zip(out, cover_ellipses(gray, out, gsd_m, p)) if not on]
     # a gully grate's slots are parallel dark stripes (about 2 cm per pixel and finer): no crack
     out = [d for d, slots in zip(out, grate_slots(out, gray, gsd_m, p)) if not slots]
     # the shadow of a post or a kerb: a straight line, bluer than the road beside it (sky light only)
