@@ -52,6 +52,20 @@ def test_a_cover_seen_at_an_angle_is_not_a_crack(model, seed, angle):
     assert (on & crack).sum() > 0.9 * crack.sum()
 
 
+@pytest.mark.parametrize("seed, cy", [(3, 25), (4, 20), (5, 35)])
+def test_a_cover_cut_by_the_photos_frame_is_not_a_crack(model, seed, cy):
+    """A cover at the top of the photo, a quarter to a third of its outline beyond the frame: it is judged closed and
+    a ring on the part inside the photo (the rule off shows its rim marked)."""
+    img = _photo(seed)
+    cover = paint_cover_at_angle(img, 150, cy, (80, 45), 3.0, seed)
+    crack = paint_line(img, [(300, 40), (330, 160), (320, 290)], 2, 0.45)
+    near = cv2.dilate(cover.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    off, on = _cracks(img, model, NO_COVERS), _cracks(img, model)
+    assert (off & near).sum() > 800
+    assert (on & near).sum() < 0.05 * (off & near).sum()
+    assert (on & crack).sum() > 0.9 * crack.sum()
+
+
 def test_cracks_that_close_an_oval_loop_or_cross_an_oval_stain_are_kept(model):
     """An oval a crack draws holds road, not a cover's patterned lid; an oval stain is a step, not a ring: neither
     is a cover, so the crack is found as with the cover rules off. A crack across a cover is mostly off it: kept."""
@@ -93,14 +107,17 @@ def test_ellipses_of_a_large_photo_are_found_in_its_own_pixels(model):
     assert not any(cover_ellipses(gray, pieces, ELLIPSE_MAX_GSD_M))
 
 
-@pytest.mark.skipif(not (SHARED / "cracks" / "cfd" / "images" / "312.jpg").is_file(), reason="../shared/data absent")
-def test_the_cover_rim_on_crackforest_312_is_not_a_crack(model):
-    """CrackForest 312 (no label): a cover at the top left, cut by the frame, seen at an angle, and a crack below it.
-    detect-image marked the cover's rim (road-classic 0.40.0); now it marks nothing on the cover and the same crack."""
-    rgb = read_photo(Path(SHARED / "cracks" / "cfd" / "images" / "312.jpg"))
+@pytest.mark.skipif(not (SHARED / "cracks" / "cfd" / "images").is_dir(), reason="../shared/data absent")
+@pytest.mark.parametrize("name, centre, semi_axes, angle", [("312", (108, 42), (93, 58), -5.6),
+                                                            ("324", (242, 51), (109, 80), -5.6)])
+def test_the_cover_rims_of_real_close_ups_are_not_cracks(model, name, centre, semi_axes, angle):
+    """CrackForest 312 and 324 (no labels): a cover at the top, cut by the frame and seen at an angle, and cracks
+    beside it. detect-image marked the cover's rim (road-classic 0.40.0) and now marks nothing on it (the ellipse of
+    its frame, drawn here by hand), and the same elsewhere."""
+    rgb = read_photo(Path(SHARED / "cracks" / "cfd" / "images" / f"{name}.jpg"))
     cover = np.zeros(rgb.shape[:2], np.uint8)
-    cv2.ellipse(cover, (108, 42), (81 + 12, 46 + 12), -5.6, 0, 360, 1, -1)
+    cv2.ellipse(cover, centre, semi_axes, angle, 0, 360, 1, -1)
     on = detect_photo(rgb, GSD, crack_model=model)[0] > 0
     off = detect_photo(rgb, GSD, NO_COVERS, crack_model=model)[0] > 0
     assert (off & (cover > 0)).sum() > 200 and (on & (cover > 0)).sum() == 0
-    assert (on & (cover == 0)).sum() > 1000 and (on & (cover == 0)).sum() >= 0.99 * (off & (cover == 0)).sum()
+    assert (on & (cover == 0)).sum() > 200 and (on & (cover == 0)).sum() >= 0.99 * (off & (cover == 0)).sum()

@@ -47,7 +47,7 @@ ELLIPSE_RING_SIDE = 0.15
 #: road's round it (a crack that closes a loop holds road) ...
 ELLIPSE_LID_TEXTURE = 1.4
 #: ... and at least this share of its outline inside the photo (a cover cut by the frame is still one)
-ELLIPSE_IN_FRAME_SHARE = 0.8
+ELLIPSE_IN_FRAME_SHARE = 0.6
 #: A crack lies on such a cover within its ellipse grown by this share of the minor semi-axis: the frame round the lid
 #: (seen close up, the ellipse found may be the gap round the lid or the frame's outer edge)
 ELLIPSE_FRAME = 0.3
@@ -174,18 +174,27 @@ def cover_ring(blurred: np.ndarray, cx: float, cy: float, r: float) -> float:
 
 
 def _ring_contrast(win: np.ndarray, cx: float, cy: float, r: float, ellipse: tuple[float, float] | None = None,
-                   side_px: int = 4) -> float:
+                   side_px: int = 4, in_frame: bool = False) -> float:
     """How much a ring on a circle stands out (grey levels): the deepest valley or highest ridge of the image's mean
     over circles round (``cx``, ``cy``), within 3 px of radius ``r``, against the radii up to ``side_px`` either side.
     With ``ellipse`` (the second semi-axis, px, and the first's angle, degrees), on the ellipse with semi-axes ``r``
-    and that.
+    and that; ``in_frame``: the means over the points in the image only (a cover cut by the photo's frame).
 
     A cover is a lid in a frame: its gap is a dark ring, its frame a light one (valley or ridge). A hole's edge is a
     step, dark inside and light outside, whatever its shape: it has neither (measured on RDD2022's potholes that a
     circle holds, ``benchmarks/cover_circles.py``).
     """
     reach = 3 + side_px
-    prof = win[_on_rings(cx, cy, r, ellipse, np.arange(-reach, reach + 1.0), win.shape)].astype(np.float32).mean(axis=1)
+    offsets = np.arange(-reach, reach + 1.0)
+    samples = win[_on_rings(cx, cy, r, ellipse, offsets, win.shape)].astype(np.float32)
+    if in_frame:  # the directions in which every sample lies in the image
+        b, angle = (r, 0.0) if ellipse is None else ellipse
+        xs, ys = _ellipse_points(cx, cy, r + offsets, b + offsets, angle)
+        inside = ((xs >= 0) & (xs < win.shape[1]) & (ys >= 0) & (ys < win.shape[0])).all(axis=0)
+        if not inside.any():
+            return 0.0
+        samples = samples[:, inside]
+    prof = samples.mean(axis=1)
     best = -np.inf
     for i in range(side_px, side_px + 7):  # r - 3 ... r + 3
         inner, outer, here = prof[i - side_px : i], prof[i + 1 : i + 1 + side_px], prof[i]
@@ -195,13 +204,22 @@ def _ring_contrast(win: np.ndarray, cx: float, cy: float, r: float, ellipse: tup
     return float(best)
 
 
-def _closed_share(grad: np.ndarray, cx: float, cy: float, r: float, ellipse: tuple[float, float] | None = None) -> float:
+def _closed_share(grad: np.ndarray, cx: float, cy: float, r: float, ellipse: tuple[float, float] | None = None,
+                  in_frame: bool = False) -> float:
     """Share of the directions round a circle (``ANGLE_BINS``) in which the image has an edge on it: the gradient
     magnitude ``grad`` within 1.5 px of the circle at least ``CLOSED_EDGE_SHARE`` of its 90th percentile over all
     directions. A cover is round all the way; a crack curving along half a circle is a perfect arc, not a cover.
-    ``ellipse``: as :func:`_ring_contrast`."""
+    ``ellipse``: as :func:`_ring_contrast`; ``in_frame``: of the directions in which the outline lies in the image
+    only (a cover cut by the photo's frame)."""
     on = _on_rings(cx, cy, r, ellipse, np.array([-1.5, -0.75, 0.0, 0.75, 1.5], np.float32), grad.shape)
     per_bin = grad[on].max(axis=0).reshape(ANGLE_BINS, 4).max(axis=1)
+    if in_frame:
+        b, angle = (r, 0.0) if ellipse is None else ellipse
+        xs, ys = _ellipse_points(cx, cy, np.array([r]), np.array([b]), angle)
+        inside = ((xs[0] >= 0) & (xs[0] < grad.shape[1]) & (ys[0] >= 0) & (ys[0] < grad.shape[0])).reshape(ANGLE_BINS, 4)
+        per_bin = per_bin[inside.all(axis=1)]
+        if per_bin.size == 0:
+            return 0.0
     return float(np.mean(per_bin >= CLOSED_EDGE_SHARE * np.percentile(per_bin, 90)))
 
 
@@ -224,13 +242,18 @@ def _on_ellipses(cx: float, cy: float, semi_a: np.ndarray, semi_b: np.ndarray, a
                  shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_on_circles` for ellipses about (``cx``, ``cy``) with these semi-axes (px, pairwise), the first turned
     ``angle_deg`` from the x axis (OpenCV's convention): points at even steps of the ellipses' parameter."""
+    xs, ys = _ellipse_points(cx, cy, semi_a, semi_b, angle_deg)
+    return np.clip(ys, 0, shape[0] - 1).astype(int), np.clip(xs, 0, shape[1] - 1).astype(int)
+
+
+def _ellipse_points(cx: float, cy: float, semi_a: np.ndarray, semi_b: np.ndarray,
+                    angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """The points of :func:`_on_ellipses` (x, y), rounded to whole pixels but not clipped to an image."""
     ang = np.linspace(0, 2 * math.pi, 4 * ANGLE_BINS, endpoint=False)
     semi_a, semi_b = np.asarray(semi_a)[:, None], np.asarray(semi_b)[:, None]
     c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
     ex, ey = semi_a * np.cos(ang), semi_b * np.sin(ang)
-    xs = np.clip(np.rint(cx + ex * c - ey * s), 0, shape[1] - 1).astype(int)
-    ys = np.clip(np.rint(cy + ex * s + ey * c), 0, shape[0] - 1).astype(int)
-    return ys, xs
+    return np.rint(cx + ex * c - ey * s), np.rint(cy + ex * s + ey * c)
 
 
 def _band_px(r: float) -> float:
@@ -304,7 +327,7 @@ def cover_ellipses(gray: np.ndarray, cracks: list[Defect], gsd_m: float, p: Road
             blurred = cv2.GaussianBlur(gray, (0, 0), 1.0)
             fine = gray.astype(np.float32) - cv2.GaussianBlur(gray.astype(np.float32), (0, 0), 3.0)
         side = max(4, round(ELLIPSE_RING_SIDE * min(a, b)))  # a close-range cover's frame is many pixels wide
-        if _ring_contrast(blurred, cx, cy, a, (b, angle), side) < p.cover_ring_min_grey:
+        if _ring_contrast(blurred, cx, cy, a, (b, angle), side, in_frame=True) < p.cover_ring_min_grey:
             continue
         if _lid_texture(fine, cx, cy, a, b, angle) >= ELLIPSE_LID_TEXTURE:
             covers.append((cx, cy, a, b, angle))
@@ -326,7 +349,7 @@ def photo_ellipses(gray: np.ndarray, closed_min: float) -> list[tuple[float, flo
     ``ELLIPSE_WORK_PIXELS`` (a CrackForest photo at half size, about 1 ms): those with both semi-axes at least
     ``ELLIPSE_MIN_SEMI_AXIS_PX`` there, the minor at least ``ELLIPSE_MIN_AXIS_RATIO`` of the major,
     ``ELLIPSE_IN_FRAME_SHARE`` of the outline inside the image, and an edge on it in ``closed_min`` of the directions
-    round it (:func:`_closed_share`, there)."""
+    round it in which it is inside (:func:`_closed_share`, there)."""
     h, w = gray.shape
     f = min(1.0, math.sqrt(ELLIPSE_WORK_PIXELS / (h * w)))
     small = gray if f == 1 else cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
@@ -349,7 +372,7 @@ def photo_ellipses(gray: np.ndarray, closed_min: float) -> list[tuple[float, flo
         if grad is None:
             blurred = cv2.GaussianBlur(small, (0, 0), 1.0)
             grad = cv2.magnitude(cv2.Sobel(blurred, cv2.CV_32F, 1, 0), cv2.Sobel(blurred, cv2.CV_32F, 0, 1))
-        if _closed_share(grad, cx, cy, a, (b, angle)) >= closed_min:
+        if _closed_share(grad, cx, cy, a, (b, angle), in_frame=True) >= closed_min:
             out.append(((cx + 0.5) / f - 0.5, (cy + 0.5) / f - 0.5, a / f, b / f, float(angle)))
     return out
 
