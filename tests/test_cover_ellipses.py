@@ -121,3 +121,11 @@ def test_the_cover_rims_of_real_close_ups_are_not_cracks(model, name, centre, se
     off = detect_photo(rgb, GSD, NO_COVERS, crack_model=model)[0] > 0
     assert (off & (cover > 0)).sum() > 200 and (on & (cover > 0)).sum() == 0
     assert (on & (cover == 0)).sum() > 200 and (on & (cover == 0)).sum() >= 0.99 * (off & (cover == 0)).sum()
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (64, 3000), (3000, 64), (1, 1), (2000, 3000)])
+def test_no_ellipse_in_blank_or_noise_images_of_any_shape(shape):
+    """EdgeDrawing runs on images of any shape, shrunk or not, and finds no cover in a blank image or in noise."""
+    rng = np.random.default_rng(0)
+    for gray in (np.zeros(shape, np.uint8), np.full(shape, 255, np.uint8), rng.integers(0, 256, shape, dtype=np.uint8)):
+        assert photo_ellipses(gray, 0.75) == []
