@@ -1,7 +1,7 @@
 """Gully grates seen from above: the dark slots of a drain grate are parallel stripes, not cracks (pixel space, pure).
 
 A street gully (Dutch *kolk*) has a cast-iron grate of about 0.3-0.6 m, set in the gutter every
-15-25 m. From a drone at about 2 cm per pixel and finer, its slots (2-4 cm wide, as far apart) are
+15-25 m. From a drone at about 2 cm per pixel and finer, and in a close-up, its slots (2-4 cm wide, as far apart) are
 dark stripes that the crack detector finds: one crack the size of the grate, or one per slot. No
 crack is four or more straight, parallel, evenly spaced stripes that fill a small rectangle. The
 test is made on the crack pieces themselves (cheap: they are sparse), grouped as they lie together.
@@ -14,7 +14,7 @@ import math
 import cv2
 import numpy as np
 
-from .base import DRONE_MIN_GSD_M, Defect, defects_mask, disk, label
+from .base import Defect, defects_mask, disk, label
 from .road_params import RoadParams
 
 
@@ -101,7 +101,7 @@ def grate_slots(cracks: list[Defect], gray: np.ndarray, gsd_m: float, p: RoadPar
     """For each crack, whether it is (part of) the slots of a gully grate.
 
     The cracks are grouped as they lie within ``grate_link_m`` of each other (metres; ``gsd_m`` in metres per
-    pixel, from 4 mm to about 7 cm). A group is a grate when its smallest enclosing rectangle is ``grate_min_side_m`` to
+    pixel, up to about 7 cm; close-ups too, which may hold a whole grate: CrackForest 303 and 326). A group is a grate when its smallest enclosing rectangle is ``grate_min_side_m`` to
     ``grate_max_side_m`` on both sides and its pixels are stripes along one of the rectangle's axes
     (:func:`_stripes`), or where they have merged, the photo's grey levels ``gray`` over them dip in evenly spaced
     slots (:func:`_grey_slots`). A crack longer than a grate is no part of one; where it reaches a grate's slots, the crack
@@ -109,7 +109,7 @@ def grate_slots(cracks: list[Defect], gray: np.ndarray, gsd_m: float, p: RoadPar
     """
     out = [False] * len(cracks)
     lo, hi = p.grate_min_side_m / gsd_m, p.grate_max_side_m / gsd_m
-    if not cracks or hi < 8 or gsd_m < DRONE_MIN_GSD_M:  # coarser than about 7 cm per pixel a grate is a few pixels
+    if not cracks or hi < 8:  # coarser than about 7 cm per pixel a grate is a few pixels
         return out
     reach = math.sqrt(2) * hi + 2 * p.grate_link_m / gsd_m  # a grate's group, whatever its turn, fits in this
     small = [j for j, d in enumerate(cracks) if max(d.mask.shape) <= reach]  # a longer crack is no part of a grate
