@@ -13,7 +13,7 @@ import pytest
 from conftest import SHARED, asphalt
 from helpers import paint_line
 from schouw.detect.base import defects_mask
-from schouw.detect.covers import ELLIPSE_MAX_GSD_M, cover_ellipses, photo_ellipses
+from schouw.detect.covers import ELLIPSE_MAX_GSD_M, _lid_texture, cover_ellipses, photo_ellipses
 from schouw.detect.crack_mlp import CrackMLP, default_model_dir
 from schouw.detect.road import RoadParams, detect_cracks
 from schouw.photos import detect_photo, read_photo
@@ -129,3 +129,15 @@ def test_no_ellipse_in_blank_or_noise_images_of_any_shape(shape):
     rng = np.random.default_rng(0)
     for gray in (np.zeros(shape, np.uint8), np.full(shape, 255, np.uint8), rng.integers(0, 256, shape, dtype=np.uint8)):
         assert photo_ellipses(gray, 0.75) == []
+
+
+def test_a_lid_with_no_road_in_view_round_it_is_not_judged(recwarn):
+    """An ellipse so large that the ring of road round it lies outside the image: its lid is not judged (0, no
+    warning), where a patterned lid with road round it is (over 1.4)."""
+    img = _photo(2)
+    paint_cover_at_angle(img, 240, 160, (80, 45), 0.0, 2)
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    fine = gray - cv2.GaussianBlur(gray, (0, 0), 3.0)
+    assert _lid_texture(fine, 240, 160, 80, 45, 0.0) > 1.4
+    assert _lid_texture(fine, 240, 160, 400, 300, 0.0) == 0.0
+    assert not recwarn.list

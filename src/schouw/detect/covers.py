@@ -365,9 +365,8 @@ def photo_ellipses(gray: np.ndarray, closed_min: float) -> list[tuple[float, flo
         a, b = r + ea, r + eb  # a circle is (r, 0, 0), an ellipse (0, a, b)
         if min(a, b) < ELLIPSE_MIN_SEMI_AXIS_PX or min(a, b) < ELLIPSE_MIN_AXIS_RATIO * max(a, b):
             continue
-        pts = cv2.ellipse2Poly((round(cx), round(cy)), (round(a), round(b)), round(angle), 0, 360, 5)
-        inside = (pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] < small.shape[1]) & (pts[:, 1] < small.shape[0])
-        if inside.mean() < ELLIPSE_IN_FRAME_SHARE:
+        xs, ys = _ellipse_points(cx, cy, np.array([a]), np.array([b]), angle)
+        if np.mean((xs >= 0) & (xs < small.shape[1]) & (ys >= 0) & (ys < small.shape[0])) < ELLIPSE_IN_FRAME_SHARE:
             continue
         if grad is None:
             blurred = cv2.GaussianBlur(small, (0, 0), 1.0)
@@ -379,10 +378,13 @@ def photo_ellipses(gray: np.ndarray, closed_min: float) -> list[tuple[float, flo
 
 def _lid_texture(fine: np.ndarray, cx: float, cy: float, a: float, b: float, angle: float) -> float:
     """The standard deviation of ``fine`` (a grey image less its blur) within 0.8 of an ellipse (centre, semi-axes in
-    px, angle in degrees) over that in the ring 1.25-1.6 times its size round it: the lid's texture against the road's."""
+    px, angle in degrees) over that in the ring 1.25-1.6 times its size round it: the lid's texture against the road's
+    (0 where either is not in the image)."""
     lid = np.zeros(fine.shape, np.uint8)
     cv2.ellipse(lid, ((cx, cy), (1.6 * a, 1.6 * b), angle), 1, -1)
     road = np.zeros(fine.shape, np.uint8)
     cv2.ellipse(road, ((cx, cy), (3.2 * a, 3.2 * b), angle), 1, -1)
     cv2.ellipse(road, ((cx, cy), (2.5 * a, 2.5 * b), angle), 0, -1)
+    if np.count_nonzero(lid) < 2 or np.count_nonzero(road) < 2:  # no road in view round it: not judged a lid
+        return 0.0
     return float(np.std(fine[lid > 0]) / max(float(np.std(fine[road > 0])), 1e-3))
