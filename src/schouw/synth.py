@@ -132,9 +132,9 @@ def paint_manhole(img: np.ndarray, cx: int, cy: int, cover_r_px: int = 15, frame
 def paint_cover_at_angle(img: np.ndarray, cx: int, cy: int, semi_axes_px: tuple[int, int], angle_deg: float = 0.0,
                          seed: int = 0) -> np.ndarray:
     """Paint into ``img`` ((H, W, 3) uint8) a round cover as a camera held at an angle sees it close up: an ellipse
-    (semi-axes of the lid in px, the first turned ``angle_deg``), a lid with a raised pattern of 8 px blocks (drawn by
-    ``seed``), a dark gap of about 2 px round it and a light steel frame 7-12 px wide. Returns the cover's mask, frame
-    included."""
+    (semi-axes of the lid in px, the first turned ``angle_deg``), a lid with a raised pattern of 3 px studs, worn in
+    8 px blocks (drawn by ``seed``), a dark gap of about 2 px round it and a light steel frame 7-12 px wide, blurred by 0.7 px (the rest of
+    ``img`` as it was). Returns the cover's mask, frame included."""
     a, b = semi_axes_px
     h, w = img.shape[:2]
 
@@ -148,11 +148,14 @@ def paint_cover_at_angle(img: np.ndarray, cx: int, cy: int, semi_axes_px: tuple[
     out = img.astype(np.float32)
     out[frame] = 0.75 * out[frame] + 0.25 * 200  # worn steel, lighter than the road
     out[gap] = 60
+    yy, xx = np.mgrid[0:h, 0:w]
+    studs = ((yy // 3 + xx // 3) % 2).astype(np.float32)  # a cast anti-slip pattern of 3 px studs
     blocks = cv2.resize((rng.random((h // 8 + 1, w // 8 + 1)) > 0.5).astype(np.float32), None, fx=8, fy=8,
-                        interpolation=cv2.INTER_NEAREST)[:h, :w]
-    pattern = 110 + 30 * blocks[..., None] + rng.normal(0, 4, (h, w, 1))
+                        interpolation=cv2.INTER_NEAREST)[:h, :w]  # worn and dirty in patches
+    pattern = 100 + 40 * studs[..., None] + 20 * blocks[..., None] + rng.normal(0, 4, (h, w, 1))
     out[lid] = pattern[lid]
-    img[:] = np.clip(cv2.GaussianBlur(out, (0, 0), 0.7), 0, 255).astype(np.uint8)
+    near = cv2.dilate(frame.view(np.uint8), np.ones((5, 5), np.uint8)) > 0  # its edges softened as a lens does
+    img[near] = np.clip(cv2.GaussianBlur(out, (0, 0), 0.7), 0, 255).astype(np.uint8)[near]
     return frame
 
 

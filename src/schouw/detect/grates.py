@@ -1,8 +1,8 @@
 """Gully grates seen from above: the dark slots of a drain grate are parallel stripes, not cracks (pixel space, pure).
 
 A street gully (Dutch *kolk*) has a cast-iron grate of about 0.3-0.6 m, set in the gutter every
-15-25 m. From a drone at about 2 cm per pixel and finer, and in a close-up, its slots (2-4 cm wide, as far apart) are
-dark stripes that the crack detector finds: one crack the size of the grate, or one per slot. No
+15-25 m. From a drone at about 2 cm per pixel and finer, and in a close-up, its slots (2-4 cm wide, as far
+apart) are dark stripes that the crack detector finds: one crack the size of the grate, or one per slot. No
 crack is four or more straight, parallel, evenly spaced stripes that fill a small rectangle. The
 test is made on the crack pieces themselves (cheap: they are sparse), grouped as they lie together.
 """
@@ -101,10 +101,10 @@ def grate_slots(cracks: list[Defect], gray: np.ndarray, gsd_m: float, p: RoadPar
     """For each crack, whether it is (part of) the slots of a gully grate.
 
     The cracks are grouped as they lie within ``grate_link_m`` of each other (metres; ``gsd_m`` in metres per
-    pixel, up to about 7 cm; close-ups too, which may hold a whole grate: CrackForest 303 and 326). A group is a grate when its smallest enclosing rectangle is ``grate_min_side_m`` to
-    ``grate_max_side_m`` on both sides and its pixels are stripes along one of the rectangle's axes
-    (:func:`_stripes`), or where they have merged, the photo's grey levels ``gray`` over them dip in evenly spaced
-    slots (:func:`_grey_slots`). A crack longer than a grate is no part of one; where it reaches a grate's slots, the crack
+    pixel, up to about 7 cm; close-ups too, which may hold a whole grate: CrackForest 303 and 326). A group is a
+    grate when its smallest enclosing rectangle is ``grate_min_side_m`` to ``grate_max_side_m`` on both sides and its
+    pixels are stripes along one of the rectangle's axes (:func:`_stripes`), or where they have merged, the photo's
+    grey levels ``gray`` over them dip in evenly spaced slots (:func:`_grey_slots`). A crack longer than a grate is no part of one; where it reaches a grate's slots, the crack
     detector has usually joined them to it, and the whole is kept.
     """
     out = [False] * len(cracks)
