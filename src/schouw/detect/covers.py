@@ -48,8 +48,8 @@ ELLIPSE_RING_SIDE = 0.15
 ELLIPSE_LID_TEXTURE = 1.4
 #: ... and at least this share of its outline inside the photo (a cover cut by the frame is still one)
 ELLIPSE_IN_FRAME_SHARE = 0.6
-#: A crack lies on such a cover within its ellipse grown by this share of the minor semi-axis: the frame round the lid
-#: (seen close up, the ellipse found may be the gap round the lid or the frame's outer edge)
+#: Such a cover lies within its ellipse grown by this share of the minor semi-axis: the frame round the lid (seen close
+#: up, the ellipse found may be the gap round the lid or the frame's outer edge)
 ELLIPSE_FRAME = 0.3
 #: cover_discs: Canny's upper threshold (grey levels per pixel, on the photo blurred by 1 px) for a cover's outline ...
 COVER_EDGE_GREY = 60.0
@@ -304,9 +304,10 @@ def discs_mask(circles: list[tuple[float, float, float] | None], shape: tuple[in
     return out > 0
 
 
-def cover_ellipses(gray: np.ndarray, cracks: list[Defect], gsd_m: float, p: RoadParams = RoadParams()) -> list[bool]:
-    """For each crack, whether it lies on a round cover seen at an angle (a close-range photo: finer than
-    ``ELLIPSE_MAX_GSD_M``): its rim and its raised pattern, which the circle transforms of :func:`cover_rims` and
+def cover_ellipses(gray: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> np.ndarray | None:
+    """Where round covers seen at an angle lie in a close-range photo (finer than ``ELLIPSE_MAX_GSD_M``; bool, the
+    photo's shape), their frames included; None where there is none. Nothing there is a crack: neither the gap round
+    the lid, nor the frame's edge, nor the lid's pattern, which the circle transforms of :func:`cover_rims` and
     :func:`cover_patterns` do not find on an ellipse.
 
     The covers are the closed ellipses that OpenCV's EdgeDrawing finds in the grey photo ``gray``
@@ -314,13 +315,12 @@ def cover_ellipses(gray: np.ndarray, cracks: list[Defect], gsd_m: float, p: Road
     ridge at least ``cover_ring_min_grey`` deep or high across it (against ``ELLIPSE_RING_SIDE`` of its minor
     semi-axis either side: close up, a frame is many pixels wide), not a hole's or a stain's step; and a lid, its fine
     texture ``ELLIPSE_LID_TEXTURE`` times the road's round it (:func:`_lid_texture`), not road inside a crack that
-    closes a loop. A crack lies on one when ``HOLD_SHARE`` of its pixels are within it grown by ``ELLIPSE_FRAME`` of
-    its minor semi-axis: a crack that reaches a cover, or crosses it, is mostly off it and kept.
+    closes a loop. Each is grown by ``ELLIPSE_FRAME`` of its minor semi-axis (the frame). A crack that reaches a cover,
+    or crosses it, is cut at its frame.
     """
-    out = [False] * len(cracks)
-    if not cracks or gsd_m >= ELLIPSE_MAX_GSD_M:
-        return out
-    covers = []
+    if gsd_m >= ELLIPSE_MAX_GSD_M:
+        return None
+    held = None
     blurred = fine = None
     for cx, cy, a, b, angle in photo_ellipses(gray, p.manhole_ring_coverage):
         if blurred is None:  # a few photos in a hundred get here
@@ -329,18 +329,13 @@ def cover_ellipses(gray: np.ndarray, cracks: list[Defect], gsd_m: float, p: Road
         side = max(4, round(ELLIPSE_RING_SIDE * min(a, b)))  # a close-range cover's frame is many pixels wide
         if _ring_contrast(blurred, cx, cy, a, (b, angle), side, in_frame=True) < p.cover_ring_min_grey:
             continue
-        if _lid_texture(fine, cx, cy, a, b, angle) >= ELLIPSE_LID_TEXTURE:
-            covers.append((cx, cy, a, b, angle))
-    if not covers:
-        return out
-    held = np.zeros(gray.shape, np.uint8)
-    for cx, cy, a, b, angle in covers:
+        if _lid_texture(fine, cx, cy, a, b, angle) < ELLIPSE_LID_TEXTURE:
+            continue
+        if held is None:
+            held = np.zeros(gray.shape, np.uint8)
         band = ELLIPSE_FRAME * min(a, b)
         cv2.ellipse(held, ((cx, cy), (2 * (a + band), 2 * (b + band)), angle), 1, -1)
-    for i, d in enumerate(cracks):
-        ys, xs = np.nonzero(d.mask)
-        out[i] = bool(np.mean(held[ys + d.row0, xs + d.col0]) >= HOLD_SHARE)
-    return out
+    return None if held is None else held > 0
 
 
 def photo_ellipses(gray: np.ndarray, closed_min: float) -> list[tuple[float, float, float, float, float]]:

@@ -299,6 +299,11 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     weak &= ~shadow_bands(weak, image, region, gsd_m, p)  # posts' shadows: straight and bluer than the road beside
     if shadow_edge is not None:
         weak &= ~along_band(weak, shadow_edge)
+    # at close range, a round cover seen at an angle: an ellipse, its rim, frame and pattern (cut out, so a crack that
+    # runs up to it is measured as far as the frame)
+    covers = cover_ellipses(gray, gsd_m, p) if weak.any() else None
+    if covers is not None:
+        weak &= ~covers
 
     # the learned stage judges each piece, its length included (the forest of crack-mlp): no second length rule
     ref_len = p.crack_min_length_m / gsd_m
@@ -367,8 +372,6 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     out = [d for d, rim in zip(out, cover_rims(out, region.shape, gsd_m, p)) if not rim]
     # ... and a cover's ring with its raised pattern, one piece of a cover's size in a perfect circle in the photo
     out = [d for d, on in zip(out, cover_patterns(gray, out, gsd_m, p)) if not on]
-    # ... and, at close range, a cover seen at an angle: an ellipse, rim and pattern
-    out = [d for d, on in zip(out, cover_ellipses(gray, out, gsd_m, p)) if not on]
     # a gully grate's slots are parallel dark stripes (about 2 cm per pixel and finer): no crack
     out = [d for d, slots in zip(out, grate_slots(out, gray, gsd_m, p)) if not slots]
     # the shadow of a post or a kerb: a straight line, bluer than the road beside it (sky light only)

@@ -116,6 +116,8 @@ def grate_slots(cracks: list[Defect], gray: np.ndarray, gsd_m: float, p: RoadPar
     if not small:
         return out
     union = defects_mask([cracks[j] for j in small], gray.shape)
+    if np.count_nonzero(union) < p.grate_slot_share * p.grate_slot_cover * lo * lo / 2:
+        return out  # fewer pixels than the stripes of the smallest grate hold (a close-up's thin cracks, most often)
     linked = cv2.dilate(union.view(np.uint8), disk(max(1.0, p.grate_link_m / gsd_m / 2)))
     n, lab, stats = label(linked)
     sides = np.maximum(stats[:, 2], stats[:, 3])
