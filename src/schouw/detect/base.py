@@ -60,8 +60,8 @@ def disk(radius_px: float) -> np.ndarray:
 #: Disks this many pixels across or more are applied as horizontal runs (:func:`black_hat`); smaller ones by OpenCV whole
 RUNS_MIN_SIDE_PX = 15
 #: Finer than this (metres per pixel) a photo is close range (CrackForest: 1-2 mm, under a metre across): the traps
-#: seen whole only from a drone (gully grates, posts' shadows) are not looked for, and the time budget is tight
-#: (issue 3: 50 ms per 512 x 512).
+#: seen whole only from a drone (posts' shadows) are not looked for, and the time budget is tight (issue 3: 50 ms per
+#: 512 x 512). Gully grates are, since road-classic 0.43.0: a close-up may hold a whole one (CrackForest 303, 326).
 DRONE_MIN_GSD_M = 0.004
 
 
