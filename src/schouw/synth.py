@@ -133,8 +133,8 @@ def paint_cover_at_angle(img: np.ndarray, cx: int, cy: int, semi_axes_px: tuple[
                          seed: int = 0) -> np.ndarray:
     """Paint into ``img`` ((H, W, 3) uint8) a round cover as a camera held at an angle sees it close up: an ellipse
     (semi-axes of the lid in px, the first turned ``angle_deg``), a lid with a raised pattern of 3 px studs, worn in
-    8 px blocks (drawn by ``seed``), a dark gap of about 2 px round it and a light steel frame 7-12 px wide, blurred by 0.7 px (the rest of
-    ``img`` as it was). Returns the cover's mask, frame included."""
+    8 px blocks (drawn by ``seed``), a dark gap of about 2 px round it and a light steel frame 7-12 px wide, blurred
+    by 0.7 px (the rest of ``img`` as it was). Returns the cover's mask, frame included."""
     a, b = semi_axes_px
     h, w = img.shape[:2]
 

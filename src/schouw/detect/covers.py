@@ -11,6 +11,9 @@ A cover is also a disc: a dark cast-iron one in a light frame is as dark as a ho
 (15-30 cm) is a hole's size, and a cover's raised anti-slip pattern is as coarse as a ravelled surface. Its
 outline is a circle no hole or rough patch draws: :func:`cover_discs` looks for it in the photo itself, round each
 such candidate (measured on RDD2022 China_Drone, models/road-classic/MODEL_CARD.md).
+
+A camera held by hand sees a cover close up at an angle, as an ellipse: :func:`cover_ellipses` finds it in the photo
+with OpenCV's EdgeDrawing and asks the same of it (closed, a ring), and a patterned lid (CrackForest's close-ups).
 """
 
 from __future__ import annotations
@@ -185,12 +188,10 @@ def _ring_contrast(win: np.ndarray, cx: float, cy: float, r: float, ellipse: tup
     circle holds, ``benchmarks/cover_circles.py``).
     """
     reach = 3 + side_px
-    offsets = np.arange(-reach, reach + 1.0)
-    samples = win[_on_rings(cx, cy, r, ellipse, offsets, win.shape)].astype(np.float32)
+    xs, ys = _ring_points(cx, cy, r, ellipse, np.arange(-reach, reach + 1.0))
+    samples = win[_clipped(xs, ys, win.shape)].astype(np.float32)
     if in_frame:  # the directions in which every sample lies in the image
-        b, angle = (r, 0.0) if ellipse is None else ellipse
-        xs, ys = _ellipse_points(cx, cy, r + offsets, b + offsets, angle)
-        inside = ((xs >= 0) & (xs < win.shape[1]) & (ys >= 0) & (ys < win.shape[0])).all(axis=0)
+        inside = _inside(xs, ys, win.shape).all(axis=0)
         if not inside.any():
             return 0.0
         samples = samples[:, inside]
@@ -211,44 +212,44 @@ def _closed_share(grad: np.ndarray, cx: float, cy: float, r: float, ellipse: tup
     directions. A cover is round all the way; a crack curving along half a circle is a perfect arc, not a cover.
     ``ellipse``: as :func:`_ring_contrast`; ``in_frame``: of the directions in which the outline lies in the image
     only (a cover cut by the photo's frame)."""
-    on = _on_rings(cx, cy, r, ellipse, np.array([-1.5, -0.75, 0.0, 0.75, 1.5], np.float32), grad.shape)
-    per_bin = grad[on].max(axis=0).reshape(ANGLE_BINS, 4).max(axis=1)
-    if in_frame:
-        b, angle = (r, 0.0) if ellipse is None else ellipse
-        xs, ys = _ellipse_points(cx, cy, np.array([r]), np.array([b]), angle)
-        inside = ((xs[0] >= 0) & (xs[0] < grad.shape[1]) & (ys[0] >= 0) & (ys[0] < grad.shape[0])).reshape(ANGLE_BINS, 4)
-        per_bin = per_bin[inside.all(axis=1)]
+    xs, ys = _ring_points(cx, cy, r, ellipse, np.array([-1.5, -0.75, 0.0, 0.75, 1.5], np.float32))
+    per_bin = grad[_clipped(xs, ys, grad.shape)].max(axis=0).reshape(ANGLE_BINS, 4).max(axis=1)
+    if in_frame:  # the outline itself (offset 0) in the image, all four points of a direction
+        per_bin = per_bin[_inside(xs[2], ys[2], grad.shape).reshape(ANGLE_BINS, 4).all(axis=1)]
         if per_bin.size == 0:
             return 0.0
     return float(np.mean(per_bin >= CLOSED_EDGE_SHARE * np.percentile(per_bin, 90)))
 
 
-def _on_rings(cx: float, cy: float, r: float, ellipse: tuple[float, float] | None, offsets: np.ndarray,
-              shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_on_circles` with radii ``r`` + ``offsets``, or with ``ellipse`` (second semi-axis, angle of the first in
-    degrees) :func:`_on_ellipses` with both semi-axes grown by ``offsets``."""
-    if ellipse is None:
-        return _on_circles(cx, cy, r + offsets, shape)
-    return _on_ellipses(cx, cy, r + offsets, ellipse[0] + offsets, ellipse[1], shape)
+def _ring_points(cx: float, cy: float, r: float, ellipse: tuple[float, float] | None,
+                 offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_ellipse_points` of the circles of radii ``r`` + ``offsets``, or with ``ellipse`` (second semi-axis,
+    angle of the first in degrees) of the ellipses with both semi-axes grown by ``offsets``."""
+    b, angle = (r, 0.0) if ellipse is None else ellipse
+    return _ellipse_points(cx, cy, r + offsets, b + offsets, angle)
 
 
 def _on_circles(cx: float, cy: float, radii: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Pixel indices (rows, cols), clipped to an image of ``shape``, of ``4 * ANGLE_BINS`` points evenly round each
     circle of these ``radii`` about (``cx``, ``cy``): one row of points per radius."""
-    return _on_ellipses(cx, cy, radii, radii, 0.0, shape)
+    return _clipped(*_ellipse_points(cx, cy, radii, radii, 0.0), shape)
 
 
-def _on_ellipses(cx: float, cy: float, semi_a: np.ndarray, semi_b: np.ndarray, angle_deg: float,
-                 shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_on_circles` for ellipses about (``cx``, ``cy``) with these semi-axes (px, pairwise), the first turned
-    ``angle_deg`` from the x axis (OpenCV's convention): points at even steps of the ellipses' parameter."""
-    xs, ys = _ellipse_points(cx, cy, semi_a, semi_b, angle_deg)
+def _clipped(xs: np.ndarray, ys: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel indices (rows, cols) of points (x, y px) clipped to an image of ``shape``."""
     return np.clip(ys, 0, shape[0] - 1).astype(int), np.clip(xs, 0, shape[1] - 1).astype(int)
+
+
+def _inside(xs: np.ndarray, ys: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Whether each point (x, y px) lies in an image of ``shape`` (bool, the points' shape)."""
+    return (xs >= 0) & (xs < shape[1]) & (ys >= 0) & (ys < shape[0])
 
 
 def _ellipse_points(cx: float, cy: float, semi_a: np.ndarray, semi_b: np.ndarray,
                     angle_deg: float) -> tuple[np.ndarray, np.ndarray]:
-    """The points of :func:`_on_ellipses` (x, y), rounded to whole pixels but not clipped to an image."""
+    """(x, y) px of ``4 * ANGLE_BINS`` points at even steps of the parameter of each ellipse about (``cx``, ``cy``)
+    with these semi-axes (px, pairwise; one row of points per pair), the first turned ``angle_deg`` from the x axis
+    (OpenCV's convention), rounded to whole pixels but not clipped to an image."""
     ang = np.linspace(0, 2 * math.pi, 4 * ANGLE_BINS, endpoint=False)
     semi_a, semi_b = np.asarray(semi_a)[:, None], np.asarray(semi_b)[:, None]
     c, s = math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))
@@ -360,8 +361,8 @@ def photo_ellipses(gray: np.ndarray, closed_min: float) -> list[tuple[float, flo
         a, b = r + ea, r + eb  # a circle is (r, 0, 0), an ellipse (0, a, b)
         if min(a, b) < ELLIPSE_MIN_SEMI_AXIS_PX or min(a, b) < ELLIPSE_MIN_AXIS_RATIO * max(a, b):
             continue
-        xs, ys = _ellipse_points(cx, cy, np.array([a]), np.array([b]), angle)
-        if np.mean((xs >= 0) & (xs < small.shape[1]) & (ys >= 0) & (ys < small.shape[0])) < ELLIPSE_IN_FRAME_SHARE:
+        outline = _ellipse_points(cx, cy, np.array([a]), np.array([b]), angle)
+        if np.mean(_inside(*outline, small.shape)) < ELLIPSE_IN_FRAME_SHARE:
             continue
         if grad is None:
             blurred = cv2.GaussianBlur(small, (0, 0), 1.0)

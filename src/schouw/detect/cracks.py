@@ -237,8 +237,9 @@ def _learned_look(gray: np.ndarray, region: np.ndarray, p: RoadParams, model, gs
 
     A photo lifted the median way or as one cast shadow and then decided smaller than its pixels said (taken closer
     than guessed), whose light is even on the scale of that size, is decided again as it is: the band of "shade" on
-    the finer scale was a crack that wide, filling the light's median. A shadow there at both scales stays lifted on the finer one, which follows
-    its edge more closely; dappled shade, and a light shadow, lifted patch by patch are not judged again."""
+    the finer scale was a crack that wide, filling the light's median. A shadow there at both scales stays lifted on
+    the finer one, which follows its edge more closely; dappled shade, and a light shadow, lifted patch by patch are
+    not judged again."""
     lit, shadow_edge, way = _lit_for(gray, region, p, work)
     prob, learned, decided = model.decide_sized(lit, gsd_m)
     if way in ("median", "shadow") and decided < work and not _lit_for(gray, region, p, decided)[2]:

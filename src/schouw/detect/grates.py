@@ -104,8 +104,9 @@ def grate_slots(cracks: list[Defect], gray: np.ndarray, gsd_m: float, p: RoadPar
     pixel, up to about 7 cm; close-ups too, which may hold a whole grate: CrackForest 303 and 326). A group is a
     grate when its smallest enclosing rectangle is ``grate_min_side_m`` to ``grate_max_side_m`` on both sides and its
     pixels are stripes along one of the rectangle's axes (:func:`_stripes`), or where they have merged, the photo's
-    grey levels ``gray`` over them dip in evenly spaced slots (:func:`_grey_slots`). A crack longer than a grate is no part of one; where it reaches a grate's slots, the crack
-    detector has usually joined them to it, and the whole is kept.
+    grey levels ``gray`` over them dip in evenly spaced slots (:func:`_grey_slots`). A crack longer than a grate is
+    no part of one; where it reaches a grate's slots, the crack detector has usually joined them to it, and the whole
+    is kept.
     """
     out = [False] * len(cracks)
     lo, hi = p.grate_min_side_m / gsd_m, p.grate_max_side_m / gsd_m
