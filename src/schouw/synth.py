@@ -231,6 +231,21 @@ def plain_asphalt(h: int, w: int, seed: int = 2) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def litter_ground(h: int, w: int, gsd_m: float, seed: int = 3) -> np.ndarray:
+    """Unpaved ground as grey as asphalt, (H, W, 3) uint8: dry stalks, twigs and small stones on soil, each casting a
+    shadow 2-6 cm across, about a tenth of the ground in their shade. What :func:`schouw.detect.segment.rough_ground`
+    must tell from paving."""
+    rng = np.random.default_rng(seed)
+    img = np.array([118, 116, 112], np.float32) * (1.0 + 0.06 * _noise(rng, (h, w), 0.5 / gsd_m))[..., None]
+    img += rng.normal(0, 5, (h, w, 1)).astype(np.float32)
+    shade = np.zeros((h, w), np.uint8)
+    n = int(0.1 * h * w / max(np.pi * (0.02 / gsd_m) ** 2, 1.0))
+    for x, y, r in zip(rng.integers(0, w, n), rng.integers(0, h, n), rng.uniform(0.01, 0.03, n) / gsd_m):
+        cv2.circle(shade, (int(x), int(y)), max(1, int(round(r))), 1, -1)
+    img[shade > 0] *= 0.45
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 def paint_gully_grate(img: np.ndarray, cx: float, cy: float, size_px: tuple[float, float], turn_deg: float = 0.0,
                       slot_px: float = 1.5, bar_px: float = 1.5, frame_px: float = 1.5) -> None:
     """Paint into ``img`` ((H, W, 3), any dtype) a street gully's cast-iron grate seen from above, centred at (``cx``,

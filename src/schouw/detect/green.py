@@ -34,7 +34,7 @@ from .base import (
 
 SPEC = DetectorSpec(
     name="green-classic",
-    version="0.3.0",
+    version="0.4.0",
     area="green",
     types=("dry_grass", "bare_soil", "overgrowth"),
     min_gsd_m=0.005,

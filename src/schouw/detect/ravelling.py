@@ -41,7 +41,7 @@ def texture_px(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: flo
     return np.sqrt(np.maximum(num, 0.0) / np.maximum(den, 1e-3)), f  # a box sum of zeros may round below 0
 
 
-def _grid_coherence(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: float, f: int) -> np.ndarray:
+def grid_coherence(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: float, f: int) -> np.ndarray:
     """How much the edges in each window follow one square grid (0: no direction, 1: all along two perpendicular ones).
 
     Gradient angles are folded four-fold (theta and theta + 90 degrees count the same), so
@@ -86,7 +86,7 @@ def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd
     y0, y1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + m + 1, rough.shape[0])
     x0, x1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + m + 1, rough.shape[1])
     box = (slice(y0 * f, y1 * f), slice(x0 * f, x1 * f))
-    coh = _grid_coherence(gray[box], region[box], gsd_m, p.ravelling_window_m, f)
+    coh = grid_coherence(gray[box], region[box], gsd_m, p.ravelling_window_m, f)
     rough[y0:y1, x0:x1] &= coh[: y1 - y0, : x1 - x0] < p.ravelling_max_grid_coherence
     # A patch, not a strip: the bands along markings, kerbs and slab edges are narrower than the window.
     rough = cv2.morphologyEx(rough.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, p.ravelling_window_m / gsd_m / f / 2))) > 0
