@@ -26,14 +26,14 @@ import numpy as np
 
 from .base import block_mean, block_up, chromaticity, disk, odd, to_gray
 from .green import GreenParams, vegetation_classes
-from .ravelling import grid_coherence
 from .grid import reduce
+from .ravelling import grid_coherence
 from .road import road_direction
 
 
 #: Rough ground is looked for from this GSD down (m/px): coarser, grass blades' and stones' shadows are not resolved.
 ROUGH_MAX_GSD_M = 0.05
-#: A pixel is a small shadow when darker than this share of the median over ``ROUGH_SPECK_M`` (m) round it ...
+#: A pixel is a small shadow when darker than this share of the mean over ``ROUGH_SPECK_M`` (m) round it ...
 ROUGH_DARK_RATIO, ROUGH_SPECK_M = 0.7, 0.25
 #: ... and ground is rough where such pixels are more than this share of a square of ``ROUGH_AREA_M`` (m) ...
 ROUGH_MIN_SHARE, ROUGH_AREA_M = 0.06, 1.0
@@ -70,7 +70,8 @@ def rough_ground(image: np.ndarray, valid: np.ndarray, gsd_m: float) -> np.ndarr
     # Paving's joints are dark too, but run along a square grid (judged only round the wide rough areas: it costs)
     ys, xs = np.nonzero(cells)
     m = n // 2 + 1
-    y0, y1, x0, x1 = max(ys.min() - m, 0), min(ys.max() + m + 1, cells.shape[0]), max(xs.min() - m, 0), min(xs.max() + m + 1, cells.shape[1])
+    y0, y1 = max(ys.min() - m, 0), min(ys.max() + m + 1, cells.shape[0])
+    x0, x1 = max(xs.min() - m, 0), min(xs.max() + m + 1, cells.shape[1])
     box = (slice(y0 * f, y1 * f), slice(x0 * f, x1 * f))
     coh = grid_coherence(gray[box], valid[box], gsd_m, ROUGH_AREA_M, f)
     cells[y0:y1, x0:x1] &= (coh[: y1 - y0, : x1 - x0] < ROUGH_MAX_GRID_COHERENCE).astype(np.uint8)
