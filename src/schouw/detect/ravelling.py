@@ -60,6 +60,25 @@ def grid_coherence(gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m:
     return np.hypot(mean(c4), mean(s4)) / np.maximum(mean(mag), 1e-3)
 
 
+def off_grid(cells: np.ndarray, gray: np.ndarray, region: np.ndarray, gsd_m: float, window_m: float, f: int,
+             max_coherence: float) -> np.ndarray:
+    """``cells`` (bool, on the grid ``f`` times coarser than the grey image ``gray``) less those whose edges over
+    ``window_m`` follow one square grid more than ``max_coherence`` (:func:`grid_coherence`): the joints of paving
+    blocks, not lost stones or litter. Measured only round the cells set (the rest of the image cannot change the
+    answer, and it costs)."""
+    if not cells.any():
+        return cells
+    ys, xs = np.nonzero(cells)
+    m = odd(window_m / gsd_m / f, 3)
+    y0, y1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + m + 1, cells.shape[0])
+    x0, x1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + m + 1, cells.shape[1])
+    box = (slice(y0 * f, y1 * f), slice(x0 * f, x1 * f))
+    coh = grid_coherence(gray[box], region[box], gsd_m, window_m, f)
+    out = cells.copy()
+    out[y0:y1, x0:x1] &= coh[: y1 - y0, : x1 - x0] < max_coherence
+    return out
+
+
 def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m: float, p: RoadParams = RoadParams()) -> list[Defect]:
     """Ravelling (rafeling): road patches whose stone-scale texture is far coarser than this tile's typical road.
 
@@ -80,14 +99,7 @@ def detect_ravelling(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd
     if np.count_nonzero(rough) < min_cells:
         return []
     # Paving blocks are rough too, but along two perpendicular joint directions; lost stones leave no direction.
-    # (measured only around the rough cells: the rest of the tile cannot change the answer)
-    ys, xs = np.nonzero(rough)
-    m = odd(p.ravelling_window_m / gsd_m / f, 3)
-    y0, y1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + m + 1, rough.shape[0])
-    x0, x1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + m + 1, rough.shape[1])
-    box = (slice(y0 * f, y1 * f), slice(x0 * f, x1 * f))
-    coh = grid_coherence(gray[box], region[box], gsd_m, p.ravelling_window_m, f)
-    rough[y0:y1, x0:x1] &= coh[: y1 - y0, : x1 - x0] < p.ravelling_max_grid_coherence
+    rough = off_grid(rough, gray, region, gsd_m, p.ravelling_window_m, f, p.ravelling_max_grid_coherence)
     # A patch, not a strip: the bands along markings, kerbs and slab edges are narrower than the window.
     rough = cv2.morphologyEx(rough.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, p.ravelling_window_m / gsd_m / f / 2))) > 0
     smooth = (tex < p.ravelling_smooth_ratio * max(ref, 1.0)) & reg
