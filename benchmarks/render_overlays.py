@@ -11,8 +11,8 @@ and with --photo also the outlines over the orthophoto itself. Prints the issue 
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -31,9 +31,14 @@ AS_GREEN = ["dry_pasture_10cm", "dry_grass_shrub_1p8cm"]
 
 
 def main() -> None:
-    args = sys.argv[1:]
-    photo = "--photo" in args
-    names = [a for a in args if a != "--photo"] or DEFAULT
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("names", nargs="*", metavar="NAME", help=f"orthophotos in {SHARED} (stem), default: {' '.join(DEFAULT)}")
+    ap.add_argument("--photo", action="store_true", help="also draw the outlines over the orthophoto itself")
+    args = ap.parse_args()
+    photo, names = args.photo, args.names or DEFAULT
+    missing = [n for n in names if not (SHARED / f"{n}.tif").is_file()]
+    if missing:
+        ap.error(f"no orthophoto {', '.join(missing)} in {SHARED}; expected the stem of a .tif there, e.g. {DEFAULT[0]}")
     out = ROOT / "build" / "overlays"
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(n, False) for n in names] + [(n, True) for n in names if n in AS_GREEN]
@@ -47,8 +52,8 @@ def main() -> None:
 
             areas_file = work / "green.gpkg"
             gpd.GeoDataFrame({"area": ["green"]}, geometry=[o.footprint()], crs=o.crs).to_file(areas_file)
-        ap, _ = prepare_areas(o, areas_file, work)
-        issues, areas = finish(o, process_tiles(o, make_tiles(o, p), ap, p), "docs", p, ap)
+        areas_path, _ = prepare_areas(o, areas_file, work)
+        issues, areas = finish(o, process_tiles(o, make_tiles(o, p), areas_path, p), "docs", p, areas_path)
         name = f"{name}{'_as_green' if as_green else ''}"
         render_result_map(o, issues, areas, out / f"{name}.png", max_px=560)
         if photo:
