@@ -226,7 +226,7 @@ def main() -> None:
         print(f"{cls:6s} {total[cls]:>6d} {hits[cls]:>5d} {hits[cls] / max(total[cls], 1):>9.2f}")
     n, h = sum(total.values()), sum(hits.values())
     print(f"{'all':6s} {n:>6d} {h:>5d} {r.hit_share:>9.2f}   (target >= 0.85)")
-    print(f"detected pixels inside damage or repair boxes: {r.inside_share:.2f} (target >= 0.60; "
+    print(f"detected pixels inside damage or repair boxes: {r.inside_share:.3f} (target >= 0.60; "
           f"boxes cover {r.box_px / max(r.all_px, 1):.2f} of all pixels)")
     for t_ in sorted(by_type_px):
         print(f"  {t_:18s} {by_type_px[t_]:>8d} px, {by_type_in[t_] / max(by_type_px[t_], 1):.2f} inside boxes")

@@ -57,9 +57,9 @@ def test_damage_boxes_hit_reach_the_target_across_the_gsd_the_photos_may_have(gs
 
 
 def test_detected_pixels_inside_boxes_do_not_fall_back(rdd):
-    """Not the target (below), but no worse than measured for road-classic 0.18.0 (0.368; 0.13.0 gave 0.357, 0.12.1
-    0.34)."""
-    assert rdd.inside_share >= 0.36, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; 0.18.0 gave 0.368"
+    """Not the target (below), but no worse than measured for road-classic 0.45.0 (0.391: the cracks along the estimated
+    verge dropped; 0.382 before, 0.368 with 0.18.0, 0.357 with 0.13.0, 0.34 with 0.12.1)."""
+    assert rdd.inside_share >= 0.388, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; 0.45.0 gave 0.391"
 
 
 def test_pothole_pixels_inside_boxes_do_not_fall_back(rdd):
@@ -82,7 +82,7 @@ def test_most_potholes_lie_in_a_box(gsd_m):
     assert r.potholes_outside <= 0.6 * r.potholes, f"{r.potholes_outside} of {r.potholes} potholes outside every box"
 
 
-@pytest.mark.xfail(strict=True, reason="not met: 0.38 (models/road-classic/MODEL_CARD.md)")
+@pytest.mark.xfail(strict=True, reason="not met: 0.391 (models/road-classic/MODEL_CARD.md)")
 def test_detected_pixels_inside_boxes_reach_the_target(rdd):
     assert rdd.inside_share >= 0.60, f"{rdd.inside_share:.3f} of the detected pixels inside boxes; target 0.60"
 

@@ -111,7 +111,8 @@ def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams
 
         seg = segment_areas(rgb, valid, gsd_m)
         area, green = seg["road"], seg["green_coarse"] | seg["green"]
-    return detect_road(rgb, valid, area, gsd_m, params, green, crack_model=crack_model, frame=True), valid
+    return detect_road(rgb, valid, area, gsd_m, params, green, crack_model=crack_model, frame=True,
+                       estimated=green is not None), valid
 
 
 def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None) -> tuple[np.ndarray, list[PhotoDefect]]:

@@ -110,7 +110,8 @@ def detect_tile(ortho: Orthophoto, src: rasterio.DatasetReader, spec: TileSpec, 
         over = green_det.detect_overgrowth(px.rgb, px.valid, road_ref, green_ref, gsd, gp, px.nir)
     if road.any() and applies[road_det.SPEC.name] == "applied":
         explained = defects_mask(over, road.shape)
-        defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params(), green_big, explained)
+        defects += road_det.detect_road(px.rgb, px.valid, road, gsd, params.road_params(), green_big, explained,
+                                        estimated=not areas_path)
     if green.any() and applies[green_det.SPEC.name] == "applied":
         defects += green_det.detect_green(px.rgb, px.valid, green, gsd, gp, px.nir)
     defects += over

@@ -19,6 +19,7 @@ from .potholes import detect_potholes
 from .ravelling import detect_ravelling
 from .road_params import SPEC, RoadParams
 from .spalls import detect_spalls
+from .verge import off_verge, verge_band
 from .weeds import detect_weeds
 
 __all__ = [
@@ -58,13 +59,16 @@ def detect_road(
     exclude: np.ndarray | None = None,
     crack_model=None,
     frame: bool = False,
+    estimated: bool = False,
 ) -> list[Defect]:
     """All road detectors on one tile. Pixels claimed by a pothole, weeds or ``exclude`` are not also reported as crack.
 
     ``green`` is the neighbouring green area (vegetation attached to it is not weeds);
     ``exclude`` marks pixels already explained otherwise (overgrowth); ``crack_model``: the
     learned crack stage (:class:`~schouw.detect.crack_mlp.CrackMLP`) for close-range photos; ``frame``: the tile
-    is a whole photo (see :func:`~schouw.detect.potholes.detect_potholes`).
+    is a whole photo (see :func:`~schouw.detect.potholes.detect_potholes`); ``estimated``: ``area`` and ``green`` come
+    from the automatic segmentation, not an AREAS file, so crack pieces along their border are its edge
+    (:mod:`~schouw.detect.verge`).
     """
     # Holes and stones are decimetres and centimetres: a grid of about 1 cm sees them (close-range photos are 1-5 mm)
     g = reduce(image, valid, None, gsd_m, p.area_work_gsd_m)
@@ -95,4 +99,6 @@ def detect_road(
             potholes = potholes + spalls
             taken |= _with_margin(defects_mask(spalls, area.shape), gsd_m)
             cracks = detect_cracks(image, valid, area & ~taken, gsd_m, p, model=crack_model)
+    if estimated and green is not None and cracks:
+        cracks = off_verge(cracks, verge_band(area, green, valid, gsd_m, p), p)
     return cracks + potholes + ravelling + weeds

@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.44.0",
+    version="0.45.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -32,6 +32,9 @@ class RoadParams:
     crack_interior_depth: float = 0.17  # a crack's inside is this share darker than the road, where too thin to see (detect.widths)
     crack_max_density: float = 0.2  # share of a window of crack_pattern_window_m: above it the lines are a paving joint pattern
     crack_pattern_window_m: float = 3.0
+    verge_band_m: float = 1.0  # estimated road areas only (detect.verge): a crack piece this near the green area ...
+    verge_min_share: float = 0.7  # ... with at least this share of its pixels in that band runs along the verge: its edge ...
+    verge_min_road_width_m: float = 4.0  # ... where the road is at least this wide (a footpath is all near the grass)
     joint_min_length_m: float = 3.0  # a crack line straight across the pavement, at least this long, is a slab joint
     marking_contrast: float = 60.0  # grey levels above the surroundings: a painted marking
     marking_min_area_m2: float = 0.02
