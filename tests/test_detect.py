@@ -275,6 +275,29 @@ def test_a_pothole_among_fine_cracks_is_still_a_pothole(spacing_px):
     assert len(found) == 1 and (defects_mask(found, truth.shape) & truth).sum() > 0.7 * truth.sum()
 
 
+def _browned(img: np.ndarray, mask: np.ndarray) -> None:
+    """Turn ``mask`` of ``img`` brown as a fallen leaf or a clod is (red up, blue down; about as dark)."""
+    img[mask] = np.clip(img[mask] * np.array([1.35, 1.0, 0.65], np.float32), 0, 255).astype(np.uint8)
+
+
+def test_a_small_brown_blob_is_a_leaf_not_a_pothole_and_a_large_brown_hole_still_is():
+    """A hole small enough to be a fallen leaf (under 0.1 m²) is the road's grey in shade; a leaf, a clod or litter is
+    browner than the road round it (RDD2022: the brown blobs typed pothole were leaves on paving, road-classic card)."""
+    grey = _rgb(asphalt(200, 200))
+    small = _pothole(grey, 100, 100, 9)
+    assert 0.03 < small.sum() * GSD**2 < 0.1
+    leaf = grey.copy()
+    _browned(leaf, small)
+    assert [x.type for x in detect_road(grey, _ones(grey), _ones(grey), GSD)] == ["pothole"]
+    assert detect_road(leaf, _ones(leaf), _ones(leaf), GSD) == []
+    assert [x.type for x in detect_road(leaf, _ones(leaf), _ones(leaf), GSD, RoadParams(pothole_max_warmth=1.0))] == ["pothole"]
+    big = _rgb(asphalt(300, 300))
+    hole = _pothole(big, 150, 150, 18)  # 0.3 m², its floor earth or sand
+    assert hole.sum() * GSD**2 > 0.2
+    _browned(big, hole)
+    assert [x.type for x in detect_road(big, _ones(big), _ones(big), GSD)] == ["pothole"]
+
+
 def test_pothole_in_a_close_range_photo_found_on_the_coarse_grid():
     """At 2 mm per pixel a 0.4 m hole is judged on a grid of about 1 cm and brought back to the photo's pixels."""
     img = _rgb(asphalt(480, 480))

@@ -77,9 +77,11 @@ def test_most_potholes_lie_in_a_box(gsd_m):
     0.24.0): the asphalt between the bars of a zebra crossing, or a stain, is dark only against a lighter road
     farther off. Without the rule 84 of 134, 98 of 147 and 153 of 220 pothole detections lay outside every box at 2,
     2.5 and 3 cm; with it 22 of 64, 44 of 87 and 58 of 113, and as many D40 boxes are typed pothole (24 of 70, 46 of
-    94 and 60 of 123 with 0.27.0, which lets broken-out patches be longer)."""
+    94 and 60 of 123 with 0.27.0, which lets broken-out patches be longer). Since 0.45.0 a small blob browner than the
+    road is a leaf, not a hole (``pothole_max_warmth``): 20 of 65, 38 of 85 and 51 of 113, against 22 of 67, 45 of 92
+    and 58 of 120 (0.33, 0.49, 0.48) without it."""
     r = reading(gsd_m)
-    assert r.potholes_outside <= 0.6 * r.potholes, f"{r.potholes_outside} of {r.potholes} potholes outside every box"
+    assert r.potholes_outside <= 0.47 * r.potholes, f"{r.potholes_outside} of {r.potholes} potholes outside every box"
 
 
 @pytest.mark.xfail(strict=True, reason="not met: 0.391 (models/road-classic/MODEL_CARD.md)")

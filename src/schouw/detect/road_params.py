@@ -8,7 +8,7 @@ from .base import DetectorSpec
 
 SPEC = DetectorSpec(
     name="road-classic",
-    version="0.45.0",
+    version="0.46.0",
     area="road",
     types=("crack", "pothole", "ravelling", "weeds_in_pavement"),
     min_gsd_m=0.0005,
@@ -60,6 +60,8 @@ class RoadParams:
     pothole_min_solidity: float = 0.6  # area / convex hull area: a hole is compact
     pothole_max_ring_dark: float = 0.05  # a hole lies in a lighter road: at most this share of the road round it is as dark
     pothole_max_ring_ratio: float = 0.75  # ... and at most this times the darkest tenth of that road (potholes._ring_ratio)
+    pothole_max_warmth: float = 0.06  # ... and, if smaller than pothole_warm_max_area_m2, at most this much browner ...
+    pothole_warm_max_area_m2: float = 0.1  # ... (chromaticity r - b) than that road: a fallen leaf, a clod, litter
     pothole_max_frame_share: float = 0.25  # in a photo, a dark area with more of its outline on the frame is not a hole
     spall_paleness: float = 1.06  # a broken-out patch (detect.spalls): base course this much lighter than the road ...
     spall_min_area_m2: float = 0.2  # ... of this ...
