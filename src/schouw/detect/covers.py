@@ -229,12 +229,6 @@ def _ring_points(cx: float, cy: float, r: float, ellipse: tuple[float, float] | 
     return _ellipse_points(cx, cy, r + offsets, b + offsets, angle)
 
 
-def _on_circles(cx: float, cy: float, radii: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel indices (rows, cols), clipped to an image of ``shape``, of ``4 * ANGLE_BINS`` points evenly round each
-    circle of these ``radii`` about (``cx``, ``cy``): one row of points per radius."""
-    return _clipped(*_ellipse_points(cx, cy, radii, radii, 0.0), shape)
-
-
 def _clipped(xs: np.ndarray, ys: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Pixel indices (rows, cols) of points (x, y px) clipped to an image of ``shape``."""
     return np.clip(ys, 0, shape[0] - 1).astype(int), np.clip(xs, 0, shape[1] - 1).astype(int)

@@ -115,13 +115,15 @@ def _ring_ratio(gray: np.ndarray, crop: np.ndarray, r0: int, c0: int, win: tuple
     return inside / max(float(np.percentile(gray[win][ring], 10)), 1.0)
 
 
-def _warmth(red_blue: np.ndarray, crop: np.ndarray, r0: int, c0: int, win: tuple[slice, slice], ring: np.ndarray) -> float:
-    """How much browner a blob is than the road round it (:func:`_ring`): its mean chromaticity r - b (``red_blue``)
-    less the ring's median; 0 where no road is round it."""
+def _warmth(r: np.ndarray, b: np.ndarray, crop: np.ndarray, r0: int, c0: int, win: tuple[slice, slice],
+            ring: np.ndarray) -> float:
+    """How much browner a blob is than the road round it (:func:`_ring`): its mean chromaticity r - b (the image's
+    planes ``r``, ``b``) less the ring's median; 0 where no road is round it."""
     if not ring.any():
         return 0.0
     h, w = crop.shape
-    return float(red_blue[r0 : r0 + h, c0 : c0 + w][crop].mean()) - float(np.median(red_blue[win][ring]))
+    box = slice(r0, r0 + h), slice(c0, c0 + w)
+    return float((r[box][crop] - b[box][crop]).mean()) - float(np.median(r[win][ring] - b[win][ring]))
 
 
 def round_as_cover(contour: np.ndarray, area_px: float, gsd_m: float, min_fill: float, min_m: float,
@@ -167,7 +169,6 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
     dark = (gray < p.pothole_darkness * bg) & region
     r, g, b, _ = chromaticity(image)
     dark &= b < 0.36  # shadows on grey asphalt turn blue (sky light)
-    red_blue = r - b
     dark_px = dark  # before the blobs are cleaned (a new array below): round a hole, the small stones of a texture count
     dark = cv2.morphologyEx(dark.astype(np.uint8), cv2.MORPH_OPEN, disk(max(1.0, 0.02 / gsd_m)))
     dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, disk(max(1.0, 0.04 / gsd_m))) > 0
@@ -199,7 +200,7 @@ def detect_potholes(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_
             continue  # one dark blob among many: a dark texture, not a hole in a lighter road
         if _ring_ratio(gray, crop, r0, c0, win, ring) > p.pothole_max_ring_ratio:
             continue  # dark against a lighter road farther off or against paint, not against the road round it
-        if area_px * gsd_m**2 < p.pothole_warm_max_area_m2 and _warmth(red_blue, crop, r0, c0, win, ring) > p.pothole_max_warmth:
+        if area_px * gsd_m**2 < p.pothole_warm_max_area_m2 and _warmth(r, b, crop, r0, c0, win, ring) > p.pothole_max_warmth:
             continue  # a fallen leaf, a clod or litter: small and browner than the road, where a hole that small is grey
         h, w = crop.shape
         rel = float((gray[r0 : r0 + h, c0 : c0 + w][crop] / np.maximum(bg[r0 : r0 + h, c0 : c0 + w][crop], 1)).mean())
