@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/score_traps.py
 
-Two traps of road-classic (models/road-classic/MODEL_CARD.md), painted on plain asphalt with the sample scene's
+Two traps of road-classic (models/road-classic/NOTEBOOK.md), painted on plain asphalt with the sample scene's
 painters (``schouw.synth``):
 - gully grates (``paint_gully_grate``): 50 x 30, 40 x 40 and 60 x 25 cm with 3 cm slots and bars, turned 0-90 deg
   in 15 deg steps, at 5 mm to 2 cm per pixel;

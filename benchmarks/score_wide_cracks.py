@@ -15,7 +15,7 @@ median share of the truth's pixel count that the mask holds, the median of the w
 photo's cracks' ``mean_width_px``, length-weighted) over the painted width, and ms per photo.
 
 ``--blotch PX`` smooths the unevenness inside the crack over about PX px: a blotchy inside rather than a grainy one. The
-scores move a lot with it (models/crack-mlp/MODEL_CARD.md, *Blotchy insides*): how the inside is painted is a choice
+scores move a lot with it (models/crack-mlp/NOTEBOOK.md, *Blotchy insides*): how the inside is painted is a choice
 this benchmark cannot make for a real crack set.
 
 Synthetic: a measure of what the detector can reach, not of a real data set.

@@ -69,7 +69,7 @@ TRAIN_IDS = range(1, 60)
 #: The linear pre-screen (CrackMLP.gate) passes this share of the training candidates the network puts above ``lo``
 GATE_KEEP = 0.999
 #: In use (not in training) the features' median background is taken at a quarter of the size (CrackMLP.background_factor):
-#: scored on 001-059 with the network trained on the exact median, see models/crack-mlp/MODEL_CARD.md
+#: scored on 001-059 with the network trained on the exact median, see models/crack-mlp/NOTEBOOK.md
 BACKGROUND_FACTOR = 4
 #: CrackForest's photos are taken to be 1.5 mm per pixel (score_cracks.py's default): in use a photo said to be finer
 #: is decided shrunk to that (CrackMLP.photo_gsd_m; scored with score_cracks.py --scale F [--crop], which says GSD / F)
@@ -78,7 +78,7 @@ PHOTO_GSD_M = 0.0015
 #: CrackMLP.wide_ratio) is decided at a half or a third of its size, and the mask scaled back is cut where it is less dark
 #: than WIDE_TRIM of the crack's middle (CrackMLP.wide_trim). Chosen on 001-059 over ratios 3.0 / 3.4 / 3.8 and shares
 #: 0.2 / 0.3 / 0.4, by F1 at 2 px on the photos as they are, blurred (sigma 0.7 and 1.5 px) and 1.5, 2 and 3 times closer
-#: (score_cracks.py --scale F --crop, the GSD not told): the least cost on the photos as they are (models/crack-mlp/MODEL_CARD.md)
+#: (score_cracks.py --scale F --crop, the GSD not told): the least cost on the photos as they are (models/crack-mlp/NOTEBOOK.md)
 WIDE_RATIO = 3.8
 WIDE_TRIM = 0.3
 #: Not told the GSD, a photo shrunk for its pixel count (work_pixels) whose cracks look thinner than this there is decided

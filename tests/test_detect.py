@@ -282,7 +282,7 @@ def _browned(img: np.ndarray, mask: np.ndarray) -> None:
 
 def test_a_small_brown_blob_is_a_leaf_not_a_pothole_and_a_large_brown_hole_still_is():
     """A hole small enough to be a fallen leaf (under 0.1 m²) is the road's grey in shade; a leaf, a clod or litter is
-    browner than the road round it (RDD2022: the brown blobs typed pothole were leaves on paving, road-classic card)."""
+    browner than the road round it (RDD2022: the brown blobs typed pothole were leaves on paving, road-classic notebook)."""
     grey = _rgb(asphalt(200, 200))
     small = _pothole(grey, 100, 100, 9)
     assert 0.03 < small.sum() * GSD**2 < 0.1

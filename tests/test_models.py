@@ -15,4 +15,5 @@ def test_parameter_files_match_code_defaults():
         data = json.loads((ROOT / "models" / folder / "params.json").read_text())
         assert data == {"detector": spec.name, "version": spec.version, "parameters": asdict(params)}, folder
         card = (ROOT / "models" / folder / "MODEL_CARD.md").read_text()
-        assert spec.version in card and "Measured" in card
+        assert card.startswith(f"# {spec.name} {spec.version} "), f"{folder}: the card's title must name the version that runs"
+        assert "## Scores at a glance" in card or "## Measured" in card, folder

@@ -181,7 +181,7 @@ def paint_rough_cover(img: np.ndarray, cx: float, cy: float, r_px: float, seed: 
     """Paint into ``img`` ((H, W, 3), any dtype) a round cover of radius ``r_px`` seen from above: a rough lid (a
     raised anti-slip pattern, as coarse as lost stones) with a smooth rim of 2.5 px, a dark gap of 1.5 px and a frame of
     3 px (at 2 cm: 5, 3 and 6 cm). Its outline is a circle about 0.95-0.98 perfect to OpenCV's ``HOUGH_GRADIENT_ALT``,
-    as the covers on RDD2022 (models/road-classic/MODEL_CARD.md). ``seed`` draws the lid's pattern."""
+    as the covers on RDD2022 (models/road-classic/NOTEBOOK.md). ``seed`` draws the lid's pattern."""
     win, r = _cover_window(img, cx, cy, r_px + 4.5)
     rng = np.random.default_rng(seed)
     rough = cv2.GaussianBlur(rng.normal(0, 1, r.shape).astype(np.float32), (0, 0), 0.8) * 90
@@ -200,7 +200,7 @@ def paint_broken_out(img: np.ndarray, cx: float, cy: float, r_px: float, seed: i
     """Paint into ``img`` ((H, W, 3), any dtype) a pothole where the top layer has broken out, seen from above: an
     irregular patch of radius about ``r_px`` of lighter base course (``paleness`` times the road, mottled by stones of
     a few pixels) whose broken edge is a dark line ``edge_px`` wide (``edge`` times the road) along the shaded two
-    thirds of its outline, as on RDD2022 (models/road-classic/MODEL_CARD.md). ``edge`` 1.0 paints the patch alone: a
+    thirds of its outline, as on RDD2022 (models/road-classic/NOTEBOOK.md). ``edge`` 1.0 paints the patch alone: a
     pale repair or dust. Returns the patch's mask."""
     rng = np.random.default_rng(seed)
     h, w = img.shape[:2]

@@ -5,7 +5,7 @@ pieces seldom close a cell, so the cell test of :mod:`.cracks` types most of the
 (on RDD2022 a third of the crack pixels in D20 boxes were ``alligator``). What still shows is the area:
 several pieces close together whose directions go every way, packed more densely than the few branches of
 a single longitudinal or transverse crack. Measured on RDD2022 China_Drone (``benchmarks/score_rdd.py``,
-crack subtype per box class; models/road-classic/MODEL_CARD.md).
+crack subtype per box class; models/road-classic/NOTEBOOK.md).
 """
 
 from __future__ import annotations

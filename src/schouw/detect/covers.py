@@ -2,7 +2,7 @@
 
 From above (drone GSDs of about 1-5 cm per pixel, and finer) the gap between a cover and its frame,
 and the frame's outer edge, are thin dark lines: the crack detector finds them as crack pieces that run round a
-near-perfect circle of manhole size (measured on RDD2022 China_Drone, models/road-classic/MODEL_CARD.md).
+near-perfect circle of manhole size (measured on RDD2022 China_Drone, models/road-classic/NOTEBOOK.md).
 No crack runs three quarters round a perfect circle of 0.4-1.4 m. The circle is found on the
 crack pieces themselves (cheap: they are sparse), by OpenCV's circle Hough transform, whose
 ``HOUGH_GRADIENT_ALT`` threshold is how perfect a circle must be.
@@ -10,7 +10,7 @@ crack pieces themselves (cheap: they are sparse), by OpenCV's circle Hough trans
 A cover is also a disc: a dark cast-iron one in a light frame is as dark as a hole, a small valve cover
 (15-30 cm) is a hole's size, and a cover's raised anti-slip pattern is as coarse as a ravelled surface. Its
 outline is a circle no hole or rough patch draws: :func:`cover_discs` looks for it in the photo itself, round each
-such candidate (measured on RDD2022 China_Drone, models/road-classic/MODEL_CARD.md).
+such candidate (measured on RDD2022 China_Drone, models/road-classic/NOTEBOOK.md).
 
 A camera held by hand sees a cover close up at an angle, as an ellipse: :func:`cover_ellipses` finds it in the photo
 with OpenCV's EdgeDrawing and asks the same of it (closed, a ring), and a patterned lid (CrackForest's close-ups).

@@ -354,7 +354,7 @@ N_PIECE_FEATURES = 11 + N_FEATURES
 #: The half-size pass runs on images of at least twice this many pixels each way (its image at least this). 40, not 64
 #: since crack-mlp 0.13.0: a photo taken three or four times closer than the training photos is decided at 160 x 107 or
 #: 120 x 80 px, and without the pass its wider cracks were found at their edges or not at all (4x closer, untold, F1 at
-#: 2 px 0.677 -> 0.705, models/crack-mlp/MODEL_CARD.md)
+#: 2 px 0.677 -> 0.705, models/crack-mlp/NOTEBOOK.md)
 PYRAMID_MIN_PX = 40
 
 
@@ -497,7 +497,7 @@ class CrackMLP:
         more pixels, so wider cracks, and is shrunk. With the GSD told its cracks are as wide as that
         GSD says: it is shrunk only to the training GSD (:meth:`work_factor`) and, for memory, to
         ``KNOWN_GSD_WORK_PIXELS``. A large photo of thin cracks keeps its resolution
-        (models/crack-mlp/MODEL_CARD.md, ``score_cracks.py --tile N --gsd-known``).
+        (models/crack-mlp/NOTEBOOK.md, ``score_cracks.py --tile N --gsd-known``).
         """
         return replace(self, gsd_known=True)
 
@@ -532,7 +532,7 @@ class CrackMLP:
         A photo of more than ``work_pixels`` pixels is decided at that size and the result scaled
         back (bilinear, cut half way). Its features are in pixels: more pixels for the same
         framing make each crack wider than the network learned. CrackForest resized 3x scores
-        F1 0.63 at 2 px on 001-118 without this and 0.77 with it (models/crack-mlp/MODEL_CARD.md).
+        F1 0.63 at 2 px on 001-118 without this and 0.77 with it (models/crack-mlp/NOTEBOOK.md).
 
         With ``pyramid``, the same is done on the image at half size, and its pieces are added
         where the full-size probability is above ``lo``: a crack wider than the features' scales

@@ -264,7 +264,7 @@ def detect_cracks(image: np.ndarray, valid: np.ndarray, area: np.ndarray, gsd_m:
     work = model.work_factor(gray.shape, gsd_m) if model is not None else 1.0
     # the learned stage under a cast shadow: cracks in it as dark as in the sun, and its edge no crack (paint is judged
     # on the photo as it is). Not for the black-hat (drone) path: a black-hat does not take a step for a line, and on
-    # the sample scene evening the light there gave false cracks (models/road-classic/MODEL_CARD.md)
+    # the sample scene evening the light there gave false cracks (models/road-classic/NOTEBOOK.md)
     lit, shadow_edge = gray, None
     if model is not None:  # its light evened, and its decision, before the black-hat: both read the same grey image
         lit, shadow_edge, prob, learned = _learned_look(gray, region, p, model, gsd_m, work)

@@ -53,7 +53,7 @@ BAND_PX = 12
 #: two: within ``REFINE_PX`` of it the lifted light is mended by what is left of the border in the lifted photo, its
 #: closing with a disk of ``REFINE_CLOSE`` px (cracks under about 6 px wide stay out of it) and a 5 px median, over
 #: its ``REFINE_MEDIAN`` px median (the road's level either side). All three scale with the photo's ``s`` / 2. Chosen on
-#: CrackForest 001-059 under score_cracks.py --alter dapple=0.5 / shadow=0.5 / dapple=0.7 (crack-mlp card)
+#: CrackForest 001-059 under score_cracks.py --alter dapple=0.5 / shadow=0.5 / dapple=0.7 (crack-mlp notebook)
 REFINE_PX, REFINE_CLOSE, REFINE_MEDIAN = 6.0, 3.0, 21
 #: ... the mending never more than this factor either way
 REFINE_MAX = 1.4

@@ -4,7 +4,7 @@ A lamp post or sign post 4-10 cm thick casts a shadow metres long across the roa
 pixel it is a dark line of a crack's width, which the black-hat finds. Two things tell it from a crack. It is
 straight: its centre line keeps to a straight line within a pixel over a metre or more, where a crack wanders. And
 it is lit by the sky alone, so it is bluer than the sunlit road beside it, where a crack's floor is as grey as its
-surroundings (measured on RDD2022 China_Drone: no crack piece is both, models/road-classic/MODEL_CARD.md). A crack
+surroundings (measured on RDD2022 China_Drone: no crack piece is both, models/road-classic/NOTEBOOK.md). A crack
 inside a cast shadow is as blue as the shadow around it, so it is kept.
 """
 

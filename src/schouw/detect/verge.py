@@ -3,7 +3,7 @@
 Where no AREAS file says where the road ends, the road/green border is estimated from colour, and at drone resolution
 it is only known to about a metre: a soil verge as grey as the road, leaf litter, the shade under a hedge and the
 verge's own edge all lie in the road mask there, and their dark lines are found as cracks. On RDD2022's drone photos
-(``benchmarks/score_rdd.py``, models/road-classic/MODEL_CARD.md, *Along the verge*) crack pixels within a metre of
+(``benchmarks/score_rdd.py``, models/road-classic/NOTEBOOK.md, *Along the verge*) crack pixels within a metre of
 the estimated border lie in damage boxes less often than chance puts them there. A road's verge band is judged only
 where the road is wide: on a footpath between lawns every crack lies within a metre of the grass.
 """
