@@ -137,3 +137,30 @@ def test_area_records_measure_shares_in_pixel_space():
     assert road["ravelling_m2"] == pytest.approx(600 * 0.0004) and road["ravelling_share"] == pytest.approx(600 / 5000)
     assert road["damaged_share"] == pytest.approx((600 + 80) / 5000) and road["quality_level"] == quality_level(0.136, "road_damage")
     assert share_severity("L", 0.3) == "E" and share_severity("M", 0.01) == "M"
+
+
+def _mesh(x0: int, y0: int, size_px: int, cell_px: int, line_px: int = 2):
+    """A network of cracks: lines ``line_px`` wide every ``cell_px`` over a square of ``size_px`` (pixel space)."""
+    lines = [shapely.box(x0 + k, y0, x0 + k + line_px, y0 + size_px) for k in range(0, size_px + 1, cell_px)]
+    lines += [shapely.box(x0, y0 + k, x0 + size_px + line_px, y0 + k + line_px) for k in range(0, size_px + 1, cell_px)]
+    return shapely.union_all(lines)
+
+
+def test_alligator_cracking_counts_by_the_surface_it_covers():
+    """ASTM D6433 measures alligator cracking by its surface: the network with its cells (up to 0.3 m), not its lines.
+    Longitudinal cracks of the same lines count by their own area, and so does a mesh of cells larger than 0.3 m."""
+    street = shapely.box(0, 0, 500, 500)  # 10 x 10 m at 2 cm per pixel: 250,000 px
+    fine = _mesh(100, 100, 100, 10)  # 2 x 2 m of 20 cm cells
+    coarse = _mesh(300, 300, 150, 30)  # 3 x 3 m of 60 cm cells
+    box = shapely.box(0, 0, 500, 500)
+
+    def damaged(issues):
+        rec = area_records({"road": [("street", street)]}, issues, box, 0.0004)[0].properties()
+        return rec["damaged_m2"] / 0.0004
+
+    assert damaged([("crack", fine, "alligator")]) == pytest.approx(102 * 102, rel=0.01)  # lines and cells
+    assert fine.area < 0.5 * 102 * 102
+    assert damaged([("crack", fine, "longitudinal")]) == pytest.approx(fine.area, rel=0.01)
+    assert damaged([("crack", fine)]) == pytest.approx(fine.area, rel=0.01)  # no subtype: its own geometry
+    # cells over 0.3 m stay open (only their corners fill, as any closing's do): far from the 152 x 152 px surface
+    assert coarse.area <= damaged([("crack", coarse, "alligator")]) < 0.3 * 152 * 152

@@ -21,7 +21,7 @@ QUALITY_LEVELS: dict[str, tuple[tuple[float, float, float, float], str]] = {
     "road_damage": (
         (0.0, 0.01, 0.03, 0.10),
         "project rule after CROW beeldkwaliteit (schade aan verharding): share of the surface covered by crack, "
-        "pothole or ravelling issues; A+ none, A <= 1 %, B <= 3 %, C <= 10 %, D > 10 %",
+        "pothole or ravelling issues (alligator cracking by the surface of its network and cells); A+ none, A <= 1 %, B <= 3 %, C <= 10 %, D > 10 %",
     ),
     "green": (
         (0.0, 0.02, 0.05, 0.15),
@@ -36,6 +36,11 @@ GREEN_SHARE_SEVERITY = (0.10, 0.25)
 #: A share this small is "none" (A+): a few pixels of noise do not lower a level.
 EPSILON_SHARE = 1e-4
 
+#: Alligator cracking is measured by the surface it covers, not by its lines (ASTM D6433: "square metres of surface
+#: area"; CROW craquelé likewise by extent). Its pieces are "less than 0.3 m on the longest side" (ASTM), so the surface
+#: is the network closed over cells up to this size (m).
+ALLIGATOR_CELL_MAX_M = 0.3
+
 
 def quality_level(share: float, kind: str) -> str:
     """A+ … D for ``share`` (0-1) of the surface affected, by the table for ``kind``."""
@@ -46,6 +51,16 @@ def quality_level(share: float, kind: str) -> str:
         if share <= upper:
             return level
     return "D"
+
+
+def affected_geometry(issue_type: str, subtype: str | None, geometry_px, gsd_m: float):
+    """The surface an issue affects, in pixel space: for alligator cracking the network with its cells (a closing
+    over :data:`ALLIGATOR_CELL_MAX_M`, ``gsd_m`` m per pixel), for any other issue its own geometry."""
+    if issue_type != "crack" or subtype != "alligator" or geometry_px is None or geometry_px.is_empty:
+        return geometry_px
+    r_px = ALLIGATOR_CELL_MAX_M / 2 / gsd_m
+    closed = shapely.buffer(shapely.buffer(geometry_px, r_px, quad_segs=4), -r_px, quad_segs=4)
+    return shapely.union(closed, geometry_px)  # a closing holds the set; the union keeps it so against rounding
 
 
 @dataclass
@@ -109,12 +124,16 @@ class AreaTally:
             px[~inside] = shapely.area(shapely.intersection(geoms_px[gi][~inside], self._polys[ri][~inside]))
         return gi, ri, px
 
-    def count(self, types: list[str], geoms_px: list) -> dict[int, int]:
-        """Count issues (their ``types`` and pixel geometries) into their areas.
+    def count(self, types: list[str], geoms_px: list, subtypes: list[str | None] | None = None) -> dict[int, int]:
+        """Count issues (their ``types``, pixel geometries and ``subtypes``) into their areas, each by the surface it
+        affects (:func:`affected_geometry`: an alligator network with its cells).
 
         Returns, for each green-family issue inside a green area, the index of the record it
         overlaps most.
         """
+        if subtypes is not None:
+            gsd_m = self.pixel_area_m2 ** 0.5
+            geoms_px = [affected_geometry(t, s, g, gsd_m) for t, s, g in zip(types, subtypes, geoms_px)]
         gi, ri, px = self.overlaps(geoms_px)
         best: dict[int, tuple[float, int]] = {}
         for g, r, a_px in zip(gi.tolist(), ri.tolist(), px.tolist()):
@@ -127,18 +146,19 @@ class AreaTally:
     def add(self, issues: list) -> None:
         """Count the issues into their areas (:meth:`count`) and raise the severity of green issues
         by the share of their green area they cover (:func:`share_severity`)."""
-        for g, r in self.count([i.type for i in issues], [i.geometry_px for i in issues]).items():
+        for g, r in self.count([i.type for i in issues], [i.geometry_px for i in issues], [i.subtype for i in issues]).items():
             i = issues[g]
             i.severity = share_severity(i.severity, i.area_m2 / max(self.records[r].area_m2, 1e-9))
 
 
-def area_records(areas: dict[str, list[tuple[str, Any]]], issues_px: list[tuple[str, Any]], raster_box_px, pixel_area_m2: float) -> list[AreaRecord]:
+def area_records(areas: dict[str, list[tuple[str, Any]]], issues_px: list[tuple], raster_box_px, pixel_area_m2: float) -> list[AreaRecord]:
     """Measure each area (clipped to the raster) and the issue area inside it, per issue type.
 
-    ``areas``: ``{kind: [(name, polygon_px)]}``; ``issues_px``: ``[(type, geometry_px)]``.
+    ``areas``: ``{kind: [(name, polygon_px)]}``; ``issues_px``: ``[(type, geometry_px)]`` or
+    ``[(type, geometry_px, subtype)]``.
     """
     tally = AreaTally(areas, raster_box_px, pixel_area_m2)
-    tally.count([t for t, _ in issues_px], [g for _, g in issues_px])
+    tally.count([i[0] for i in issues_px], [i[1] for i in issues_px], [i[2] if len(i) > 2 else None for i in issues_px])
     return tally.records
 
 
