@@ -51,6 +51,30 @@ def test_detect_image_contract_and_bad_photos(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+def test_photos_of_one_name_do_not_overwrite_each_others_outputs(tmp_path):
+    """``a.jpg`` beside ``a.png`` (a photo and its label, as some crack sets ship them), or ``a.png`` in two folders,
+    would write the same ``a.png`` and ``a.json``: the first keeps them, the others are listed as errors and not run.
+    The same file given twice is run once."""
+    photos, other = tmp_path / "photos", tmp_path / "other"
+    photos.mkdir()
+    other.mkdir()
+    _crack_photo(tmp_path / "crack.png")
+    cv2.imwrite(str(photos / "a.jpg"), cv2.imread(str(tmp_path / "crack.png")))
+    cv2.imwrite(str(photos / "a.png"), np.full((320, 480, 3), 255, np.uint8))  # a white label, stored as RGB
+    cv2.imwrite(str(other / "a.png"), np.full((320, 480, 3), 90, np.uint8))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "schouw", "detect-image", str(photos), str(other), str(photos / "a.jpg"),
+                        "--out-dir", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2 and all("would overwrite those of" in e and str(photos / "a.jpg") in e for e in errors), errors
+    assert {str(photos / "a.png"), str(other / "a.png")} == {e.split(": ")[1] for e in errors}
+    assert "1 of 3 photos processed" in r.stdout
+    doc = json.loads((out / "a.json").read_text())
+    assert doc["image"] == str(photos / "a.jpg") and [d["type"] for d in doc["defects"]] == ["crack"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.json", "a.png"]
+
+
 def _with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
     """The JPEG with an EXIF block holding only an orientation tag (6: the viewer turns it 90 degrees clockwise)."""
     ifd = struct.pack(">HHHI", 1, 0x0112, 3, 1) + struct.pack(">HHI", orientation, 0, 0)

@@ -230,7 +230,7 @@ def detect_image(
     """Run the road detectors on plain photos; bad photos are listed at the end, the others still processed."""
     from rich.progress import track
 
-    from .photos import DEFAULT_GSD_M, learned_stage_applies, list_photos, photo_outcome
+    from .photos import DEFAULT_GSD_M, distinct_outputs, learned_stage_applies, list_photos, photo_outcome
 
     if crack_model not in ("auto", "classic", "mlp"):
         _fail_input(ParameterError(f"--crack-model {crack_model} is not known; expected auto, classic or mlp"))
@@ -247,9 +247,10 @@ def detect_image(
             _fail_input(ParameterError(f"--crack-model {crack_model}: cannot load {model_dir} ({exc}); "
                                        "train it with benchmarks/train_crack_mlp.py or use --crack-model classic"))
 
-    photos = list_photos(paths)
-    if not photos:
+    listed = list_photos(paths)
+    if not listed:
         _fail_input(ParameterError(f"no photos found in {' '.join(paths)}; give JPEG/PNG files or folders"))
+    photos, clashes = distinct_outputs(listed)  # a photo whose outputs another's would overwrite is not run
     from .heap import keep_heap
 
     keep_heap()  # a photo's feature planes are reused from the heap, not faulted in afresh (about 20 % of the time)
@@ -270,7 +271,9 @@ def detect_image(
     finally:
         if pool is not None:
             pool.shutdown()
-    out.print(f"{len(photos) - len(failed)} of {len(photos)} photos processed, {n_defects} defects; output: {out_dir}")
+    failed += clashes
+    total = len(photos) + len(clashes)
+    out.print(f"{total - len(failed)} of {total} photos processed, {n_defects} defects; output: {out_dir}")
     for msg in failed:
         print(f"error: {msg}", file=sys.stderr)
     if failed:

@@ -148,6 +148,23 @@ def list_photos(items: list[str]) -> list[Path]:
     return out
 
 
+def distinct_outputs(photos: list[Path]) -> tuple[list[Path], list[str]]:
+    """The photos whose outputs (``<stem>.png``, ``<stem>.json``) no earlier photo writes, and a one-line error for each
+    that would overwrite an earlier one's (``a.jpg`` beside ``a.png``, or the same name in two folders). The same file
+    given twice is run once."""
+    first: dict[str, Path] = {}
+    keep, errors = [], []
+    for path in photos:
+        seen = first.get(path.stem)
+        if seen is None:
+            first[path.stem] = path
+            keep.append(path)
+        elif seen.resolve() != path.resolve():
+            errors.append(f"{path}: its outputs {path.stem}.png and {path.stem}.json would overwrite those of {seen}; "
+                          "expected one photo per name (rename one, or run it with another --out-dir)")
+    return keep, errors
+
+
 def process_photo(path: Path, out_dir: Path, gsd_m: float | None, crack_model=None) -> dict:
     """Detect on one photo and write ``<stem>.png`` and ``<stem>.json`` into ``out_dir`` (atomically)."""
     rgb = read_photo(path)
