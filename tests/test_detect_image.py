@@ -47,6 +47,13 @@ def test_detect_image_contract_and_bad_photos(tmp_path):
     xmin, ymin, xmax, ymax = d["bbox_px"]
     assert xmin <= 45 and xmax >= 435 and 130 <= ymin and ymax <= 190  # where it was painted
     assert d["length_px"] > 350 and d["severity"] in ("L", "M", "E") and len(d["polygon_px"]) >= 3
+    # the measures issue 3 names for a crack, in metres at the photo's GSD: 0.8 m long (read as 0.95: the mask runs on
+    # a little past the ends and wobbles on the texture), 4 px (8 mm) wide
+    assert d["length_m"] == round(d["length_px"] * 0.002, 4) and 0.7 <= d["length_m"] <= 1.0, d
+    assert 2.5 <= d["mean_width_px"] <= 6 and d["max_width_px"] >= d["mean_width_px"], d
+    assert d["mean_width_m"] == round(d["mean_width_px"] * 0.002, 5) and d["max_width_m"] == round(d["max_width_px"] * 0.002, 5)
+    assert d["area_m2"] == round(d["area_px"] * 0.002**2, 6)
+    assert d["severity"] == ("L" if d["mean_width_m"] < 0.010 else "M")  # issues.SEVERITY_RULES: crack width
     assert mask[155:175, 240].max() == 255  # the mask marks the painted crack
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 

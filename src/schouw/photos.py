@@ -66,6 +66,14 @@ class PhotoDefect:
     polygon_px: list[list[int]]
     length_px: float
     area_px: int
+    # beyond issue 3's schema: the measures it names per type, as the GeoPackage's issue layers hold them; in metres at
+    # the JSON's ``gsd_m`` (assumed, without --gsd-m: see ``gsd_assumed``); widths only for cracks (None otherwise)
+    length_m: float = 0.0
+    area_m2: float = 0.0
+    mean_width_px: float | None = None
+    max_width_px: float | None = None
+    mean_width_m: float | None = None
+    max_width_m: float | None = None
 
 
 #: From this GSD on a photo is drone imagery (verges, trees, gardens in view): segmented into road and green first.
@@ -115,6 +123,10 @@ def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams
                        estimated=green is not None), valid
 
 
+def _rounded(v: float | None, digits: int) -> float | None:
+    return None if v is None else round(float(v), digits)
+
+
 def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None) -> tuple[np.ndarray, list[PhotoDefect]]:
     """Crack mask (uint8 0/255) and defects of one photo (see :func:`photo_defects`)."""
     defects, valid = photo_defects(rgb, gsd_m, params, crack_model)
@@ -126,13 +138,17 @@ def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(
             mask[d.row0 : d.row0 + h, d.col0 : d.col0 + w][d.mask] = 255
         area_px = int(d.mask.sum())
         length_px = d.extra["length_px"] if d.type == "crack" else 0.0
-        measures = {"area_m2": area_px * gsd_m**2, "length_m": length_px * gsd_m,
-                    "mean_width_m": d.extra.get("mean_width_px", 0.0) * gsd_m}
+        mean_w = float(d.extra["mean_width_px"]) if d.type == "crack" else None
+        max_w = float(d.extra["max_width_px"]) if d.type == "crack" else None
+        measures = {"area_m2": area_px * gsd_m**2, "length_m": length_px * gsd_m, "mean_width_m": (mean_w or 0.0) * gsd_m}
         cnts, _ = cv2.findContours(d.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         c = max(cnts, key=cv2.contourArea)
         poly = cv2.approxPolyDP(c, 1.0, True).reshape(-1, 2) + [d.col0, d.row0]
         out.append(PhotoDefect(d.type, d.subtype, severity(d.type, measures), round(d.score, 3), list(map(int, d.bbox_px)),
-                               poly.astype(int).tolist(), round(float(length_px), 2), area_px))
+                               poly.astype(int).tolist(), round(float(length_px), 2), area_px,
+                               round(measures["length_m"], 4), round(measures["area_m2"], 6),
+                               _rounded(mean_w, 2), _rounded(max_w, 2), _rounded(mean_w and mean_w * gsd_m, 5),
+                               _rounded(max_w and max_w * gsd_m, 5)))
     return mask, out
 
 
