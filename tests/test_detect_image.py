@@ -54,6 +54,9 @@ def test_detect_image_contract_and_bad_photos(tmp_path):
     assert d["mean_width_m"] == round(d["mean_width_px"] * 0.002, 5) and d["max_width_m"] == round(d["max_width_px"] * 0.002, 5)
     assert d["area_m2"] == round(d["area_px"] * 0.002**2, 6)
     assert d["severity"] == ("L" if d["mean_width_m"] < 0.010 else "M")  # issues.SEVERITY_RULES: crack width
+    # the road surface looked at (a close-range photo is all road) and the share of it each type covers
+    assert doc["road_m2"] == round(480 * 320 * 0.002**2, 4)
+    assert doc["surface_share"] == {"crack": round(np.count_nonzero(mask) / (480 * 320), 5)} and 0 < doc["surface_share"]["crack"] < 0.05
     assert mask[155:175, 240].max() == 255  # the mask marks the painted crack
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 

@@ -104,7 +104,8 @@ def padding_bands(rgb: np.ndarray) -> np.ndarray:
 
 
 def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None):
-    """Road defects (:class:`schouw.detect.base.Defect`) of one photo, and its valid mask.
+    """Road defects (:class:`schouw.detect.base.Defect`) of one photo, and the road surface looked at (bool: valid
+    pixels of the road area; a close-range photo is all road).
 
     A close-range photo (finer than ``SEGMENT_FROM_GSD_M``) is all road; a drone photo is
     segmented as an orthophoto without AREAS is, so trees and lawns are neither weeds nor
@@ -120,7 +121,7 @@ def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams
         seg = segment_areas(rgb, valid, gsd_m)
         area, green = seg["road"], seg["green_coarse"] | seg["green"]
     return detect_road(rgb, valid, area, gsd_m, params, green, crack_model=crack_model, frame=True,
-                       estimated=green is not None), valid
+                       estimated=green is not None), valid & area
 
 
 def _rounded(v: float | None, digits: int) -> float | None:
@@ -129,8 +130,23 @@ def _rounded(v: float | None, digits: int) -> float | None:
 
 def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None) -> tuple[np.ndarray, list[PhotoDefect]]:
     """Crack mask (uint8 0/255) and defects of one photo (see :func:`photo_defects`)."""
-    defects, valid = photo_defects(rgb, gsd_m, params, crack_model)
-    mask = np.zeros(valid.shape, np.uint8)
+    return photo_outputs(photo_defects(rgb, gsd_m, params, crack_model)[0], rgb.shape[:2], gsd_m)
+
+
+def surface_shares(defects, road: np.ndarray) -> dict[str, float]:
+    """Per defect type, the share (0-1) of the road surface ``road`` (bool) its masks cover."""
+    n = max(int(np.count_nonzero(road)), 1)
+    covered: dict[str, np.ndarray] = {}
+    for d in defects:
+        h, w = d.mask.shape
+        m = covered.setdefault(d.type, np.zeros(road.shape, bool))
+        m[d.row0 : d.row0 + h, d.col0 : d.col0 + w] |= d.mask
+    return {t: round(np.count_nonzero(m & road) / n, 5) for t, m in sorted(covered.items())}
+
+
+def photo_outputs(defects, shape: tuple[int, int], gsd_m: float) -> tuple[np.ndarray, list[PhotoDefect]]:
+    """Crack mask (uint8 0/255, ``shape``) and :class:`PhotoDefect` records of a photo's defects at ``gsd_m`` (m/px)."""
+    mask = np.zeros(shape, np.uint8)
     out = []
     for d in defects:
         h, w = d.mask.shape
@@ -185,8 +201,10 @@ def process_photo(path: Path, out_dir: Path, gsd_m: float | None, crack_model=No
     """Detect on one photo and write ``<stem>.png`` and ``<stem>.json`` into ``out_dir`` (atomically)."""
     rgb = read_photo(path)
     g = gsd_m or DEFAULT_GSD_M
-    mask, defects = detect_photo(rgb, g, crack_model=crack_model)
+    found, road = photo_defects(rgb, g, crack_model=crack_model)
+    mask, defects = photo_outputs(found, rgb.shape[:2], g)
     doc = {"image": str(path), "width": rgb.shape[1], "height": rgb.shape[0], "gsd_m": g, "gsd_assumed": gsd_m is None,
+           "road_m2": round(np.count_nonzero(road) * g**2, 4), "surface_share": surface_shares(found, road),
            "defects": [asdict(d) for d in defects]}
     for name, write in ((f"{path.stem}.png", lambda t: cv2.imwrite(str(t), mask)),
                         (f"{path.stem}.json", lambda t: t.write_text(json.dumps(doc, indent=1)))):
