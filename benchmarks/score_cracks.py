@@ -1,7 +1,7 @@
 """Crack detector quality on CrackForest (CFD): tolerant pixel F1, as ../shared/data/README.md describes.
 
     .venv/bin/python benchmarks/score_cracks.py [--gsd-m 0.0015] [--detector classic|mlp] [--model-dir DIR] [--scale F [--crop] [--untold]]
-        [--whole] [--alter KIND=VALUE] [--turn K] [--tilt R] [--tolerances 2,5] [--tile N] [--gsd-known]
+        [--whole] [--alter KIND=VALUE] [--turn K] [--tilt R] [--tolerances 2,5] [--tile N] [--gsd-known] [--windows N]
 
 A predicted crack pixel is correct if a ground-truth crack pixel lies within the
 tolerance (Euclidean); a ground-truth pixel is found if a prediction lies within
@@ -24,6 +24,10 @@ the photo's GSD, which holds at its top only.
 ``--tile N`` mirrors photo and truth into an N x N mosaic: a larger photo (N² times the pixels)
 whose cracks are as thin as CrackForest's, the case ``--scale`` cannot show (there the cracks
 widen with the photo). The detector is told the same GSD.
+
+``--windows N`` cuts two N x N windows out of each photo (its top-left and bottom-right corners, after any other
+change) and detects each as a photo of its own: a crack set of smaller photos, where more of every photo lies near its
+frame and more cracks are cut by it.
 
 ``--untold`` with ``--scale F``: the detector is not told GSD / F but ``--gsd-m``, as detect-image without
 ``--gsd-m`` is told nothing of a photo taken closer; the learned stage then has to see it from the cracks' width
@@ -192,10 +196,10 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
                  whole: bool = False, alteration: tuple[str, float] | None = None, crop: bool = False,
                  turn: int = 0, tolerances: tuple[float, ...] = (2, 5), tile: int = 1, untold: bool = False,
                  dapple: tuple[int, float] = (DAPPLE_PX, DAPPLE_SOFT_PX), tilt_r: float = 1.0,
-                 shadow_offset_px: float = 0.0) -> dict[str, dict]:
+                 shadow_offset_px: float = 0.0, windows: int = 0) -> dict[str, dict]:
     """Per named group of CFD image ids: {tolerance px: (P, R, F1), ..., "ms_per_image"}; each image is detected once.
     ``dapple``: the blobs' size and edge softness (px) of ``alteration`` ``dapple``; ``tilt_r``: see ``--tilt``;
-    ``shadow_offset_px``: see ``--shadow-offset``.
+    ``shadow_offset_px``: see ``--shadow-offset``; ``windows``: see ``--windows`` (0: the whole photo).
 
     The detector is told ``gsd_m / scale``, or with ``untold`` ``gsd_m`` whatever the scale (see ``--untold``)."""
     cfd = SHARED / "cracks" / "cfd"
@@ -214,10 +218,21 @@ def score_groups(groups: dict[str, list[int]], gsd_m: float, params: RoadParams,
         if alteration is not None:
             img = alter(img, *alteration, seed=i, dapple_px=dapple[0], dapple_soft_px=dapple[1],
                         shadow_offset_px=shadow_offset_px)
-        t0 = time.perf_counter()
-        pred = predict(img, gsd_m if untold else gsd_m / scale, params, model, whole)
-        seconds = time.perf_counter() - t0
-        per_image[i] = ({tol: np.array(tolerant_counts(pred, gt, tol)) for tol in tolerances}, seconds)
+        parts = [(img, gt)]
+        if windows:
+            h, w = gt.shape
+            if windows > min(h, w):
+                raise SystemExit(f"--windows {windows}: larger than photo {i:03d} ({w} x {h} px)")
+            parts = [(np.ascontiguousarray(img[y : y + windows, x : x + windows]), gt[y : y + windows, x : x + windows])
+                     for y, x in ((0, 0), (h - windows, w - windows))]
+        counts, seconds = {tol: np.zeros(4, np.int64) for tol in tolerances}, 0.0
+        for part, truth in parts:
+            t0 = time.perf_counter()
+            pred = predict(part, gsd_m if untold else gsd_m / scale, params, model, whole)
+            seconds += time.perf_counter() - t0
+            for tol in tolerances:
+                counts[tol] += tolerant_counts(pred, truth, tol)
+        per_image[i] = (counts, seconds)
     out = {}
     for name, ids in groups.items():
         res: dict = {"ms_per_image": 1000 * sum(per_image[i][1] for i in ids) / max(len(ids), 1)}
@@ -248,6 +263,8 @@ def main() -> None:
                     help="with --detector mlp: the GSD counts as told, as with detect-image --gsd-m (CrackMLP.with_known_gsd)")
     ap.add_argument("--tile", type=int, default=1, metavar="N",
                     help="mirror photo and truth into an N x N mosaic first (a larger photo of equally thin cracks)")
+    ap.add_argument("--windows", type=int, default=0, metavar="N",
+                    help="detect and score two N x N windows of each photo instead (a crack set of smaller photos; see above)")
     ap.add_argument("--untold", action="store_true",
                     help="with --scale F: the detector is told --gsd-m, not GSD / F (as detect-image without --gsd-m, which assumes 2 mm)")
     ap.add_argument("--model-dir", type=Path, default=None, help="with --detector mlp: the model folder (default models/crack-mlp)")
@@ -278,7 +295,7 @@ def main() -> None:
     tols = tuple(float(v) for v in args.tolerances.split(","))
     for name, s in score_groups(GROUPS, args.gsd_m, params, model, args.scale, args.whole, alteration, args.crop, args.turn,
                                 tols, args.tile, args.untold, (args.dapple_px, args.dapple_soft), args.tilt,
-                                args.shadow_offset).items():
+                                args.shadow_offset, args.windows).items():
         print(f"{name:24s} " + "  ".join(f"@{tol:g}px P {p:.3f} R {r:.3f} F1 {f:.3f}" for tol, (p, r, f) in ((k, s[k]) for k in tols))
               + f"  {s['ms_per_image']:.1f} ms/image")
 
