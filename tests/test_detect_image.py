@@ -9,6 +9,7 @@ import sys
 
 import cv2
 import numpy as np
+import pytest
 
 from conftest import asphalt
 
@@ -49,9 +50,11 @@ def test_detect_image_contract_and_bad_photos(tmp_path):
     assert d["length_px"] > 350 and d["severity"] in ("L", "M", "E") and len(d["polygon_px"]) >= 3
     # the measures issue 3 names for a crack, in metres at the photo's GSD: 0.8 m long (read as 0.95: the mask runs on
     # a little past the ends and wobbles on the texture), 4 px (8 mm) wide
-    assert d["length_m"] == round(d["length_px"] * 0.002, 4) and 0.7 <= d["length_m"] <= 1.0, d
+    # (each field is rounded on its own: metres and pixels agree to the metres' last digit)
+    assert d["length_m"] == pytest.approx(d["length_px"] * 0.002, abs=1e-4) and 0.7 <= d["length_m"] <= 1.0, d
     assert 2.5 <= d["mean_width_px"] <= 6 and d["max_width_px"] >= d["mean_width_px"], d
-    assert d["mean_width_m"] == round(d["mean_width_px"] * 0.002, 5) and d["max_width_m"] == round(d["max_width_px"] * 0.002, 5)
+    assert d["mean_width_m"] == pytest.approx(d["mean_width_px"] * 0.002, abs=1e-5)
+    assert d["max_width_m"] == pytest.approx(d["max_width_px"] * 0.002, abs=1e-5)
     assert d["area_m2"] == round(d["area_px"] * 0.002**2, 6)
     assert d["severity"] == ("L" if d["mean_width_m"] < 0.010 else "M")  # issues.SEVERITY_RULES: crack width
     # the road surface looked at (a close-range photo is all road) and the share of it each type covers

@@ -124,8 +124,9 @@ def photo_defects(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams
                        estimated=green is not None), valid & area
 
 
-def _rounded(v: float | None, digits: int) -> float | None:
-    return None if v is None else round(float(v), digits)
+def _rounded(v: float | None, digits: int, scale: float = 1.0) -> float | None:
+    """``v`` times ``scale``, rounded to ``digits``; None stays None (a width a non-crack does not have)."""
+    return None if v is None else round(float(v) * scale, digits)
 
 
 def detect_photo(rgb: np.ndarray, gsd_m: float, params: RoadParams = RoadParams(), crack_model=None) -> tuple[np.ndarray, list[PhotoDefect]]:
@@ -153,9 +154,9 @@ def photo_outputs(defects, shape: tuple[int, int], gsd_m: float) -> tuple[np.nda
         if d.type == "crack":
             mask[d.row0 : d.row0 + h, d.col0 : d.col0 + w][d.mask] = 255
         area_px = int(d.mask.sum())
-        length_px = d.extra["length_px"] if d.type == "crack" else 0.0
-        mean_w = float(d.extra["mean_width_px"]) if d.type == "crack" else None
-        max_w = float(d.extra["max_width_px"]) if d.type == "crack" else None
+        length_px, mean_w, max_w = 0.0, None, None
+        if d.type == "crack":
+            length_px, mean_w, max_w = d.extra["length_px"], d.extra["mean_width_px"], d.extra["max_width_px"]
         measures = {"area_m2": area_px * gsd_m**2, "length_m": length_px * gsd_m, "mean_width_m": (mean_w or 0.0) * gsd_m}
         cnts, _ = cv2.findContours(d.mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         c = max(cnts, key=cv2.contourArea)
@@ -163,8 +164,7 @@ def photo_outputs(defects, shape: tuple[int, int], gsd_m: float) -> tuple[np.nda
         out.append(PhotoDefect(d.type, d.subtype, severity(d.type, measures), round(d.score, 3), list(map(int, d.bbox_px)),
                                poly.astype(int).tolist(), round(float(length_px), 2), area_px,
                                round(measures["length_m"], 4), round(measures["area_m2"], 6),
-                               _rounded(mean_w, 2), _rounded(max_w, 2), _rounded(mean_w and mean_w * gsd_m, 5),
-                               _rounded(max_w and max_w * gsd_m, 5)))
+                               _rounded(mean_w, 2), _rounded(max_w, 2), _rounded(mean_w, 5, gsd_m), _rounded(max_w, 5, gsd_m)))
     return mask, out
 
 

@@ -124,16 +124,15 @@ class AreaTally:
             px[~inside] = shapely.area(shapely.intersection(geoms_px[gi][~inside], self._polys[ri][~inside]))
         return gi, ri, px
 
-    def count(self, types: list[str], geoms_px: list, subtypes: list[str | None] | None = None) -> dict[int, int]:
+    def count(self, types: list[str], geoms_px: list, subtypes: list[str | None]) -> dict[int, int]:
         """Count issues (their ``types``, pixel geometries and ``subtypes``) into their areas, each by the surface it
         affects (:func:`affected_geometry`: an alligator network with its cells).
 
         Returns, for each green-family issue inside a green area, the index of the record it
         overlaps most.
         """
-        if subtypes is not None:
-            gsd_m = self.pixel_area_m2 ** 0.5
-            geoms_px = [affected_geometry(t, s, g, gsd_m) for t, s, g in zip(types, subtypes, geoms_px)]
+        gsd_m = self.pixel_area_m2 ** 0.5
+        geoms_px = [affected_geometry(t, s, g, gsd_m) for t, s, g in zip(types, subtypes, geoms_px)]
         gi, ri, px = self.overlaps(geoms_px)
         best: dict[int, tuple[float, int]] = {}
         for g, r, a_px in zip(gi.tolist(), ri.tolist(), px.tolist()):
