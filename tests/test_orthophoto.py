@@ -180,3 +180,19 @@ def test_background_hash_is_reused_only_for_the_unchanged_file(tmp_path):
     f.write_bytes(b"b" * 1_000_001)  # changed: a new size (and mtime) is a new key
     os.utime(f, ns=(1, 1))
     assert file_sha256(f) == hashlib.sha256(b"b" * 1_000_001).hexdigest()
+
+
+def test_bad_orthophoto_exits_before_any_tile_worker_starts(tmp_path, monkeypatch):
+    """Bad input is refused before the tile workers are started: nothing to wait for, or to kill, at exit."""
+    from typer.testing import CliRunner
+
+    from schouw import tile_pool
+    from schouw.cli import app
+
+    monkeypatch.setattr(tile_pool, "_pool", None)  # this test process's pool, if any, comes back afterwards
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)  # the CLI points it at its temporary server
+    monkeypatch.setenv("PREFECT_UI_ENABLED", "false")  # configure_prefect's one default conftest does not set
+    path = _all_nodata(tmp_path)
+    r = CliRunner().invoke(app, ["inspect", str(path), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 2 and "entirely no-data" in r.output
+    assert tile_pool._pool is None

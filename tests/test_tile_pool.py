@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -55,3 +56,35 @@ def test_shutting_down_with_a_timeout_kills_a_stuck_worker():
         while time.monotonic() < deadline:  # killed: gone once reaped
             os.kill(pid, 0)
             time.sleep(0.1)
+
+
+def test_the_exit_does_not_wait_for_ever_for_a_stuck_worker():
+    """A process that exits with a worker stuck in its work is gone after EXIT_WAIT_S, with the worker.
+
+    concurrent.futures' own exit hook waits for running work with no bound, before atexit runs: with the pool's
+    shutdown registered with atexit, this process never ended (CI hung twice in a bad-input CLI test).
+    """
+    script = (
+        "import os, sys, time\n"
+        "from schouw import tile_pool\n"
+        "tile_pool.EXIT_WAIT_S = 2.0\n"
+        "pool = tile_pool.shared_pool(1)\n"
+        "print(pool.submit(os.getpid).result(timeout=60), flush=True)\n"
+        "pool.submit(time.sleep, 600)\n"
+        "time.sleep(0.5)\n"
+        "sys.exit(3)\n"
+    )
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=90)
+    assert r.returncode == 3, r.stderr
+    assert time.monotonic() - t0 < 45
+    worker = int(r.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # killed, and reaped by its forkserver
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {worker} outlived the process that owned it")

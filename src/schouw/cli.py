@@ -63,17 +63,13 @@ def inspect(
         mapping = _mapping(area_field, road_values, green_values)
     except InputError as exc:
         _fail_input(exc)
-    # The Prefect server and the tile workers boot on the other core while the inputs are checked.
+    # The Prefect server boots on the other core while the inputs are checked (it takes longest).
     from .prefect_env import configure_prefect
 
     home = configure_prefect()
     from flows.server import api_for_run
 
     server = api_for_run(home, real=executor == "dask")  # Dask workers need a real Prefect API
-    if executor == "threads":
-        from .tile_pool import default_workers, shared_pool
-
-        shared_pool(workers or default_workers()).warm()
     try:
         from .orthophoto import open_orthophoto
         from .params import InspectParams
@@ -96,6 +92,12 @@ def inspect(
         e = exc.errors()[0]
         name = ".".join(str(x) for x in e["loc"])
         _fail_input(ParameterError(f"parameter {name} = {e.get('input')!r} is not valid: {e['msg'].lower()}"))
+    if executor == "threads":
+        # The tile workers boot while Prefect does (1-2 s, well within its 4-6 s); only now, so that bad
+        # input exits without having started them.
+        from .tile_pool import default_workers, shared_pool
+
+        shared_pool(workers or default_workers()).warm()
     from flows import progress
     from flows.inspect_flight import inspect_flight, task_runner_for
 

@@ -20,6 +20,7 @@ import atexit
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 _lock = threading.Lock()
@@ -38,7 +39,7 @@ class TilePool:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["schouw.tile_worker"])
         self.workers = workers
-        self._warmed = False
+        self._warming: threading.Thread | None = None
         self._ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                        initargs=(os.getpid(),))
 
@@ -54,9 +55,8 @@ class TilePool:
         """Start the worker processes now, in the background (the forkserver imports the detection code once).
 
         Only the first call does anything."""
-        if self._warmed:
+        if self._warming is not None:
             return
-        self._warmed = True
 
         def start() -> None:
             try:
@@ -65,17 +65,25 @@ class TilePool:
             except RuntimeError:  # shut down meanwhile (the run stopped on bad input): nothing to warm
                 pass
 
-        threading.Thread(target=start, name="tile-pool-warm", daemon=True).start()
+        self._warming = threading.Thread(target=start, name="tile-pool-warm", daemon=True)
+        self._warming.start()
 
     def shutdown(self, timeout_s: float | None = None) -> None:
-        """Stop the workers once their running work is done; after ``timeout_s`` (if given) kill those still there."""
+        """Stop the workers once their running work is done; after ``timeout_s`` (if given) kill those still there.
+
+        The warm-up is waited for first (within the same time): while it is starting a worker it holds the
+        executor's lock, and a worker it starts after the kill below would be joined for ever at exit.
+        """
         if timeout_s is None:
             self._ex.shutdown(wait=True, cancel_futures=True)
             return
+        deadline = time.monotonic() + timeout_s
+        if self._warming is not None:
+            self._warming.join(timeout_s)
         stopping = threading.Thread(target=self._ex.shutdown, kwargs={"wait": True, "cancel_futures": True},
                                     name="tile-pool-shutdown", daemon=True)
         stopping.start()
-        stopping.join(timeout_s)
+        stopping.join(max(0.0, deadline - time.monotonic()))
         if stopping.is_alive():  # a worker stuck (or still starting): multiprocessing would join it for ever at exit
             for proc in list((getattr(self._ex, "_processes", None) or {}).values()):
                 proc.kill()
@@ -106,10 +114,21 @@ def shared_pool(workers: int) -> TilePool:
 EXIT_WAIT_S = 30.0
 
 
-@atexit.register
 def _shutdown() -> None:
     global _pool
     with _lock:
         if _pool is not None:
             _pool.shutdown(EXIT_WAIT_S)
             _pool = None
+
+
+# Registered to run before the threads are joined at exit, not with atexit: concurrent.futures' own
+# exit hook runs there too (before atexit) and waits, without a bound, for every running work item,
+# so a worker stuck in its work (or in starting) held the exit for ever and EXIT_WAIT_S never applied.
+# Hooks there run in reverse order, so this one (registered after concurrent.futures.process was
+# imported) runs first; the executor's hook then finds its workers done or killed.
+_register = getattr(threading, "_register_atexit", None)  # CPython 3.9+
+if _register is not None:
+    _register(_shutdown)
+else:  # pragma: no cover - other interpreters
+    atexit.register(_shutdown)
