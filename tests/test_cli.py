@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import SAMPLE
 
 
@@ -99,3 +101,17 @@ def test_every_option_help_shows_its_default_text():
             seen += 1
             assert h[h.index("default:"):] in shown, (path, h)
     assert seen >= 8
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "1"], ["token", "create", "--role", "admin"], ["token", "list"],
+                                     ["token", "revoke", "1"]])
+def test_an_unreachable_catalog_is_one_error_line_without_its_password(tmp_path, command):
+    """A catalog that cannot be opened stops ``serve`` and the token commands at once: exit 2, one ``error:`` line
+    that names the catalog, its password not shown (the token commands printed a traceback, serve the password)."""
+    url = "postgresql+psycopg://planner:s3cret-pw@127.0.0.1:1/schouw"  # port 1: nothing listens there
+    r = subprocess.run([sys.executable, "-m", "schouw", *command, "--data-dir", str(tmp_path / "srv"), "--database-url", url],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: catalog postgresql+psycopg://planner:***@127.0.0.1:1/schouw: "), r.stderr
+    assert "s3cret-pw" not in r.stderr + r.stdout and "Traceback" not in r.stderr

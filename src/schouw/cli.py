@@ -30,6 +30,33 @@ def _fail_input(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _shown_url(url: str) -> str:
+    """A database URL as it may be printed: its password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all: nothing in it is known to be a password
+        return url
+
+
+def _fail_catalog(exc: Exception, data_dir: Path, database_url: Optional[str]) -> None:
+    """Exit 2: the catalog (``database_url``, else SQLite in ``data_dir``) is unreachable or not a schouw catalog."""
+    _fail_input(ParameterError(f"catalog {_shown_url(database_url) if database_url else data_dir}: {exc}"))
+
+
+def _open_catalog(data_dir: Optional[Path], database_url: Optional[str]):
+    """The catalog the token commands work on; one ``error:`` line and exit 2 if it cannot be opened."""
+    from .catalog.db import open_catalog
+
+    data_dir = _data_dir(data_dir)
+    try:
+        return open_catalog(data_dir, database_url)
+    except Exception as exc:  # unreachable, refused, or not a schouw catalog
+        _fail_catalog(exc, data_dir, database_url)
+
+
 def _mapping(field: Optional[str], road: Optional[str], green: Optional[str]) -> Optional[dict]:
     if field is None:
         if road or green:
@@ -338,11 +365,11 @@ def serve(
         from .tile_pool import default_workers, shared_pool
         from .web.app import Settings, create_app
 
-        shared_pool(default_workers()).warm()
         try:
             web = create_app(Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload_mb * 1024 * 1024))
         except Exception as exc:  # the database is unreachable or not a schouw catalog
-            _fail_input(ParameterError(f"catalog {database_url or data_dir}: {exc}"))
+            _fail_catalog(exc, data_dir, database_url)
+        shared_pool(default_workers()).warm()  # only once the catalog opened: a refused start leaves no workers behind
         err.print(f"schouw serving on http://{host}:{port} (data in {data_dir})")
         uvicorn.run(web, host=host, port=port, log_level="warning")
 
@@ -359,13 +386,12 @@ def token_create(
     database_url: Optional[str] = typer.Option(None, "--database-url", help="as given to schouw serve"),
 ) -> None:
     """Print a new API token (stored hashed; shown only now) as the last word of the output."""
-    from .catalog.db import open_catalog
     from .catalog.models import ROLES
     from .catalog.tokens import create_token
 
     if role not in ROLES:
         _fail_input(ParameterError(f"--role {role} is not known; expected one of {', '.join(ROLES)}"))
-    with open_catalog(_data_dir(data_dir), database_url) as catalog:
+    with _open_catalog(data_dir, database_url) as catalog:
         token = create_token(catalog, role, name)
     print(f"new {role} token for {name or role}: {token}")
 
@@ -376,10 +402,9 @@ def token_list(
     database_url: Optional[str] = typer.Option(None, "--database-url", help="as given to schouw serve"),
 ) -> None:
     """List the API tokens (id, name, role, created, revoked); the tokens themselves are not stored."""
-    from .catalog.db import open_catalog
     from .catalog.tokens import list_tokens
 
-    with open_catalog(_data_dir(data_dir), database_url) as catalog:
+    with _open_catalog(data_dir, database_url) as catalog:
         rows = list_tokens(catalog)
     table = Table("id", "name", "role", "created", "revoked")
     for r in rows:
@@ -394,10 +419,9 @@ def token_revoke(
     database_url: Optional[str] = typer.Option(None, "--database-url", help="as given to schouw serve"),
 ) -> None:
     """Revoke a token: every request with it is refused (401) from now on."""
-    from .catalog.db import open_catalog
     from .catalog.tokens import revoke_token
 
-    with open_catalog(_data_dir(data_dir), database_url) as catalog:
+    with _open_catalog(data_dir, database_url) as catalog:
         try:
             revoke_token(catalog, token_id)
         except LookupError as exc:
