@@ -47,6 +47,18 @@ def wait_healthy(url: str, timeout_s: float = 90.0, proc: subprocess.Popen | Non
     raise TimeoutError(f"Prefect server at {url} did not become healthy within {timeout_s:.0f} s")
 
 
+def send_pending_to_api(timeout_s: float = 5.0) -> None:
+    """Send the logs and events Prefect still holds for the API, before the server that takes them stops.
+
+    Prefect sends them in batches from background workers; stopped after the server, they fail at exit
+    ("--- Error logging to API ---") and the run's last log lines are lost. Nothing to do if Prefect's
+    client side was never loaded.
+    """
+    for module, name in (("prefect.logging.handlers", "APILogWorker"), ("prefect.events.worker", "EventsWorker")):
+        if module in sys.modules:
+            getattr(sys.modules[module], name).drain_all(timeout=timeout_s)
+
+
 @contextmanager
 def prefect_server(home: Path | None = None, port: int | None = None):
     """Start ``prefect server start`` on 127.0.0.1 and yield its API URL; stop it afterwards."""
@@ -63,10 +75,13 @@ def prefect_server(home: Path | None = None, port: int | None = None):
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                             preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}/api"
+    healthy = False
     try:
-        wait_healthy(url, proc=proc)
+        healthy = bool(wait_healthy(url, proc=proc))
         yield url
     finally:
+        if healthy and proc.poll() is None:
+            send_pending_to_api()
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -111,6 +126,8 @@ class TemporaryServer:
             raise RuntimeError(f"{exc}: {self._log.read().decode(errors='replace')[-2000:]}") from None
 
     def stop(self) -> None:
+        if self._proc.poll() is None:
+            send_pending_to_api()
         self._proc.terminate()
         try:
             self._proc.wait(timeout=20)

@@ -126,7 +126,10 @@ def inspect(
 
         shared_pool(workers or default_workers()).warm()
     from flows import progress
+    from flows.console import input_errors_in_one_line
     from flows.inspect_flight import inspect_flight, task_runner_for
+
+    input_errors_in_one_line()
 
     prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("tiles"), TimeElapsedColumn(), console=err)
     bar = prog.add_task(f"inspecting {orthophoto.name}", total=None)
@@ -216,7 +219,10 @@ def batch(
     from flows.server import api_for_run
 
     server = api_for_run(home)
+    from flows.console import input_errors_in_one_line
     from flows.inspect_batch import inspect_batch
+
+    input_errors_in_one_line()  # each bad file is said in one line below, not also as a traceback
 
     t0 = time.perf_counter()
     with server:
