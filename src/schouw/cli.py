@@ -57,6 +57,17 @@ def _open_catalog(data_dir: Optional[Path], database_url: Optional[str]):
         _fail_catalog(exc, data_dir, database_url)
 
 
+def _make_dir(path: Path, option: str) -> None:
+    """Create the folder ``path`` (given with ``option``), or exit 2 saying why it cannot be."""
+    from .errors import OutputError
+    from .publish import make_folder
+
+    try:
+        make_folder(path, option)
+    except OutputError as exc:
+        _fail_input(exc)
+
+
 def _mapping(field: Optional[str], road: Optional[str], green: Optional[str]) -> Optional[dict]:
     if field is None:
         if road or green:
@@ -289,7 +300,7 @@ def detect_image(
     from .heap import keep_heap
 
     keep_heap()  # a photo's feature planes are reused from the heap, not faulted in afresh (about 20 % of the time)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _make_dir(out_dir, "--out-dir")
     pool = None
     try:
         if jobs > 1 and len(photos) > 1:
@@ -363,7 +374,7 @@ def serve(
     from .prefect_env import configure_prefect
 
     data_dir = _data_dir(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _make_dir(data_dir, "--data-dir")
     home = configure_prefect(data_dir / "prefect")
     from flows.server import api_for_run
 
@@ -442,6 +453,7 @@ def synth(
     """Generate the synthetic sample orthophoto (EPSG:28992, 2 cm/px), its AREAS and its truth file."""
     from .synth import write_sample
 
+    _make_dir(out_dir, "--out")
     files = write_sample(out_dir)
     for f in files:
         out.print(f"wrote {f} ({f.stat().st_size / 1e6:.2f} MB)")

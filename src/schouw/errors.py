@@ -26,3 +26,7 @@ class AreasError(InputError):
 
 class ParameterError(InputError):
     """A command-line option or parameter value is out of range."""
+
+
+class OutputError(InputError):
+    """The output folder cannot be created or written (a path the user gave, or its default)."""

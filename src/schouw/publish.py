@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+from .errors import OutputError
 from .export import IssueLayers
 from .issues import Issue
 from .orthophoto import Orthophoto
@@ -19,16 +20,30 @@ from .preview import PreviewCanvas
 from .report import REPORT_ISSUES, count_table, write_report
 
 
+def make_folder(path: Path, name: str) -> None:
+    """Create the folder ``path`` and its parents; if that cannot be, an :class:`OutputError` for ``name`` (what it is for)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # read-only, not permitted, a file where a folder should be, ...
+        in_the_way = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{in_the_way} is a file, not a folder" if in_the_way else (exc.strerror or str(exc))
+        raise OutputError(f"{name}: cannot create {path} ({why}); expected a folder you can write to") from exc
+
+
 def staging_dir(out_dir: Path) -> Path:
     """A fresh hidden folder beside ``out_dir`` (same file system, so the final rename is atomic).
 
     Staging folders left by a run that was killed (SIGKILL, power loss) are removed first.
     """
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir.parent, f"output {out_dir}")
     for stale in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
     d = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
-    d.mkdir()
+    try:
+        d.mkdir()
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot write the output there ({exc.strerror or exc}); "
+                          "expected a folder you can write to") from exc
     return d
 
 
