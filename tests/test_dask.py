@@ -32,3 +32,19 @@ def test_dask_cluster_result_equals_threaded_run(tmp_path):
             assert cluster.scheduler.transition_counter > 0
         threads_fc = _inspect(tmp_path / "threads", env)
     assert dask_fc["features"] == threads_fc["features"] and len(dask_fc["features"]) > 10
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--executor", "dask", "--dask-address", "tcp://127.0.0.1:1"], "--dask-address tcp://127.0.0.1:1: no Dask scheduler answers"),
+    (["--dask-address", "tcp://127.0.0.1:1"], "--dask-address tcp://127.0.0.1:1 needs --executor dask"),
+])
+def test_a_dask_address_without_a_scheduler_is_refused_before_any_run(tmp_path, extra, fragment):
+    """No scheduler at --dask-address (or no --executor dask to use it): one error line, exit 2, nothing written."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "schouw", "inspect", str(SAMPLE / "sample_orthophoto.tif"), "--out", str(out), *extra],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], r.stderr[-2000:]
+    assert not out.exists()

@@ -68,6 +68,17 @@ def _make_dir(path: Path, option: str) -> None:
         _fail_input(exc)
 
 
+def _check_scheduler(address: str, timeout_s: float = 10.0) -> None:
+    """ParameterError unless a Dask scheduler answers at ``address`` within ``timeout_s`` (checked before any run)."""
+    from distributed import Client
+
+    try:
+        Client(address, timeout=timeout_s).close()
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ParameterError(f"--dask-address {address}: no Dask scheduler answers ({exc}); "
+                             "expected the address of a running scheduler, e.g. tcp://host:8786") from exc
+
+
 def _mapping(field: Optional[str], road: Optional[str], green: Optional[str]) -> Optional[dict]:
     if field is None:
         if road or green:
@@ -98,6 +109,8 @@ def inspect(
     try:
         if executor not in ("threads", "dask"):
             raise ParameterError(f"--executor {executor} is not known; expected threads or dask")
+        if dask_address and executor != "dask":
+            raise ParameterError(f"--dask-address {dask_address} needs --executor dask (tiles would run here, in threads)")
         mapping = _mapping(area_field, road_values, green_values)
     except InputError as exc:
         _fail_input(exc)
@@ -118,6 +131,8 @@ def inspect(
             from .orthophoto import start_file_sha256
 
             start_file_sha256(orthophoto)  # read while Prefect boots; the flow's checksum task waits for it
+        if dask_address:
+            _check_scheduler(dask_address)
         if areas is not None:
             from .areas import AreaMapping, read_areas
 
