@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -190,9 +191,59 @@ def test_bad_orthophoto_exits_before_any_tile_worker_starts(tmp_path, monkeypatc
     from schouw.cli import app
 
     monkeypatch.setattr(tile_pool, "_pool", None)  # this test process's pool, if any, comes back afterwards
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)  # the CLI points it at its temporary server
+    # The CLI points PREFECT_API_URL at its temporary server: set it first so monkeypatch unsets it afterwards (it
+    # undoes only what it changed), or the later tests' subprocesses would look for that stopped server.
+    monkeypatch.setenv("PREFECT_API_URL", "")
+    monkeypatch.delenv("PREFECT_API_URL")
     monkeypatch.setenv("PREFECT_UI_ENABLED", "false")  # configure_prefect's one default conftest does not set
     path = _all_nodata(tmp_path)
     r = CliRunner().invoke(app, ["inspect", str(path), "--out", str(tmp_path / "out")])
     assert r.exit_code == 2 and "entirely no-data" in r.output
     assert tile_pool._pool is None
+    monkeypatch.undo()
+    assert "PREFECT_API_URL" not in os.environ
+
+
+def _damaged_jpeg(tmp: Path, overviews: bool) -> Path:
+    """A JPEG-compressed tiled orthophoto (2048 x 2048, blocks of 256) whose block at rows 512-767, columns 768-1023
+    has 64 bytes of its data overwritten, the header intact; with ``overviews`` they are built before the damage
+    (opening then reads the overview of half size, not the blocks)."""
+    path = write_tif(tmp / "damaged.tif", lawn(2048, 2048), RD, T_RD, compress="jpeg", tiled=True, blockxsize=256, blockysize=256)
+    with rasterio.open(path) as src:
+        if not overviews:
+            off, size = (int(src.get_tag_item(f"BLOCK_{k}_3_2", "TIFF", bidx=1)) for k in ("OFFSET", "SIZE"))
+    if overviews:
+        with rasterio.open(path, "r+") as dst:
+            dst.build_overviews([2, 4])
+        with rasterio.open(path) as src:
+            off, size = (int(src.get_tag_item(f"BLOCK_{k}_3_2", "TIFF", bidx=1)) for k in ("OFFSET", "SIZE"))
+    with open(path, "r+b") as fh:
+        fh.seek(off + size // 3)
+        fh.write(np.random.default_rng(0).integers(0, 256, 64, dtype=np.uint8).tobytes())
+    return path
+
+
+def test_a_damaged_block_is_refused_at_open(tmp_path):
+    """libjpeg decodes what it can of a corrupt block and only warns: the check at open says the file is damaged."""
+    path = _damaged_jpeg(tmp_path, overviews=False)
+    with pytest.raises(OrthophotoError, match=r"damaged.tif: has damaged data \(.*Corrupt JPEG data.*\); expected an intact GeoTIFF"):
+        open_orthophoto(path)
+
+
+def test_a_damaged_block_behind_intact_overviews_stops_the_run_as_bad_input(tmp_path):
+    """Opening reads the overviews only; the tile that holds the damaged block stops the run: exit 2, one error line
+    naming the rows and columns, no output. The tiles that do not hold it read as before."""
+    path = _damaged_jpeg(tmp_path, overviews=True)
+    ortho = open_orthophoto(path)
+    with rasterio.open(path) as src:
+        read_window(ortho, src, Window(0, 0, 512, 512))  # blocks left of and above the damage: fine
+        with pytest.raises(OrthophotoError, match=r"has damaged data in rows 512-768, columns 768-1024 \(.*Corrupt JPEG"):
+            read_window(ortho, src, Window(768, 512, 256, 256))
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "schouw", "inspect", str(path), "--out", str(out), "--tile-px", "512"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr[-2000:]
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "has damaged data in rows" in errors[0], r.stderr[-2000:]
+    assert "Traceback" not in r.stderr and not out.exists()
+    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())

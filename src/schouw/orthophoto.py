@@ -9,11 +9,14 @@ task opens the file itself and reads only its own window.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
+import re
 import threading
 import warnings
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +107,47 @@ class Orthophoto:
 
 def _fail(path: Path, what: str, expected: str) -> OrthophotoError:
     return OrthophotoError(f"{path}: {what}; {expected}")
+
+
+#: Words of the GDAL warnings that say a block's data is damaged. libjpeg (JPEG-compressed GeoTIFFs, the usual
+#: drone export) decodes what it can of a corrupt block and only warns: the pixels are garbage all the same.
+DAMAGE_WORDS = ("jpeglib", "corrupt", "premature end")
+
+
+class _DamageLog(logging.Handler):
+    """GDAL's damaged-data warnings (as rasterio logs them) raised in one thread."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if record.thread == self.thread and any(w in msg.lower() for w in DAMAGE_WORDS):
+            msg = re.sub(r"^CPLE_\w+:", "", msg).split(" (this warning can be")[0]  # GDAL's class and its advice
+            self.messages.append(msg)
+
+
+@contextmanager
+def refuse_damaged(path: Path, where: str = ""):
+    """Reads made in the block raise :class:`OrthophotoError` if GDAL finds the data damaged (``where``: which part).
+
+    A read error (a block that cannot be decoded) and a warning of corrupt data both count: without this a
+    damaged block was read as garbage pixels and inspected, and its false defects reported.
+    """
+    log = logging.getLogger("rasterio._err")
+    watch = _DamageLog()
+    log.addHandler(watch)
+    try:
+        yield
+    except RasterioError as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _fail(path, f"cannot be read{where} ({msg})", "the file is damaged; expected an intact GeoTIFF (copy or export it again)") from None
+    finally:
+        log.removeHandler(watch)
+    if watch.messages:
+        raise _fail(path, f"has damaged data{where} ({watch.messages[0]})", "expected an intact GeoTIFF (copy or export it again)")
 
 
 def ground_sample_distance_m(crs: CRS, transform: Affine, width: int, height: int) -> tuple[float, float]:
@@ -253,7 +297,8 @@ def _describe(p: Path, src: rasterio.DatasetReader, size: int, nir_override: int
 
     # A look at the whole flight for the no-data check, 16-bit statistics and white balance.
     stat_bands = list(rgb) + ([nir] if nir is not None else [])
-    small_all, valid = _flight_sample(src, stat_bands)
+    with refuse_damaged(p):
+        small_all, valid = _flight_sample(src, stat_bands)
     valid_fraction = float(valid.mean())
     if valid_fraction == 0:
         raise _fail(p, "is entirely no-data", "expected an orthophoto with valid pixels")
@@ -423,16 +468,21 @@ class TilePixels:
 
 
 def read_window(ortho: Orthophoto, src: rasterio.DatasetReader, window: Window) -> TilePixels:
-    """Read one window as 8-bit RGB (H, W, 3), valid mask and optional NIR; pixels outside the raster are invalid."""
-    bands = src.read(list(ortho.rgb_bands), window=window, boundless=False)
-    valid = valid_mask(src, bands, window)
+    """Read one window as 8-bit RGB (H, W, 3), valid mask and optional NIR; pixels outside the raster are invalid.
+
+    :class:`OrthophotoError` if the window's data is damaged (:func:`refuse_damaged`).
+    """
+    where = f" in rows {int(window.row_off)}-{int(window.row_off + window.height)}, columns {int(window.col_off)}-{int(window.col_off + window.width)}"
+    with refuse_damaged(Path(ortho.path), where):
+        bands = src.read(list(ortho.rgb_bands), window=window, boundless=False)
+        valid = valid_mask(src, bands, window)
+        n = src.read(ortho.nir_band, window=window) if ortho.nir_band is not None else None
     rgb8 = to_uint8(ortho, bands)
     if any(abs(g - 1.0) > 0.02 for g in ortho.wb_gains):
         gains = np.asarray(ortho.wb_gains, np.float32)[:, None, None]
         rgb8 = np.clip(rgb8 * gains, 0, 255).astype(np.uint8)
     nir = None
-    if ortho.nir_band is not None:
-        n = src.read(ortho.nir_band, window=window)
+    if n is not None:
         if ortho.dtype == "uint16":
             lo, hi = ortho.scale_lo[3], ortho.scale_hi[3]
             n = np.clip((n.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
