@@ -204,22 +204,20 @@ def test_bad_orthophoto_exits_before_any_tile_worker_starts(tmp_path, monkeypatc
     assert "PREFECT_API_URL" not in os.environ
 
 
-def _damaged_jpeg(tmp: Path, overviews: bool) -> Path:
+def _damaged_jpeg(tmp: Path, overviews: bool, start: bool = False) -> Path:
     """A JPEG-compressed tiled orthophoto (2048 x 2048, blocks of 256) whose block at rows 512-767, columns 768-1023
     has 64 bytes of its data overwritten, the header intact; with ``overviews`` they are built before the damage
-    (opening then reads the overview of half size, not the blocks)."""
+    (opening then reads the overview of half size, not the blocks). With ``start`` the block's first 64 bytes are
+    zeroed instead: libjpeg cannot decode it at all."""
     path = write_tif(tmp / "damaged.tif", lawn(2048, 2048), RD, T_RD, compress="jpeg", tiled=True, blockxsize=256, blockysize=256)
-    with rasterio.open(path) as src:
-        if not overviews:
-            off, size = (int(src.get_tag_item(f"BLOCK_{k}_3_2", "TIFF", bidx=1)) for k in ("OFFSET", "SIZE"))
     if overviews:
         with rasterio.open(path, "r+") as dst:
             dst.build_overviews([2, 4])
-        with rasterio.open(path) as src:
-            off, size = (int(src.get_tag_item(f"BLOCK_{k}_3_2", "TIFF", bidx=1)) for k in ("OFFSET", "SIZE"))
+    with rasterio.open(path) as src:
+        off, size = (int(src.get_tag_item(f"BLOCK_{k}_3_2", "TIFF", bidx=1)) for k in ("OFFSET", "SIZE"))
     with open(path, "r+b") as fh:
-        fh.seek(off + size // 3)
-        fh.write(np.random.default_rng(0).integers(0, 256, 64, dtype=np.uint8).tobytes())
+        fh.seek(off if start else off + size // 3)
+        fh.write(bytes(64) if start else np.random.default_rng(0).integers(0, 256, 64, dtype=np.uint8).tobytes())
     return path
 
 
@@ -247,3 +245,14 @@ def test_a_damaged_block_behind_intact_overviews_stops_the_run_as_bad_input(tmp_
     assert len(errors) == 1 and "has damaged data in rows" in errors[0], r.stderr[-2000:]
     assert "Traceback" not in r.stderr and not out.exists()
     assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_a_block_that_cannot_be_decoded_is_said_with_gdals_reason(tmp_path):
+    """A read error names the rows and columns and GDAL's own reason, not rasterio's "Read failed. See previous
+    exception for details." (it was a RasterioIOError traceback, exit 1, in a run)."""
+    path = _damaged_jpeg(tmp_path, overviews=True, start=True)
+    ortho = open_orthophoto(path)
+    with rasterio.open(path) as src, pytest.raises(OrthophotoError) as exc:
+        read_window(ortho, src, Window(768, 512, 256, 256))
+    assert "cannot be read in rows 512-768, columns 768-1024 (JPEGLib:Not a JPEG file" in str(exc.value)
+    assert "Read failed" not in str(exc.value) and "damaged or truncated" in str(exc.value)

@@ -129,6 +129,15 @@ class _DamageLog(logging.Handler):
             self.messages.append(msg)
 
 
+def _unreadable(path: Path, exc: BaseException, where: str = "") -> OrthophotoError:
+    """The error for a file GDAL fails to read (``where``: which part), with GDAL's own reason: rasterio's
+    "Read failed. See previous exception for details." leaves it to the deepest exception it was raised from."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return _fail(path, f"cannot be read{where} ({msg})", "the file is damaged or truncated; expected a complete GeoTIFF")
+
+
 @contextmanager
 def refuse_damaged(path: Path, where: str = ""):
     """Reads made in the block raise :class:`OrthophotoError` if GDAL finds the data damaged (``where``: which part).
@@ -142,8 +151,7 @@ def refuse_damaged(path: Path, where: str = ""):
     try:
         yield
     except RasterioError as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _fail(path, f"cannot be read{where} ({msg})", "the file is damaged; expected an intact GeoTIFF (copy or export it again)") from None
+        raise _unreadable(path, exc, where) from None
     finally:
         log.removeHandler(watch)
     if watch.messages:
@@ -256,7 +264,7 @@ def _open(p: Path, size: int, nir_band: int | None) -> Orthophoto:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "not recognized as" in msg or "not recognised" in msg or "not a supported" in msg:
             raise _fail(p, "not a raster file GDAL can read", "expected a GeoTIFF orthophoto") from None
-        raise _fail(p, f"cannot be read ({msg})", "the file is damaged or truncated; expected a complete GeoTIFF") from None
+        raise _unreadable(p, exc) from None
 
 
 def _describe(p: Path, src: rasterio.DatasetReader, size: int, nir_override: int | None = None) -> Orthophoto:
