@@ -6,18 +6,19 @@ import logging
 
 from prefect.logging.handlers import PrefectConsoleHandler
 
-from schouw.errors import InputError
+from schouw.errors import SchouwError
 
 
-class _WithoutInputTraceback(logging.Formatter):
-    """Formats as ``inner`` does, leaving out the traceback of an :class:`InputError` (bad input, said in one line)."""
+class _WithoutKnownTraceback(logging.Formatter):
+    """Formats as ``inner`` does, leaving out the traceback of a :class:`SchouwError` (bad input or a stuck run,
+    said in one line)."""
 
     def __init__(self, inner: logging.Formatter):
         super().__init__()
         self.inner = inner
 
     def format(self, record: logging.LogRecord) -> str:
-        if not (record.exc_info and isinstance(record.exc_info[1], InputError)):
+        if not (record.exc_info and isinstance(record.exc_info[1], SchouwError)):
             return self.inner.format(record)
         saved = record.exc_info, record.exc_text
         record.exc_info, record.exc_text = None, None  # the same record goes on to the API handler: put back below
@@ -27,15 +28,16 @@ class _WithoutInputTraceback(logging.Formatter):
             record.exc_info, record.exc_text = saved
 
 
-def input_errors_in_one_line() -> None:
+def known_errors_in_one_line() -> None:
     """Prefect's console handlers print a bad input's error line without the traceback.
 
     A task or flow that fails is logged by Prefect's engine with its traceback: 60 lines for a missing file
-    in a batch, which ends with the same error in one line anyway. Unexpected failures keep theirs; the
+    in a batch, which ends with the same error in one line anyway. The same holds for a run stopped as stuck
+    (:class:`schouw.errors.StallError`). Unexpected failures keep theirs; the
     Prefect API still gets every traceback. Call after Prefect is imported (it sets up its logging then).
     """
     loggers = [logging.getLogger()] + [v for v in logging.Logger.manager.loggerDict.values() if isinstance(v, logging.Logger)]
     for logger in loggers:
         for handler in logger.handlers:
-            if isinstance(handler, PrefectConsoleHandler) and not isinstance(handler.formatter, _WithoutInputTraceback):
-                handler.setFormatter(_WithoutInputTraceback(handler.formatter or logging.Formatter()))
+            if isinstance(handler, PrefectConsoleHandler) and not isinstance(handler.formatter, _WithoutKnownTraceback):
+                handler.setFormatter(_WithoutKnownTraceback(handler.formatter or logging.Formatter()))

@@ -50,13 +50,15 @@ def checksum_task(path: str) -> str:
 
 @task(name="detect-tiles", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
 def detect_batch(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, params: InspectParams, ckpt: Checkpoints,
-                 pool: TilePool | None = None) -> TileResult:
+                 pool: TilePool | None = None, stall_s: float | None = None) -> TileResult:
     """Detect on a batch of tiles (in ``pool``'s processes when given, else here) and checkpoint each tile.
 
     Returns the batch's result without its defect pieces (those wait in the checkpoints for
-    publishing); tiles checkpointed by an earlier, interrupted run are not recomputed.
+    publishing); tiles checkpointed by an earlier, interrupted run are not recomputed. With a pool, the
+    run stops with StallError when no tile finishes for ``stall_s`` seconds (default ``tile_pool.STALL_S``).
     """
-    return process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1), store=ckpt, pool=pool)
+    return process_tiles(ortho, specs, areas_path, params, on_tile=lambda s: emit("tile", 1), store=ckpt, pool=pool,
+                         stall_s=stall_s)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -91,13 +93,16 @@ def inspect_flight(
     batches_per_worker: int = 4,
     nir_band: int | None = None,
     workers: int | None = None,
+    stall_timeout_s: float | None = None,
 ) -> dict:
     """Inspect one orthophoto; write issues.gpkg, issues.geojson, issues.csv, preview.png, report.html, run.json.
 
     Returns the run record (also written as run.json). Output appears atomically
     in ``out_dir`` (default ``./schouw-out/<stem>``); a rerun replaces it. With the
     thread-pool task runner the tiles are detected in ``workers`` processes (default
-    one per core, see :mod:`schouw.tile_pool`); with Dask, in the Dask workers.
+    one per core, see :mod:`schouw.tile_pool`); with Dask, in the Dask workers. When no tile finishes
+    for ``stall_timeout_s`` seconds (default ``tile_pool.STALL_S``; thread-pool runner only) a worker is
+    stuck: the run stops with StallError, keeping the tiles done for a rerun to resume from.
     """
     t0 = time.perf_counter()
     logger = get_run_logger()
@@ -123,7 +128,7 @@ def inspect_flight(
         digest = sha.result()
         ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band)
         batches = batched(block_order(specs), n_batches)  # spatially compact batches: neighbours share image blocks
-        futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool) for b in batches]
+        futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool, stall_timeout_s) for b in batches]
         result = TileResult()  # without defect pieces: those stay in the checkpoints until publishing
         for f, b in zip(futures, batches):
             r = f.result()

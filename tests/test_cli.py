@@ -44,6 +44,19 @@ def test_bad_option_values_exit_2(tmp_path):
     assert r.returncode == 2 and "--area-field" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("args, said", [
+    (["inspect", str(SAMPLE / "sample_orthophoto.tif"), "--stall-timeout", "0"], "--stall-timeout 0 is not valid; expected seconds above 0"),
+    (["batch", str(SAMPLE), "--stall-timeout", "-5"], "--stall-timeout -5 is not valid"),
+    (["inspect", str(SAMPLE / "sample_orthophoto.tif"), "--executor", "dask", "--stall-timeout", "60"],
+     "--stall-timeout watches this machine's tile workers"),
+])
+def test_a_stall_timeout_that_cannot_apply_is_refused(tmp_path, args, said):
+    """Refused before anything runs: one error line, exit 2, no output folder."""
+    r = subprocess.run([sys.executable, "-m", "schouw", *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith(f"error: {said}"), r.stderr[-2000:]
+    assert not (tmp_path / "schouw-out").exists()
+
+
 def test_token_create_prints_the_token_last_and_refuses_unknown_roles(tmp_path):
     from schouw.catalog.db import open_catalog
     from schouw.catalog.tokens import lookup

@@ -1,17 +1,22 @@
-"""The tile worker pool: lean workers, and a fresh pool after a worker was killed."""
+"""The tile worker pool: lean workers, a fresh pool after a worker was killed, and stuck workers stopped."""
 
 from __future__ import annotations
 
 import os
 import signal
+import re
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
 from schouw.tile_pool import shared_pool
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "sample_orthophoto.tif"
 
 
 def _modules(_: int = 0) -> tuple[int, bool, bool]:
@@ -88,3 +93,100 @@ def test_the_exit_does_not_wait_for_ever_for_a_stuck_worker():
         time.sleep(0.1)
     else:
         pytest.fail(f"worker {worker} outlived the process that owned it")
+
+
+def _pids_gone(pids, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+                alive.append(pid)
+            except ProcessLookupError:
+                pass
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_read_that_never_returns_stops_the_run_and_a_rerun_resumes(tmp_path):
+    """A worker stuck in a read (here: the orthophoto's path is a FIFO no one writes) stops the run after the stall
+    limit with StallError; the workers are killed, the tiles finished before are kept, and a rerun resumes from them."""
+    from dataclasses import replace
+
+    from schouw.checkpoint import Checkpoints
+    from schouw.errors import StallError
+    from schouw.orthophoto import open_orthophoto
+    from schouw.params import InspectParams
+    from schouw.pipeline import make_tiles, process_tiles
+
+    ortho = open_orthophoto(SAMPLE)
+    params = InspectParams(tile_px=512)
+    specs = make_tiles(ortho, params)
+    assert len(specs) >= 8
+    store = Checkpoints(tmp_path / "out", "k")
+    pool = shared_pool(2)
+    first = process_tiles(ortho, specs[:4], None, params, store=store, pool=pool)
+    assert first.tiles == 4
+
+    fifo = tmp_path / "hangs.tif"
+    os.mkfifo(fifo)
+    stuck = replace(ortho, path=str(fifo))  # the workers' open blocks until a writer comes: never
+    workers = [p.pid for p in pool._ex._processes.values()]
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            process_tiles(stuck, specs, None, params, store=store, pool=pool, stall_s=3.0)
+        except BaseException as exc:  # noqa: BLE001 - looked at below
+            raised.append(exc)
+
+    t0 = time.monotonic()
+    waiting = threading.Thread(target=run, daemon=True)
+    waiting.start()
+    waiting.join(60)
+    if waiting.is_alive():  # the watch failed: free the test run from the stuck workers, then say so
+        pool.shutdown(timeout_s=0.0)
+        pytest.fail("a run with its workers stuck was still waiting after 60 s")
+    assert 3.0 <= time.monotonic() - t0 < 20
+    assert len(raised) == 1 and isinstance(raised[0], StallError), raised
+    assert re.search(r"no tile finished in 3 s: .* the same command resumes", str(raised[0])), raised[0]
+    assert pool.broken and _pids_gone(workers), "the stuck workers were left running"
+
+    fresh = shared_pool(2)
+    assert fresh is not pool
+    again = process_tiles(ortho, specs, None, params, store=store, pool=fresh)
+    assert (again.tiles, again.resumed_tiles) == (len(specs), 4)
+
+
+def _beating(n: int, each_s: float) -> int:
+    from schouw.tile_pool import beat
+
+    for _ in range(n):
+        time.sleep(each_s)
+        beat()
+    return n
+
+
+def test_work_queued_behind_other_work_or_after_an_idle_spell_is_not_taken_for_stuck():
+    """The stall clock is the whole pool's: it runs only while work waits, and restarts when any work finishes."""
+    from schouw.errors import StallError
+    from schouw.tile_pool import TilePool
+
+    pool = TilePool(1)
+    try:
+        pool.submit(os.getpid).result(timeout=60)
+        time.sleep(2.5)  # idle: must not count
+        chain = [pool.submit(time.sleep, 0.8) for _ in range(4)]  # 3.2 s in all, each well within the limit
+        assert len(list(pool.as_completed(chain, stall_s=2.0))) == 4
+        assert not pool.broken and pool.still_s() == 0.0
+        # one piece of work of 4 s that beats every 0.8 s (a run of tiles, each tile a beat) moves on
+        assert [f.result() for f in pool.as_completed([pool.submit(_beating, 5, 0.8)], stall_s=2.0)] == [5]
+        # and one that stops beating is stuck
+        with pytest.raises(StallError, match="no tile finished in 2 s"):
+            list(pool.as_completed([pool.submit(_beating, 1, 4.0)], stall_s=2.0))
+        assert pool.broken
+    finally:
+        pool.shutdown(timeout_s=5.0)

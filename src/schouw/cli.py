@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import InputError, ParameterError
+from .errors import InputError, ParameterError, StallError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Drone-orthophoto inspection of roads and green areas.")
 err = Console(stderr=True)
@@ -28,6 +28,14 @@ def _fail_input(exc: Exception) -> None:
     msg = " ".join(str(exc).split())
     print(f"error: {msg}", file=sys.stderr)
     raise typer.Exit(2)
+
+
+_STALL_HELP = "seconds without any tile finishing before the run stops as stuck, keeping the tiles done (default 600)"
+
+
+def _check_stall(stall_timeout: float | None) -> None:
+    if stall_timeout is not None and not stall_timeout > 0:
+        raise ParameterError(f"--stall-timeout {stall_timeout:g} is not valid; expected seconds above 0")
 
 
 def _shown_url(url: str) -> str:
@@ -103,6 +111,7 @@ def inspect(
     executor: str = typer.Option("threads", help="where tile tasks run: threads (this process) or dask"),
     dask_address: Optional[str] = typer.Option(None, help="existing Dask scheduler, e.g. tcp://host:8786 (default: a local cluster)"),
     workers: Optional[int] = typer.Option(None, min=1, help="parallel tile workers (default: one per core)"),
+    stall_timeout: Optional[float] = typer.Option(None, "--stall-timeout", help=_STALL_HELP),
 ) -> None:
     """Inspect one orthophoto: detect road and green-area defects and write georeferenced issue layers."""
     t0 = time.perf_counter()
@@ -111,6 +120,10 @@ def inspect(
             raise ParameterError(f"--executor {executor} is not known; expected threads or dask")
         if dask_address and executor != "dask":
             raise ParameterError(f"--dask-address {dask_address} needs --executor dask (tiles would run here, in threads)")
+        _check_stall(stall_timeout)
+        if stall_timeout is not None and executor == "dask":
+            raise ParameterError("--stall-timeout watches this machine's tile workers; with --executor dask the tiles run "
+                                 "in the Dask workers, where it does not apply")
         mapping = _mapping(area_field, road_values, green_values)
     except InputError as exc:
         _fail_input(exc)
@@ -152,10 +165,10 @@ def inspect(
 
         shared_pool(workers or default_workers()).warm()
     from flows import progress
-    from flows.console import input_errors_in_one_line
+    from flows.console import known_errors_in_one_line
     from flows.inspect_flight import inspect_flight, task_runner_for
 
-    input_errors_in_one_line()
+    known_errors_in_one_line()
 
     prog = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("tiles"), TimeElapsedColumn(), console=err)
     bar = prog.add_task(f"inspecting {orthophoto.name}", total=None)
@@ -181,9 +194,13 @@ def inspect(
                 params=params.model_dump(),
                 nir_band=nir_band,
                 workers=workers,
+                stall_timeout_s=stall_timeout,
             )
     except InputError as exc:
         _fail_input(exc)
+    except StallError as exc:  # not bad input: one line, exit 1
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        raise typer.Exit(1)
     finally:
         progress.set_listener(None)
     _summary(run, time.perf_counter() - t0)
@@ -234,25 +251,31 @@ def batch(
     inputs: list[str] = typer.Argument(..., help="orthophoto files, folders or glob patterns ('flights/**/*.tif')"),
     out_root: Path = typer.Option(Path("schouw-out"), "--out-root", help="each orthophoto goes to OUT_ROOT/<stem>/"),
     areas: Optional[Path] = typer.Option(None, "--areas", help="road/green polygons used for every orthophoto"),
+    stall_timeout: Optional[float] = typer.Option(None, "--stall-timeout", help=_STALL_HELP),
 ) -> None:
     """Inspect many orthophotos unattended; a bad file is reported and the batch goes on."""
     paths = expand_inputs(inputs)
-    if not paths:
-        _fail_input(ParameterError(f"no orthophoto matches {' '.join(inputs)}; give files, folders or glob patterns"))
+    try:
+        if not paths:
+            raise ParameterError(f"no orthophoto matches {' '.join(inputs)}; give files, folders or glob patterns")
+        _check_stall(stall_timeout)
+    except InputError as exc:
+        _fail_input(exc)
     from .prefect_env import configure_prefect
 
     home = configure_prefect()
     from flows.server import api_for_run
 
     server = api_for_run(home)
-    from flows.console import input_errors_in_one_line
+    from flows.console import known_errors_in_one_line
     from flows.inspect_batch import inspect_batch
 
-    input_errors_in_one_line()  # each bad file is said in one line below, not also as a traceback
+    known_errors_in_one_line()  # each bad file is said in one line below, not also as a traceback
 
     t0 = time.perf_counter()
     with server:
-        results = inspect_batch(paths=paths, out_root=str(out_root), areas=str(areas) if areas else None)
+        results = inspect_batch(paths=paths, out_root=str(out_root), areas=str(areas) if areas else None,
+                                stall_timeout_s=stall_timeout)
     t = Table(title=f"batch: {len(results)} orthophotos in {time.perf_counter() - t0:.1f} s")
     for col in ("orthophoto", "status", "issues", "seconds", "output"):
         t.add_column(col)

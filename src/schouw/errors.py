@@ -28,5 +28,9 @@ class ParameterError(InputError):
     """A command-line option or parameter value is out of range."""
 
 
+class StallError(SchouwError):
+    """Tile work stopped making progress: a worker is stuck (exit code 1). The tiles finished are kept; a rerun resumes."""
+
+
 class OutputError(InputError):
     """The output folder cannot be created or written (a path the user gave, or its default)."""

@@ -8,7 +8,6 @@ detectors, vectorize the core part), :func:`finish` (seam merge into issues).
 from __future__ import annotations
 
 import time
-from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -138,6 +137,7 @@ def process_tiles(
     on_tile: Callable[[TileSpec], None] | None = None,
     store=None,
     pool=None,
+    stall_s: float | None = None,
 ) -> TileResult:
     """Run :func:`detect_tile` over ``specs``; ``on_tile`` is called after each tile.
 
@@ -145,7 +145,8 @@ def process_tiles(
     so an interrupted run recomputes only the tiles it had not finished; with a store the
     return value leaves the defect pieces out (:meth:`TileResult.without_pieces`) and
     :func:`publish_stream` reads them back. ``pool`` (a :class:`schouw.tile_pool.TilePool`,
-    needs ``store``) runs the tiles in its worker processes instead of this thread.
+    needs ``store``) runs the tiles in its worker processes instead of this thread; when none of its work finishes
+    for ``stall_s`` seconds (default ``tile_pool.STALL_S``) the run stops with :class:`schouw.errors.StallError`.
     """
     total = TileResult()
     todo = []
@@ -159,6 +160,7 @@ def process_tiles(
         if on_tile is not None:
             on_tile(spec)
     if pool is not None and store is not None:
+        from .tile_pool import STALL_S
         from .tile_worker import run_tiles
 
         # runs of consecutive tiles per job (neighbours, in tiling.block_order): blocks they share are decoded once
@@ -166,7 +168,7 @@ def process_tiles(
         runs = [todo[i : i + n] for i in range(0, len(todo), n)]
         futures = {pool.submit(run_tiles, ortho, run, areas_path, params, store): run for run in runs}
         try:
-            for f in as_completed(futures):
+            for f in pool.as_completed(futures, stall_s or STALL_S):
                 total.add(f.result())
                 for spec in futures[f] if on_tile is not None else ():
                     on_tile(spec)

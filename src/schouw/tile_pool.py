@@ -12,6 +12,11 @@ it preloaded and keep their dataset open between tiles. (They are not recycled w
 Results do not travel back: each worker saves its tile's result to the run's checkpoint
 store (:mod:`schouw.checkpoint`) and returns it without its defect pieces, so the
 parent's memory does not grow with the number of defects.
+
+A worker can get stuck (a read of an orthophoto on network storage that never returns); an unattended
+run must not wait for it for ever. :meth:`TilePool.as_completed` watches the whole pool: when no work
+in it finishes for ``stall_s`` while work waits, it stops the workers and raises
+:class:`schouw.errors.StallError`. The tiles finished are in the checkpoints, so a rerun resumes.
 """
 
 from __future__ import annotations
@@ -21,10 +26,20 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from .errors import StallError
 
 _lock = threading.Lock()
 _pool: "TilePool | None" = None
+
+
+#: How long the pool may go without finishing any work while work waits (s) before a run is stopped as stuck.
+#: Workers beat after each tile (:func:`beat`), and a tile of 1024 px takes 0.12-0.28 s on this VM (run.json's
+#: detect_cpu per tile, the sample and two of ../shared/data's orthophotos); 8192 px, the largest, is 64 times the
+#: pixels. So 600 s is only reached by work that does not move at all.
+STALL_S = 600.0
 
 
 def default_workers() -> int:
@@ -40,16 +55,79 @@ class TilePool:
         ctx.set_forkserver_preload(["schouw.tile_worker"])
         self.workers = workers
         self._warming: threading.Thread | None = None
+        self._tally = threading.Lock()
+        self._waiting = 0  # work submitted and not yet finished
+        self._moved_at = time.monotonic()  # when work last finished, or was submitted to an idle pool
+        self.stalled: str | None = None  # why the pool was stopped as stuck, once it was
+        self._beats = ctx.RawValue("Q", 0)  # workers count finished pieces of work here (:func:`beat`)
+        self._beats_seen = 0
         self._ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                       initargs=(os.getpid(),))
+                                       initargs=(os.getpid(), self._beats))
 
     @property
     def broken(self) -> bool:
-        """True once a worker died abruptly (killed, out of memory): the pool then refuses work."""
-        return bool(getattr(self._ex, "_broken", False))
+        """True once a worker died abruptly (killed, out of memory) or the pool was stopped as stuck."""
+        return self.stalled is not None or bool(getattr(self._ex, "_broken", False))
 
     def submit(self, fn, *args) -> Future:
-        return self._ex.submit(fn, *args)
+        """Run ``fn(*args)`` in a worker; raise :class:`StallError` once the pool was stopped as stuck."""
+        if self.stalled is not None:  # a caller that comes late to a stopped pool gets the reason, not BrokenProcessPool
+            raise StallError(self.stalled)
+        with self._tally:
+            if self._waiting == 0:
+                self._moved_at = time.monotonic()  # idle until now: the stall clock starts with this work
+            self._waiting += 1
+        try:
+            f = self._ex.submit(fn, *args)
+        except BaseException:
+            self._finished(None)
+            raise
+        f.add_done_callback(self._finished)
+        return f
+
+    def _finished(self, _f: Future | None) -> None:
+        with self._tally:
+            self._waiting -= 1
+            self._moved_at = time.monotonic()
+
+    def still_s(self) -> float:
+        """Seconds since work in the pool last finished or beat (a tile of a run finished), while work waits (0 when
+        none does)."""
+        with self._tally:
+            beats = self._beats.value
+            if beats != self._beats_seen:
+                self._beats_seen = beats
+                self._moved_at = time.monotonic()
+            return time.monotonic() - self._moved_at if self._waiting else 0.0
+
+    def as_completed(self, futures: Iterable[Future], stall_s: float = STALL_S) -> Iterator[Future]:
+        """Yield ``futures`` (submitted here) as they finish; raise :class:`StallError` when the pool is stuck.
+
+        Stuck: no work in the whole pool finished (nor beat, see :func:`beat`) for ``stall_s`` while work waited. Work waiting behind
+        another caller's is not stuck while that finishes. The pool is then stopped (its workers killed) and
+        every caller waiting on it gets the same error; :func:`shared_pool` makes a new one.
+        """
+        pending = set(futures)
+        poll_s = min(1.0, stall_s)
+        while pending:
+            done, pending = wait(pending, timeout=poll_s, return_when=FIRST_COMPLETED)
+            if self.stalled is not None:  # stopped by this or another caller: its work was killed or cancelled
+                raise StallError(self.stalled)
+            yield from done
+            if not done and self.still_s() >= stall_s:
+                self.stop_stuck(stall_s)
+                raise StallError(self.stalled)
+
+    def stop_stuck(self, stall_s: float) -> None:
+        """Stop the pool as stuck (no work finished for ``stall_s``): say why, kill its workers."""
+        with self._tally:
+            if self.stalled is not None:
+                return
+            self.stalled = (
+                f"no tile finished in {stall_s:g} s: a tile worker is stuck (a read of the orthophoto that never returns?) and the workers were stopped; the tiles "
+                "finished are kept, so the same command resumes from them (--stall-timeout sets the limit)"
+            )
+        self.shutdown(timeout_s=0.0)
 
     def warm(self) -> None:
         """Start the worker processes now, in the background (the forkserver imports the detection code once).
@@ -90,10 +168,24 @@ class TilePool:
             stopping.join(5.0)
 
 
-def _init_worker(owner_pid: int) -> None:
+def _init_worker(owner_pid: int, beats) -> None:
+    global _beats
+    _beats = beats
     from .tile_worker import init
 
     init(owner_pid)
+
+
+_beats = None  # in a worker: its pool's count of finished pieces of work
+
+
+def beat() -> None:
+    """In a worker: say a piece of work finished (a tile of a run of tiles): the pool's stall watch counts from here.
+
+    A run of tiles may take minutes with large tiles; the watch must not take it for stuck while its tiles finish.
+    Unlocked: two workers beating at once may count one, which still counts as moving."""
+    if _beats is not None:
+        _beats.value += 1
 
 
 def shared_pool(workers: int) -> TilePool:

@@ -12,6 +12,7 @@ from .lifetime import exit_when_dead
 from .orthophoto import Orthophoto, gdal_env
 from .params import InspectParams
 from .pipeline import TileResult, detect_and_store
+from .tile_pool import beat
 from .tiling import TileSpec
 
 #: GDAL block cache of one worker (bytes): the blocks of a run of neighbouring tiles, not the 128 MB of a whole process.
@@ -46,4 +47,5 @@ def run_tiles(ortho: Orthophoto, specs: list[TileSpec], areas_path: str | None, 
     total = TileResult()
     for spec in specs:
         total.add(detect_and_store(ortho, _dataset(ortho.path), spec, areas_path, params, store))
+        beat()  # the pool's stall watch sees each tile, not only each run
     return total
