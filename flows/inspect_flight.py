@@ -24,7 +24,7 @@ from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
 from schouw.params import InspectParams
 from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, make_tiles, prepare_areas, process_tiles, publish_stream
 from schouw.publish import Outputs, commit_dir, discard_dir, staging_dir, write_run_record
-from schouw.tile_pool import TilePool, default_workers, shared_pool
+from schouw.tile_pool import TilePool, default_workers, shared_pool, stall_limit_s
 from schouw.tiling import TileSpec, batched, block_order
 
 
@@ -106,6 +106,7 @@ def inspect_flight(
     """
     t0 = time.perf_counter()
     logger = get_run_logger()
+    stall_s = stall_limit_s(stall_timeout_s)  # refused here, before any work, when not above 0
     pool = None
     if isinstance(FlowRunContext.get().task_runner, ThreadPoolTaskRunner):
         pool = shared_pool(workers or default_workers())
@@ -128,7 +129,7 @@ def inspect_flight(
         digest = sha.result()
         ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band)
         batches = batched(block_order(specs), n_batches)  # spatially compact batches: neighbours share image blocks
-        futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool, stall_timeout_s) for b in batches]
+        futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool, stall_s) for b in batches]
         result = TileResult()  # without defect pieces: those stay in the checkpoints until publishing
         for f, b in zip(futures, batches):
             r = f.result()

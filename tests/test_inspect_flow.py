@@ -274,3 +274,14 @@ def test_killed_run_resumes_computing_only_unfinished_tiles(prefect_harness, tmp
     fc = lambda d: json.loads((d / "issues.geojson").read_text())["features"]  # noqa: E731
     assert fc(out) == fc(tmp_path / "fresh")  # same geometry, ids and attributes as an uninterrupted run
     assert sorted(p.name for p in out.parent.iterdir()) == ["sample"]  # cache and stale staging folder gone
+
+
+@pytest.mark.parametrize("stall", [0.0, -5.0, float("nan")])
+def test_a_stall_limit_not_above_0_is_refused_before_any_work(prefect_harness, tmp_path, stall):
+    """A deployment run's ``stall_timeout_s`` is checked by the flow itself (the CLI checks its option first)."""
+    from flows.inspect_flight import inspect_flight
+    from schouw.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="stall_timeout_s .* is not valid; expected seconds above 0"):
+        inspect_flight(orthophoto=str(ORTHO), out_dir=str(tmp_path / "out"), stall_timeout_s=stall)
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".schouw-cache").exists()

@@ -34,8 +34,9 @@ _STALL_HELP = "seconds without any tile finishing before the run stops as stuck,
 
 
 def _check_stall(stall_timeout: float | None) -> None:
-    if stall_timeout is not None and not stall_timeout > 0:
-        raise ParameterError(f"--stall-timeout {stall_timeout:g} is not valid; expected seconds above 0")
+    from .tile_pool import stall_limit_s
+
+    stall_limit_s(stall_timeout, "--stall-timeout")
 
 
 def _shown_url(url: str) -> str:

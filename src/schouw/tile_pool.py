@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-from .errors import StallError
+from .errors import ParameterError, StallError
 
 _lock = threading.Lock()
 _pool: "TilePool | None" = None
@@ -40,6 +40,16 @@ _pool: "TilePool | None" = None
 #: detect_cpu per tile, the sample and two of ../shared/data's orthophotos); 8192 px, the largest, is 64 times the
 #: pixels. So 600 s is only reached by work that does not move at all.
 STALL_S = 600.0
+
+
+def stall_limit_s(value: float | None, name: str = "stall_timeout_s") -> float:
+    """The stall limit (s) for an option or parameter ``name`` of ``value`` (None: :data:`STALL_S`); a value that is
+    not above 0 raises :class:`schouw.errors.ParameterError`."""
+    if value is None:
+        return STALL_S
+    if not value > 0:  # also NaN
+        raise ParameterError(f"{name} {value:g} is not valid; expected seconds above 0")
+    return float(value)
 
 
 def default_workers() -> int:
