@@ -81,7 +81,7 @@ class TilePool:
 
     def submit(self, fn, *args) -> Future:
         """Run ``fn(*args)`` in a worker; raise :class:`StallError` once the pool was stopped as stuck."""
-        if self.stalled is not None:  # a caller that comes late to a stopped pool gets the reason, not BrokenProcessPool
+        if self.stalled is not None:  # late to a stopped pool: the reason, not BrokenProcessPool
             raise StallError(self.stalled)
         with self._tally:
             if self._waiting == 0:
@@ -113,9 +113,9 @@ class TilePool:
     def as_completed(self, futures: Iterable[Future], stall_s: float = STALL_S) -> Iterator[Future]:
         """Yield ``futures`` (submitted here) as they finish; raise :class:`StallError` when the pool is stuck.
 
-        Stuck: no work in the whole pool finished (nor beat, see :func:`beat`) for ``stall_s`` while work waited. Work waiting behind
-        another caller's is not stuck while that finishes. The pool is then stopped (its workers killed) and
-        every caller waiting on it gets the same error; :func:`shared_pool` makes a new one.
+        Stuck: no work in the whole pool finished (nor beat, see :func:`beat`) for ``stall_s`` while work waited.
+        Work waiting behind another caller's is not stuck while that moves. The pool is then stopped (its workers
+        killed) and every caller waiting on it gets the same error; :func:`shared_pool` makes a new one.
         """
         pending = set(futures)
         poll_s = min(1.0, stall_s)
@@ -134,8 +134,9 @@ class TilePool:
             if self.stalled is not None:
                 return
             self.stalled = (
-                f"no tile finished in {stall_s:g} s: a tile worker is stuck (a read of the orthophoto that never returns?) and the workers were stopped; the tiles "
-                "finished are kept, so the same command resumes from them (--stall-timeout sets the limit)"
+                f"no tile finished in {stall_s:g} s: a tile worker is stuck (a read of the orthophoto that never "
+                "returns?) and the workers were stopped; the tiles finished are kept, so the same command resumes "
+                "from them (--stall-timeout, or the flow parameter stall_timeout_s, sets the limit)"
             )
         self.shutdown(timeout_s=0.0)
 
