@@ -29,12 +29,12 @@ class _WithoutKnownTraceback(logging.Formatter):
 
 
 def known_errors_in_one_line() -> None:
-    """Prefect's console handlers print a bad input's error line without the traceback.
+    """Prefect's console handlers print the line of an error schouw raised on purpose without its traceback.
 
     A task or flow that fails is logged by Prefect's engine with its traceback: 60 lines for a missing file
-    in a batch, which ends with the same error in one line anyway. The same holds for a run stopped as stuck
-    (:class:`schouw.errors.StallError`). Unexpected failures keep theirs; the
-    Prefect API still gets every traceback. Call after Prefect is imported (it sets up its logging then).
+    in a batch, which ends with the same error in one line anyway; likewise for a run stopped as stuck
+    (:class:`schouw.errors.StallError`). Unexpected failures keep theirs; the Prefect API still gets every
+    traceback. Call after Prefect is imported (it sets up its logging then).
     """
     loggers = [logging.getLogger()] + [v for v in logging.Logger.manager.loggerDict.values() if isinstance(v, logging.Logger)]
     for logger in loggers:
