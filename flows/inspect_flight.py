@@ -20,6 +20,8 @@ from flows.progress import emit
 from schouw import __version__
 from schouw.areas import AreaMapping
 from schouw.checkpoint import Checkpoints, file_digest, run_key
+from schouw.integrity import start_check
+from schouw.errors import OrthophotoError
 from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
 from schouw.params import InspectParams
 from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, make_tiles, prepare_areas, process_tiles, publish_stream
@@ -116,6 +118,8 @@ def inspect_flight(
     out = Path(out_dir) if out_dir else default_out_dir(orthophoto)
     ortho = open_task(orthophoto, nir_band)
     sha = checksum_task.submit(orthophoto)
+    blocks = start_check(orthophoto)  # DEFLATE checksums, read beside the detection; a damaged block fails the run
+    # (checked once every tile is done: tasks still running would write checkpoints after they were cleared)
     t_open = time.perf_counter()
     staging = staging_dir(out)
     try:
@@ -135,6 +139,11 @@ def inspect_flight(
             r = f.result()
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)
             result.add(r)
+        try:
+            blocks.result()  # before anything is published
+        except OrthophotoError:
+            ckpt.clear()  # every tile is done: nothing writes them any more, and a damaged file's are no use
+            raise
         t_detect = time.perf_counter()
         flight_key = f"{digest}|{p.digest()}"
         px_area = ortho.pixel_area_m2
