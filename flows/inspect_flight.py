@@ -131,6 +131,8 @@ def inspect_flight(
         n_batches = min(len(specs), default_workers() * batches_per_worker)
         logger.info("%s: %d tiles in %d batches", ortho.name, len(specs), n_batches)
         digest = sha.result()
+        if blocks.done():
+            blocks.result()  # checked already (the CLI began it while Prefect booted): a damaged file runs no tile
         ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band)
         batches = batched(block_order(specs), n_batches)  # spatially compact batches: neighbours share image blocks
         futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool, stall_s) for b in batches]

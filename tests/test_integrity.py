@@ -130,3 +130,19 @@ def test_a_damaged_deflate_orthophoto_stops_the_run_as_bad_input(tmp_path):
     assert len(errors) == 1 and "has damaged data in rows 768-1024, columns 1280-1536" in errors[0], r.stderr[-2000:]
     assert "Traceback" not in r.stderr
     assert list((tmp_path / "out").iterdir()) == [], "output, staging or checkpoints were left"
+
+
+def test_a_damage_found_after_the_tiles_ran_leaves_no_checkpoints(prefect_harness, tmp_path):
+    """A flow run without the CLI begins the check itself; on a larger file it ends after the tiles started, and
+    the run is refused before publishing: nothing written, and the damaged file's tile checkpoints removed."""
+    from flows.inspect_flight import inspect_flight
+
+    tile = asphalt(512, 512)
+    bands = np.tile(tile, (1, 8, 8))  # 4096 x 4096: its check takes longer than opening and hashing it
+    path = write_tif(tmp_path / "big.tif", bands, RD, T_RD, compress="deflate", predictor=2, tiled=True,
+                     blockxsize=512, blockysize=512)
+    _damage(path, row=6, col=2)
+    out = tmp_path / "out" / "big"
+    with pytest.raises(OrthophotoError, match=r"has damaged data in rows 3072-3584, columns 1024-1536"):
+        inspect_flight(orthophoto=str(path), out_dir=str(out))
+    assert list((tmp_path / "out").iterdir()) == [], "output, staging or checkpoints were left"
