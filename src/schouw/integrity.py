@@ -12,7 +12,6 @@ it) carry no checksum.
 from __future__ import annotations
 
 import os
-import threading
 import zlib
 from concurrent.futures import Future
 from pathlib import Path
@@ -22,6 +21,7 @@ import rasterio
 from rasterio.enums import Compression
 
 from .errors import OrthophotoError
+from .per_file import PerFile
 
 
 def _blocks(src: rasterio.DatasetReader) -> Iterator[tuple[int, int, int, int, int]]:
@@ -81,33 +81,15 @@ def check_blocks(path: str | os.PathLike) -> None:
     )
 
 
-_checks: dict[tuple, Future[None]] = {}
-_checks_lock = threading.Lock()
+_checking: PerFile[None] = PerFile("block-check", check_blocks)
 
 
 def start_check(path: str | os.PathLike) -> Future[None]:
     """:func:`check_blocks` in a background thread; the future holds its error, if any.
 
-    Begun once per unchanged file (path, size, modification time) in a process: the CLI begins it while Prefect
-    boots, as it does the checksum, and the flow's call gets the same future (a long-running server reuses it
-    too). It reads the file once more, at about 1.4-1.8 times a plain rasterio read of every window
-    (``benchmarks/bench_integrity.py``), in the cores' idle time during the boot and beside the tile workers after.
+    Begun once per unchanged file in a process (:class:`schouw.per_file.PerFile`): the CLI begins it while Prefect
+    boots, as it does the file hash, and the flow's call gets the same future. It reads the file once more, at
+    about 1.4-1.8 times a plain rasterio read of every window (``benchmarks/bench_integrity.py``), in the cores'
+    idle time during the boot, and beside the tile workers after it for a large file.
     """
-    st = os.stat(path)
-    key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
-    with _checks_lock:
-        fut = _checks.get(key)
-        if fut is not None:
-            return fut
-        _checks.clear()  # one flight at a time is enough to remember
-        fut = _checks[key] = Future()
-
-    def run() -> None:
-        try:
-            check_blocks(path)
-            fut.set_result(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-            fut.set_exception(exc)
-
-    threading.Thread(target=run, name="block-check", daemon=True).start()
-    return fut
+    return _checking.start(path)

@@ -15,7 +15,6 @@ import os
 import re
 import threading
 import warnings
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
 from .errors import OrthophotoError
+from .per_file import PerFile
 
 #: Largest raster side accepted (pixels). 1 M px at 2 cm is 20 km: larger is a broken header.
 MAX_SIDE_PX = 1_000_000
@@ -412,13 +412,7 @@ def _sha256(path: str | os.PathLike, chunk: int = 8 * 1024 * 1024) -> str:
     return h.hexdigest()
 
 
-_hash_lock = threading.Lock()
-_hashes: dict[tuple, Future[str]] = {}
-
-
-def _file_key(path: str | os.PathLike) -> tuple:
-    st = os.stat(path)
-    return (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+_hashing: PerFile[str] = PerFile("sha256", _sha256)
 
 
 def start_file_sha256(path: str | os.PathLike) -> None:
@@ -428,27 +422,12 @@ def start_file_sha256(path: str | os.PathLike) -> None:
     is detected, and a gigapixel file takes seconds to read when it is not in the page cache
     (7.5 s for 364 MB here), which would otherwise be spent with every core idle.
     """
-    key = _file_key(path)
-    with _hash_lock:
-        if key in _hashes:
-            return
-        fut: Future[str] = Future()
-        _hashes.clear()  # one flight at a time is enough to remember
-        _hashes[key] = fut
-
-    def run() -> None:
-        try:
-            fut.set_result(_sha256(path))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-            fut.set_exception(exc)
-
-    threading.Thread(target=run, name="sha256", daemon=True).start()
+    _hashing.start(path)
 
 
 def file_sha256(path: str | os.PathLike) -> str:
     """Content hash of the input (identifies a flight across runs); reuses a hash begun by :func:`start_file_sha256`."""
-    with _hash_lock:
-        fut = _hashes.get(_file_key(path))
+    fut = _hashing.begun(path)
     return fut.result() if fut is not None else _sha256(path)
 
 
