@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.context import FlowRunContext
+from prefect.futures import wait
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -21,7 +22,7 @@ from schouw import __version__
 from schouw.areas import AreaMapping
 from schouw.checkpoint import Checkpoints, file_digest, run_key
 from schouw.integrity import start_check
-from schouw.errors import OrthophotoError
+from schouw.errors import OrthophotoError, StallError
 from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
 from schouw.params import InspectParams
 from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, make_tiles, prepare_areas, process_tiles, publish_stream
@@ -81,6 +82,29 @@ def flight_checkpoints(out: Path, digest: str, p: InspectParams, areas: str | No
     return Checkpoints(out, run_key(digest, p.digest(), file_digest(areas), area_mapping, nir_band, DETECTOR_VERSIONS, __version__))
 
 
+def _wait_while_moving(futures: list, ckpt: Checkpoints, stall_s: float, poll_s: float = 2.0) -> None:
+    """Wait for ``futures`` (tile batches on Dask); raise :class:`StallError` when for ``stall_s`` seconds none of them
+    finished and no tile was checkpointed. A failed batch raises at once. The stuck task's thread cannot be stopped
+    from here: the message says to restart the worker."""
+    pending = list(futures)
+    seen, moved = ckpt.count(), time.monotonic()
+    while pending:
+        done, not_done = wait(pending, timeout=min(poll_s, stall_s))
+        for f in done:
+            f.result()  # a failed batch fails the run now, not after the others
+        n = ckpt.count()
+        if done or n != seen:
+            seen, moved = n, time.monotonic()
+        elif time.monotonic() - moved >= stall_s:
+            raise StallError(
+                f"no tile finished in {stall_s:g} s: a Dask worker is stuck (a read of the orthophoto that never "
+                "returns?); its task cannot be stopped from here, so restart that worker. The tiles finished are kept, "
+                "so the same command resumes from them (--stall-timeout, or the flow parameter stall_timeout_s, sets "
+                "the limit)"
+            )
+        pending = list(not_done)
+
+
 def default_out_dir(orthophoto: str | os.PathLike) -> Path:
     return Path("schouw-out") / Path(orthophoto).stem
 
@@ -103,8 +127,9 @@ def inspect_flight(
     in ``out_dir`` (default ``./schouw-out/<stem>``); a rerun replaces it. With the
     thread-pool task runner the tiles are detected in ``workers`` processes (default
     one per core, see :mod:`schouw.tile_pool`); with Dask, in the Dask workers. When no tile finishes
-    for ``stall_timeout_s`` seconds (default ``tile_pool.STALL_S``; thread-pool runner only) a worker is
-    stuck: the run stops with StallError, keeping the tiles done for a rerun to resume from.
+    for ``stall_timeout_s`` seconds (default ``tile_pool.STALL_S``) a worker is stuck: the run stops with
+    StallError, keeping the tiles done for a rerun to resume from (this machine's workers are killed; a
+    Dask worker's task cannot be, and its worker wants a restart).
     """
     t0 = time.perf_counter()
     logger = get_run_logger()
@@ -137,6 +162,8 @@ def inspect_flight(
         batches = batched(block_order(specs), n_batches)  # spatially compact batches: neighbours share image blocks
         futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool, stall_s) for b in batches]
         result = TileResult()  # without defect pieces: those stay in the checkpoints until publishing
+        if pool is None:  # Dask: no pool watches the tiles here, so the flow watches the checkpoints
+            _wait_while_moving(futures, ckpt, stall_s)
         for f, b in zip(futures, batches):
             r = f.result()
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)

@@ -47,8 +47,6 @@ def test_bad_option_values_exit_2(tmp_path):
 @pytest.mark.parametrize("args, said", [
     (["inspect", str(SAMPLE / "sample_orthophoto.tif"), "--stall-timeout", "0"], "--stall-timeout 0 is not valid; expected seconds above 0"),
     (["batch", str(SAMPLE), "--stall-timeout", "-5"], "--stall-timeout -5 is not valid"),
-    (["inspect", str(SAMPLE / "sample_orthophoto.tif"), "--executor", "dask", "--stall-timeout", "60"],
-     "--stall-timeout watches this machine's tile workers"),
 ])
 def test_a_stall_timeout_that_cannot_apply_is_refused(tmp_path, args, said):
     """Refused before anything runs: one error line, exit 2, no output folder."""

@@ -48,3 +48,66 @@ def test_a_dask_address_without_a_scheduler_is_refused_before_any_run(tmp_path, 
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], r.stderr[-2000:]
     assert not out.exists()
+
+
+def test_a_stuck_dask_worker_stops_the_run_after_the_stall_limit_and_a_rerun_resumes(tmp_path):
+    """The Dask worker is stopped (SIGSTOP: stuck for good) once the first tiles are checkpointed: the run stops after
+    --stall-timeout with one error line, exit 1, its finished tiles kept; with the worker back, the rerun resumes."""
+    distributed = pytest.importorskip("distributed")
+    import signal
+    import threading
+    import time
+
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(SAMPLE / "sample_orthophoto.tif") as src:
+        profile, data = src.profile, src.read()
+    big = np.concatenate([np.concatenate([data, data[:, :, ::-1]], axis=2)] * 2, axis=1)  # 3072 x 4096 px
+    profile.update(width=big.shape[2], height=big.shape[1])
+    path = tmp_path / "flight.tif"
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(big)
+    out = tmp_path / "out" / "flight"
+    cache = tmp_path / "out" / ".schouw-cache"
+    with prefect_server(tmp_path / "server-home") as url:
+        env = dict(os.environ, PREFECT_API_URL=url, PREFECT_HOME=str(tmp_path / "client-home"))
+        env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as client:
+            worker = next(iter(client.run(os.getpid).values()))
+            cmd = [sys.executable, "-m", "schouw", "inspect", str(path), "--out", str(out), "--tile-px", "256",
+                   "--executor", "dask", "--dask-address", cluster.scheduler_address]
+            proc = subprocess.Popen([*cmd, "--stall-timeout", "6"], env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            stopped = threading.Event()
+
+            def stop_when_tiles_are_done() -> None:
+                while proc.poll() is None and not stopped.is_set():
+                    if cache.exists() and any(cache.rglob("*.pickle")):
+                        os.kill(worker, signal.SIGSTOP)
+                        stopped.set()
+                    time.sleep(0.02)
+
+            watcher = threading.Thread(target=stop_when_tiles_are_done, daemon=True)
+            watcher.start()
+            try:
+                _, stderr = proc.communicate(timeout=120)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    _, stderr = proc.communicate()
+                os.kill(worker, signal.SIGCONT)
+            assert stopped.is_set(), "the run ended before the worker could be stopped"
+            assert proc.returncode == 1, stderr[-3000:]
+            errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+            assert len(errors) == 1 and "no tile finished in 6 s: a Dask worker is stuck" in errors[0], stderr[-3000:]
+            assert "Traceback" not in stderr and not out.exists()
+            kept = len(list(cache.rglob("*.pickle")))
+            assert kept >= 1
+            again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+            assert again.returncode == 0, again.stderr[-3000:]
+    run = json.loads((out / "run.json").read_text())
+    # the stopped run's tasks went on once the worker was back, checkpointing more tiles for the rerun to keep
+    assert run["tiles"]["resumed_tiles"] >= kept
+    assert run["tiles"]["resumed_tiles"] + run["tiles"]["computed_tiles"] == run["tiles"]["count"]

@@ -122,9 +122,6 @@ def inspect(
         if dask_address and executor != "dask":
             raise ParameterError(f"--dask-address {dask_address} needs --executor dask (tiles would run here, in threads)")
         _check_stall(stall_timeout)
-        if stall_timeout is not None and executor == "dask":
-            raise ParameterError("--stall-timeout watches this machine's tile workers; with --executor dask the tiles run "
-                                 "in the Dask workers, where it does not apply")
         mapping = _mapping(area_field, road_values, green_values)
     except InputError as exc:
         _fail_input(exc)
