@@ -12,17 +12,17 @@ import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.futures import wait
-from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.progress import emit
 from schouw import __version__
 from schouw.areas import AreaMapping
 from schouw.checkpoint import Checkpoints, file_digest, run_key
-from schouw.integrity import start_check
 from schouw.errors import OrthophotoError, StallError
+from schouw.integrity import start_check
 from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
 from schouw.params import InspectParams
 from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, make_tiles, prepare_areas, process_tiles, publish_stream
@@ -96,12 +96,8 @@ def _wait_while_moving(futures: list, ckpt: Checkpoints, stall_s: float, poll_s:
         if done or n != seen:
             seen, moved = n, time.monotonic()
         elif time.monotonic() - moved >= stall_s:
-            raise StallError(
-                f"no tile finished in {stall_s:g} s: a Dask worker is stuck (a read of the orthophoto that never "
-                "returns?); its task cannot be stopped from here, so restart that worker. The tiles finished are kept, "
-                "so the same command resumes from them (--stall-timeout, or the flow parameter stall_timeout_s, sets "
-                "the limit)"
-            )
+            raise StallError.after(stall_s, "a Dask worker is stuck (a read of the orthophoto that never returns?); "
+                                            "its task cannot be stopped from here, so restart that worker")
         pending = list(not_done)
 
 

@@ -24,10 +24,15 @@ err = Console(stderr=True)
 out = Console()
 
 
-def _fail_input(exc: Exception) -> None:
+def _fail(exc: Exception, code: int) -> None:
+    """Say ``exc`` in one ``error:`` line and exit with ``code``."""
     msg = " ".join(str(exc).split())
     print(f"error: {msg}", file=sys.stderr)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
+
+
+def _fail_input(exc: Exception) -> None:
+    _fail(exc, 2)
 
 
 _STALL_HELP = "seconds without any tile finishing before the run stops as stuck, keeping the tiles done (default 600)"
@@ -200,8 +205,7 @@ def inspect(
     except InputError as exc:
         _fail_input(exc)
     except StallError as exc:  # not bad input: one line, exit 1
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
-        raise typer.Exit(1)
+        _fail(exc, 1)
     finally:
         progress.set_listener(None)
     _summary(run, time.perf_counter() - t0)

@@ -31,6 +31,12 @@ class ParameterError(InputError):
 class StallError(SchouwError):
     """Tile work stopped making progress: a worker is stuck (exit code 1). The tiles finished are kept; a rerun resumes."""
 
+    @classmethod
+    def after(cls, stall_s: float, stuck: str) -> "StallError":
+        """The error when no tile finished for ``stall_s`` seconds; ``stuck`` says what is stuck and what was done."""
+        return cls(f"no tile finished in {stall_s:g} s: {stuck}; the tiles finished are kept, so the same command "
+                   "resumes from them (--stall-timeout, or the flow parameter stall_timeout_s, sets the limit)")
+
 
 class OutputError(InputError):
     """The output folder cannot be created or written (a path the user gave, or its default)."""

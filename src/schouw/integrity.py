@@ -20,7 +20,7 @@ from typing import Iterator
 import rasterio
 from rasterio.enums import Compression
 
-from .errors import OrthophotoError
+from .orthophoto import damaged_data, in_rows_columns
 from .per_file import PerFile
 
 
@@ -66,8 +66,8 @@ def damaged_blocks(path: str | os.PathLike) -> list[tuple[int, int, int]]:
 
 
 def check_blocks(path: str | os.PathLike) -> None:
-    """Raise :class:`OrthophotoError` naming the pixel rows and columns of the first damaged block, and how many
-    more there are, if any DEFLATE block of ``path`` fails its checksum (:func:`damaged_blocks`)."""
+    """Raise :class:`schouw.errors.OrthophotoError` naming the pixel rows and columns of the first damaged block, and
+    how many more there are, if any DEFLATE block of ``path`` fails its checksum (:func:`damaged_blocks`)."""
     bad = damaged_blocks(path)
     if not bad:
         return
@@ -75,10 +75,8 @@ def check_blocks(path: str | os.PathLike) -> None:
         bh, bw = src.block_shapes[0]
     r, c, _ = bad[0]
     more = f" and {len(bad) - 1} more block(s)" if len(bad) > 1 else ""
-    raise OrthophotoError(
-        f"{Path(path)}: has damaged data in rows {r * bh}-{(r + 1) * bh}, columns {c * bw}-{(c + 1) * bw}{more} "
-        "(a DEFLATE block's checksum does not match its data); expected an intact GeoTIFF (copy or export it again)"
-    )
+    where = in_rows_columns(r * bh, (r + 1) * bh, c * bw, (c + 1) * bw) + more
+    raise damaged_data(Path(path), where, "a DEFLATE block's checksum does not match its data")
 
 
 _checking: PerFile[None] = PerFile("block-check", check_blocks)

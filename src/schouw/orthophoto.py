@@ -129,6 +129,17 @@ class _DamageLog(logging.Handler):
             self.messages.append(msg)
 
 
+def in_rows_columns(row0: int, row1: int, col0: int, col1: int) -> str:
+    """Where in the raster, as the damage errors say it (pixel rows and columns, end exclusive)."""
+    return f" in rows {row0}-{row1}, columns {col0}-{col1}"
+
+
+def damaged_data(path: Path, where: str, why: str) -> OrthophotoError:
+    """The error for a file whose data is damaged (``where``: which part, :func:`in_rows_columns`; ``why``: what
+    said so)."""
+    return _fail(path, f"has damaged data{where} ({why})", "expected an intact GeoTIFF (copy or export it again)")
+
+
 def _unreadable(path: Path, exc: BaseException, where: str = "") -> OrthophotoError:
     """The error for a file GDAL fails to read (``where``: which part), with GDAL's own reason: rasterio's
     "Read failed. See previous exception for details." leaves it to the deepest exception it was raised from."""
@@ -155,7 +166,7 @@ def refuse_damaged(path: Path, where: str = ""):
     finally:
         log.removeHandler(watch)
     if watch.messages:
-        raise _fail(path, f"has damaged data{where} ({watch.messages[0]})", "expected an intact GeoTIFF (copy or export it again)")
+        raise damaged_data(path, where, watch.messages[0])
 
 
 def ground_sample_distance_m(crs: CRS, transform: Affine, width: int, height: int) -> tuple[float, float]:
@@ -459,7 +470,8 @@ def read_window(ortho: Orthophoto, src: rasterio.DatasetReader, window: Window) 
 
     :class:`OrthophotoError` if the window's data is damaged (:func:`refuse_damaged`).
     """
-    where = f" in rows {int(window.row_off)}-{int(window.row_off + window.height)}, columns {int(window.col_off)}-{int(window.col_off + window.width)}"
+    where = in_rows_columns(int(window.row_off), int(window.row_off + window.height), int(window.col_off),
+                            int(window.col_off + window.width))
     with refuse_damaged(Path(ortho.path), where):
         bands = src.read(list(ortho.rgb_bands), window=window, boundless=False)
         valid = valid_mask(src, bands, window)

@@ -133,11 +133,8 @@ class TilePool:
         with self._tally:
             if self.stalled is not None:
                 return
-            self.stalled = (
-                f"no tile finished in {stall_s:g} s: a tile worker is stuck (a read of the orthophoto that never "
-                "returns?) and the workers were stopped; the tiles finished are kept, so the same command resumes "
-                "from them (--stall-timeout, or the flow parameter stall_timeout_s, sets the limit)"
-            )
+            self.stalled = str(StallError.after(
+                stall_s, "a tile worker is stuck (a read of the orthophoto that never returns?) and the workers were stopped"))
         self.shutdown(timeout_s=0.0)
 
     def warm(self) -> None:
