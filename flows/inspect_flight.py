@@ -23,7 +23,7 @@ from schouw.areas import AreaMapping
 from schouw.checkpoint import Checkpoints, file_digest, run_key
 from schouw.errors import OrthophotoError, StallError
 from schouw.integrity import start_check
-from schouw.orthophoto import Orthophoto, file_sha256, open_orthophoto
+from schouw.orthophoto import Orthophoto, open_orthophoto, start_file_sha256
 from schouw.params import InspectParams
 from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, make_tiles, prepare_areas, process_tiles, publish_stream
 from schouw.publish import Outputs, commit_dir, discard_dir, staging_dir, write_run_record
@@ -47,8 +47,11 @@ def open_task(path: str, nir_band: int | None = None) -> Orthophoto:
 
 
 @task(name="checksum", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
-def checksum_task(path: str) -> str:
-    return file_sha256(path)
+def checksum_task(path: str, stall_s: float) -> str:
+    """The file's SHA-256, hashed in a thread of the flow's own process on any task runner (begun by the CLI or the
+    flow, or again after an I/O error), and waited for with the stall limit: a read that never returns stops the run."""
+    return start_file_sha256(path).result(stall_s, then="no tile was begun and nothing was written, so the same "
+                                                        "command starts over")
 
 
 @task(name="detect-tiles", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1, retry_condition_fn=_is_io_error)
@@ -125,7 +128,8 @@ def inspect_flight(
     one per core, see :mod:`schouw.tile_pool`); with Dask, in the Dask workers. When no tile finishes
     for ``stall_timeout_s`` seconds (default ``tile_pool.STALL_S``) a worker is stuck: the run stops with
     StallError, keeping the tiles done for a rerun to resume from (this machine's workers are killed; a
-    Dask worker's task cannot be, and its worker wants a restart).
+    Dask worker's task cannot be, and its worker wants a restart). The file's hash and block check, read in
+    this process on either runner, stop the run the same way when they read nothing for that long.
     """
     t0 = time.perf_counter()
     logger = get_run_logger()
@@ -138,7 +142,7 @@ def inspect_flight(
     mapping = AreaMapping(**area_mapping) if area_mapping else None
     out = Path(out_dir) if out_dir else default_out_dir(orthophoto)
     ortho = open_task(orthophoto, nir_band)
-    sha = checksum_task.submit(orthophoto)
+    start_file_sha256(orthophoto)  # hashed beside the set-up below; the checksum task waits for it
     blocks = start_check(orthophoto)  # DEFLATE checksums, read beside the detection; a damaged block fails the run
     # (checked once every tile is done: tasks still running would write checkpoints after they were cleared)
     t_open = time.perf_counter()
@@ -151,7 +155,7 @@ def inspect_flight(
         emit("total", len(specs))
         n_batches = min(len(specs), default_workers() * batches_per_worker)
         logger.info("%s: %d tiles in %d batches", ortho.name, len(specs), n_batches)
-        digest = sha.result()
+        digest = checksum_task(orthophoto, stall_s)
         if blocks.done():
             blocks.result()  # checked already (the CLI began it while Prefect booted): a damaged file runs no tile
         ckpt = flight_checkpoints(out, digest, p, areas, area_mapping, nir_band)
@@ -165,7 +169,7 @@ def inspect_flight(
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)
             result.add(r)
         try:
-            blocks.result()  # before anything is published
+            blocks.result(stall_s, then="the tiles finished are kept, so the same command resumes from them")  # before publishing
         except OrthophotoError:
             ckpt.clear()  # every tile is done: nothing writes them any more, and a damaged file's are no use
             raise

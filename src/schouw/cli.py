@@ -143,11 +143,10 @@ def inspect(
 
         params = InspectParams(tile_px=tile_px)
         ortho = open_orthophoto(orthophoto, nir_band)  # fail fast, before any flow run
-        if executor == "threads":
-            from .orthophoto import start_file_sha256
-
-            start_file_sha256(orthophoto)  # read while Prefect boots; the flow's checksum task waits for it
         from .integrity import start_check
+        from .orthophoto import start_file_sha256
+
+        start_file_sha256(orthophoto)  # read while Prefect boots; the flow's checksum task waits for it
 
         start_check(orthophoto)  # DEFLATE checksums, read while Prefect boots; the flow waits for them at the end
         if dask_address:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import os
 import zlib
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import rasterio
 from rasterio.enums import Compression
 
 from .orthophoto import damaged_data, in_rows_columns
-from .per_file import PerFile
+from .per_file import Job, PerFile
 
 
 def _blocks(src: rasterio.DatasetReader) -> Iterator[tuple[int, int, int, int, int]]:
@@ -52,9 +51,10 @@ def intact(data: bytes) -> bool:
     return d.eof
 
 
-def damaged_blocks(path: str | os.PathLike) -> list[tuple[int, int, int]]:
+def damaged_blocks(path: str | os.PathLike, beat: Callable[[], None] = lambda: None) -> list[tuple[int, int, int]]:
     """The (block row, block column, band) of every DEFLATE block of ``path`` whose data does not match its
-    checksum; [] for an intact file and for any other compression. Reads the whole file once, a block at a time."""
+    checksum; [] for an intact file and for any other compression. Reads the whole file once, a block at a time,
+    calling ``beat()`` after each."""
     bad = []
     with rasterio.open(path) as src, open(path, "rb") as fh:
         if src.compression != Compression.deflate or src.driver != "GTiff":
@@ -62,13 +62,14 @@ def damaged_blocks(path: str | os.PathLike) -> list[tuple[int, int, int]]:
         for r, c, b, off, size in _blocks(src):
             if not intact(os.pread(fh.fileno(), size, off)):
                 bad.append((r, c, b))
+            beat()
     return bad
 
 
-def check_blocks(path: str | os.PathLike) -> None:
+def check_blocks(path: str | os.PathLike, beat: Callable[[], None] = lambda: None) -> None:
     """Raise :class:`schouw.errors.OrthophotoError` naming the pixel rows and columns of the first damaged block, and
     how many more there are, if any DEFLATE block of ``path`` fails its checksum (:func:`damaged_blocks`)."""
-    bad = damaged_blocks(path)
+    bad = damaged_blocks(path, beat)
     if not bad:
         return
     with rasterio.open(path) as src:
@@ -79,11 +80,12 @@ def check_blocks(path: str | os.PathLike) -> None:
     raise damaged_data(Path(path), where, "a DEFLATE block's checksum does not match its data")
 
 
-_checking: PerFile[None] = PerFile("block-check", check_blocks)
+_checking: PerFile[None] = PerFile("block check", check_blocks)
 
 
-def start_check(path: str | os.PathLike) -> Future[None]:
-    """:func:`check_blocks` in a background thread; the future holds its error, if any.
+def start_check(path: str | os.PathLike) -> Job[None]:
+    """:func:`check_blocks` in a background thread; the job's result is its error, if any (waited for with a
+    stall limit by :meth:`schouw.per_file.Job.result`).
 
     Begun once per unchanged file in a process (:class:`schouw.per_file.PerFile`): the CLI begins it while Prefect
     boots, as it does the file hash, and the flow's call gets the same future. It reads the file once more, at

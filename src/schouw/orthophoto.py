@@ -18,6 +18,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -29,7 +30,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
 from .errors import OrthophotoError
-from .per_file import PerFile
+from .per_file import Job, PerFile
 
 #: Largest raster side accepted (pixels). 1 M px at 2 cm is 20 km: larger is a broken header.
 MAX_SIDE_PX = 1_000_000
@@ -415,25 +416,28 @@ def _flight_sample(src: rasterio.DatasetReader, bands: list[int], grid: int = 8,
     return data, valid
 
 
-def _sha256(path: str | os.PathLike, chunk: int = 8 * 1024 * 1024) -> str:
+def _sha256(path: str | os.PathLike, beat: Callable[[], None] = lambda: None, chunk: int = 8 * 1024 * 1024) -> str:
+    """SHA-256 of the file's bytes, read ``chunk`` bytes at a time, calling ``beat()`` after each."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
+            beat()
     return h.hexdigest()
 
 
-_hashing: PerFile[str] = PerFile("sha256", _sha256)
+_hashing: PerFile[str] = PerFile("file hash", _sha256)
 
 
-def start_file_sha256(path: str | os.PathLike) -> None:
+def start_file_sha256(path: str | os.PathLike) -> Job[str]:
     """Begin hashing ``path`` in a background thread; a later :func:`file_sha256` of the unchanged file waits for it.
 
     The CLI calls this before the flow starts: the checkpoint key needs the hash before any tile
     is detected, and a gigapixel file takes seconds to read when it is not in the page cache
-    (7.5 s for 364 MB here), which would otherwise be spent with every core idle.
+    (7.5 s for 364 MB here), which would otherwise be spent with every core idle. The flow begins it too (the
+    job is shared) and waits for it with a stall limit (:meth:`schouw.per_file.Job.result`).
     """
-    _hashing.start(path)
+    return _hashing.start(path)
 
 
 def file_sha256(path: str | os.PathLike) -> str:

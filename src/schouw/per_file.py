@@ -1,11 +1,14 @@
-"""One background job per unchanged file: begun early (while Prefect boots), its result reused later."""
+"""One background job per unchanged file: begun early (while Prefect boots), its result reused later, its wait watched."""
 
 from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future
+import time
+from concurrent.futures import Future, wait
 from typing import Callable, Generic, TypeVar
+
+from .errors import StallError
 
 T = TypeVar("T")
 
@@ -16,35 +19,67 @@ def file_key(path: str | os.PathLike) -> tuple:
     return (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-class PerFile(Generic[T]):
-    """``fn(path)`` run in a daemon thread once per unchanged file in this process; the last file's future is kept
-    (one flight at a time is enough to remember)."""
+class Job(Generic[T]):
+    """A job of :class:`PerFile`: its future, and when its function last said it moved (``beat``, as it reads)."""
 
-    def __init__(self, name: str, fn: Callable[[str | os.PathLike], T]):
+    def __init__(self, name: str, path: str | os.PathLike):
+        self.name, self.path = name, path
+        self.future: Future[T] = Future()
+        self.moved_at = time.monotonic()
+
+    def beat(self) -> None:
+        """Called by the job's function each time it gets on (a chunk read): the wait's stall clock starts again."""
+        self.moved_at = time.monotonic()
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def failed(self) -> bool:
+        return self.future.done() and self.future.exception() is not None
+
+    def result(self, stall_s: float | None = None, then: str = "nothing was written, so the same command starts over",
+               poll_s: float = 1.0) -> T:
+        """The job's result, or its error, once it ends. With ``stall_s``: :class:`StallError` when the job has not
+        moved for ``stall_s`` seconds (a read that never returns), its message ending in ``then`` (what is kept and
+        what a rerun does). The job's thread is left, as a thread cannot be stopped; it ends with the process."""
+        while not wait([self.future], timeout=None if stall_s is None else min(poll_s, stall_s)).done:
+            if time.monotonic() - self.moved_at >= stall_s:
+                raise StallError(
+                    f"{self.path}: the {self.name} read nothing for {stall_s:g} s, so its storage does not answer (a "
+                    f"network share that hangs?); {then} once the file reads again (--stall-timeout, or the flow "
+                    "parameter stall_timeout_s, sets the limit)")
+        return self.future.result()
+
+
+class PerFile(Generic[T]):
+    """``fn(path, beat)`` run in a daemon thread once per unchanged file in this process (``beat()`` as it gets on);
+    the last file's job is kept (one flight at a time is enough to remember), unless it failed: a retry reads again."""
+
+    def __init__(self, name: str, fn: Callable[[str | os.PathLike, Callable[[], None]], T]):
         self.name, self.fn = name, fn
         self._lock = threading.Lock()
-        self._jobs: dict[tuple, Future[T]] = {}
+        self._jobs: dict[tuple, Job[T]] = {}
 
-    def start(self, path: str | os.PathLike) -> Future[T]:
-        """The job's future for ``path``: the one begun for the unchanged file, or a new one."""
+    def start(self, path: str | os.PathLike) -> Job[T]:
+        """The job for ``path``: the one begun for the unchanged file, if it has not failed, or a new one."""
         key = file_key(path)
         with self._lock:
-            fut = self._jobs.get(key)
-            if fut is not None:
-                return fut
+            job = self._jobs.get(key)
+            if job is not None and not job.failed():
+                return job
             self._jobs.clear()
-            fut = self._jobs[key] = Future()
+            job = self._jobs[key] = Job(self.name, path)
 
         def run() -> None:
             try:
-                fut.set_result(self.fn(path))
+                job.future.set_result(self.fn(path, job.beat))
             except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-                fut.set_exception(exc)
+                job.future.set_exception(exc)
 
         threading.Thread(target=run, name=self.name, daemon=True).start()
-        return fut
+        return job
 
-    def begun(self, path: str | os.PathLike) -> Future[T] | None:
-        """The future of a job begun for the unchanged file ``path``, or None."""
+    def begun(self, path: str | os.PathLike) -> Job[T] | None:
+        """The job begun for the unchanged file ``path``, or None."""
         with self._lock:
             return self._jobs.get(file_key(path))
