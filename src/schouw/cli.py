@@ -147,7 +147,6 @@ def inspect(
         from .orthophoto import start_file_sha256
 
         start_file_sha256(orthophoto)  # read while Prefect boots; the flow's checksum task waits for it
-
         start_check(orthophoto)  # DEFLATE checksums, read while Prefect boots; the flow waits for them at the end
         if dask_address:
             _check_scheduler(dask_address)
