@@ -26,6 +26,7 @@ class Job(Generic[T]):
         self.name, self.path = name, path
         self.future: Future[T] = Future()
         self.moved_at = time.monotonic()
+        self.given_up = False  # a wait stopped on it: a later start reads afresh (the storage may answer again)
 
     def beat(self) -> None:
         """Called by the job's function each time it gets on (a chunk read): the wait's stall clock starts again."""
@@ -35,15 +36,18 @@ class Job(Generic[T]):
         return self.future.done()
 
     def failed(self) -> bool:
-        return self.future.done() and self.future.exception() is not None
+        """It ended in an error, or a wait gave up on it: not worth keeping for the unchanged file."""
+        return self.given_up or (self.future.done() and self.future.exception() is not None)
 
     def result(self, stall_s: float | None = None, then: str = "nothing was written, so the same command starts over",
                poll_s: float = 1.0) -> T:
         """The job's result, or its error, once it ends. With ``stall_s``: :class:`StallError` when the job has not
         moved for ``stall_s`` seconds (a read that never returns), its message ending in ``then`` (what is kept and
-        what a rerun does). The job's thread is left, as a thread cannot be stopped; it ends with the process."""
+        what a rerun does). The job's thread is left, as a thread cannot be stopped; it ends with the process, and a
+        later :meth:`PerFile.start` for the file begins a new job instead of this one."""
         while not wait([self.future], timeout=None if stall_s is None else min(poll_s, stall_s)).done:
             if time.monotonic() - self.moved_at >= stall_s:
+                self.given_up = True
                 raise StallError(
                     f"{self.path}: the {self.name} read nothing for {stall_s:g} s, so its storage does not answer (a "
                     f"network share that hangs?); {then} once the file reads again (--stall-timeout, or the flow "
@@ -53,7 +57,8 @@ class Job(Generic[T]):
 
 class PerFile(Generic[T]):
     """``fn(path, beat)`` run in a daemon thread once per unchanged file in this process (``beat()`` as it gets on);
-    the last file's job is kept (one flight at a time is enough to remember), unless it failed: a retry reads again."""
+    the last file's job is kept (one flight at a time is enough to remember), unless it failed or a wait gave up on it:
+    a retry or a rerun reads again."""
 
     def __init__(self, name: str, fn: Callable[[str | os.PathLike, Callable[[], None]], T]):
         self.name, self.fn = name, fn
@@ -61,7 +66,8 @@ class PerFile(Generic[T]):
         self._jobs: dict[tuple, Job[T]] = {}
 
     def start(self, path: str | os.PathLike) -> Job[T]:
-        """The job for ``path``: the one begun for the unchanged file, if it has not failed, or a new one."""
+        """The job for ``path``: the one begun for the unchanged file, if it has not failed or been given up on, or a
+        new one."""
         key = file_key(path)
         with self._lock:
             job = self._jobs.get(key)
