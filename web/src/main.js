@@ -118,12 +118,15 @@ async function selectFlight(id) {
   $("export-btn").disabled = false;
   const types = Object.keys(f.counts.by_type).sort();
   $("filter-type").replaceChildren(new Option("all", ""), ...types.map((t) => new Option(t, t)));
+  closeIssue();
+  // asked for before the imagery: the browser queues requests to one server, and a screenful of tiles, each
+  // rendered from the orthophoto, would hold the issue list back behind them
+  const issues = loadIssues();
   if (orthoLayer) map.removeLayer(orthoLayer);
   orthoLayer = new AuthTiles({ flightId: id, maxZoom: 24, tileSize: 256 }).addTo(map);
   const [w, s, e, n] = f.bounds_wgs84;
   map.fitBounds([[s, w], [n, e]]);
-  closeIssue();
-  await loadIssues();
+  await issues;
 }
 
 async function loadIssues() {
