@@ -85,10 +85,14 @@ def flight_checkpoints(out: Path, digest: str, p: InspectParams, areas: str | No
     return Checkpoints(out, run_key(digest, p.digest(), file_digest(areas), area_mapping, nir_band, DETECTOR_VERSIONS, __version__))
 
 
-def _wait_while_moving(futures: list, ckpt: Checkpoints, stall_s: float, poll_s: float = 2.0) -> None:
+#: Seconds a Dask worker found stuck is given to restart (its nanny kills it after 0.8 of them at most)
+RESTART_S = 30.0
+
+
+def _wait_while_moving(futures: list, ckpt: Checkpoints, stall_s: float, on_stall=None, poll_s: float = 2.0) -> None:
     """Wait for ``futures`` (tile batches on Dask); raise :class:`StallError` when for ``stall_s`` seconds none of them
-    finished and no tile was checkpointed. A failed batch raises at once. The stuck task's thread cannot be stopped
-    from here: the message says to restart the worker."""
+    finished and no tile was checkpointed. A failed batch raises at once. Before raising, ``on_stall(pending)`` frees
+    what is stuck and says what it did (default: nothing was, as a task's thread cannot be stopped)."""
     pending = list(futures)
     seen, moved = ckpt.count(), time.monotonic()
     while pending:
@@ -99,9 +103,30 @@ def _wait_while_moving(futures: list, ckpt: Checkpoints, stall_s: float, poll_s:
         if done or n != seen:
             seen, moved = n, time.monotonic()
         elif time.monotonic() - moved >= stall_s:
-            raise StallError.after(stall_s, "a Dask worker is stuck (a read of the orthophoto that never returns?); "
-                                            "its task cannot be stopped from here, so restart that worker")
+            pending = list(not_done)
+            what = on_stall(pending) if on_stall else "its task cannot be stopped from here, so restart that worker"
+            raise StallError.after(stall_s, f"a Dask worker is stuck (a read of the orthophoto that never returns?); {what}")
         pending = list(not_done)
+
+
+def free_stuck_workers(client, pending: list) -> str:
+    """Cancel the run's ``pending`` tile tasks (Prefect Dask futures) and restart, through their nannies, the Dask
+    workers of ``client`` that run them: a task's thread cannot be stopped, its process can. Says what was done.
+
+    Another run's task on such a worker is rescheduled by Dask, as for any lost worker. A worker without a nanny is
+    shut down instead (Dask's ``restart_workers``), for its deployment to start again."""
+    try:
+        keys = {f.wrapped_future.key for f in pending}
+        stuck = sorted(w for w, running in client.processing().items() if keys.intersection(running))
+        client.cancel([f.wrapped_future for f in pending])  # nothing of the stopped run is taken up again
+        status = client.restart_workers(stuck, timeout=RESTART_S, raise_for_error=False) if stuck else {}
+    except Exception as exc:  # a scheduler that went away, an older Dask: the operator restarts the worker
+        return f"restarting it from here failed ({type(exc).__name__}: {exc}), so restart that worker"
+    if not stuck:
+        return "its tasks were cancelled, but no worker was found running them"
+    said = {"OK": "restarted", "removed": "shut down (it has no nanny to restart it)", "timed out": "not restarted within "
+            f"{RESTART_S:g} s, so restart it"}
+    return "its tasks were cancelled and " + "; ".join(f"worker {w} {said.get(s, s)}" for w, s in status.items())
 
 
 def default_out_dir(orthophoto: str | os.PathLike) -> Path:
@@ -127,8 +152,8 @@ def inspect_flight(
     thread-pool task runner the tiles are detected in ``workers`` processes (default
     one per core, see :mod:`schouw.tile_pool`); with Dask, in the Dask workers. When no tile finishes
     for ``stall_timeout_s`` seconds (default ``tile_pool.STALL_S``) a worker is stuck: the run stops with
-    StallError, keeping the tiles done for a rerun to resume from (this machine's workers are killed; a
-    Dask worker's task cannot be, and its worker wants a restart). The file's hash and block check, read in
+    StallError, keeping the tiles done for a rerun to resume from (this machine's workers are killed; on Dask the
+    run's tasks are cancelled and the workers running them restarted, see :func:`free_stuck_workers`). The file's hash and block check, read in
     this process on either runner, stop the run the same way when they read nothing for that long.
     """
     t0 = time.perf_counter()
@@ -163,7 +188,8 @@ def inspect_flight(
         futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool, stall_s) for b in batches]
         result = TileResult()  # without defect pieces: those stay in the checkpoints until publishing
         if pool is None:  # Dask: no pool watches the tiles here, so the flow watches the checkpoints
-            _wait_while_moving(futures, ckpt, stall_s)
+            client = FlowRunContext.get().task_runner.client
+            _wait_while_moving(futures, ckpt, stall_s, on_stall=lambda pending: free_stuck_workers(client, pending))
         for f, b in zip(futures, batches):
             r = f.result()
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -50,9 +52,10 @@ def test_a_dask_address_without_a_scheduler_is_refused_before_any_run(tmp_path, 
     assert not out.exists()
 
 
-def test_a_stuck_dask_worker_stops_the_run_after_the_stall_limit_and_a_rerun_resumes(tmp_path):
+def test_a_stuck_dask_worker_stops_the_run_is_restarted_and_a_rerun_resumes(tmp_path):
     """The Dask worker is stopped (SIGSTOP: stuck for good) once the first tiles are checkpointed: the run stops after
-    --stall-timeout with one error line, exit 1, its finished tiles kept; with the worker back, the rerun resumes."""
+    --stall-timeout with one error line, exit 1, its finished tiles kept; its nanny has restarted the worker (nobody
+    sends SIGCONT), nothing of the stopped run goes on, and the rerun on the new worker resumes."""
     distributed = pytest.importorskip("distributed")
     import signal
     import threading
@@ -75,7 +78,7 @@ def test_a_stuck_dask_worker_stops_the_run_after_the_stall_limit_and_a_rerun_res
         env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
         with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                 distributed.Client(cluster) as client:
-            worker = next(iter(client.run(os.getpid).values()))
+            (address, worker), = client.run(os.getpid).items()
             cmd = [sys.executable, "-m", "schouw", "inspect", str(path), "--out", str(out), "--tile-px", "256",
                    "--executor", "dask", "--dask-address", cluster.scheduler_address]
             proc = subprocess.Popen([*cmd, "--stall-timeout", "6"], env=env, stdout=subprocess.PIPE,
@@ -97,17 +100,28 @@ def test_a_stuck_dask_worker_stops_the_run_after_the_stall_limit_and_a_rerun_res
                 if proc.poll() is None:
                     proc.kill()
                     _, stderr = proc.communicate()
-                os.kill(worker, signal.SIGCONT)
             assert stopped.is_set(), "the run ended before the worker could be stopped"
             assert proc.returncode == 1, stderr[-3000:]
             errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
             assert len(errors) == 1 and "no tile finished in 6 s: a Dask worker is stuck" in errors[0], stderr[-3000:]
+            assert re.search(r"its tasks were cancelled and worker tcp://\S+ restarted;", errors[0]), errors[0]
+            def addresses() -> set[str]:  # as the scheduler knows them: asking a stopped worker would hang
+                return set(client.scheduler_info()["workers"])
+
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and addresses() in (set(), {address}):
+                time.sleep(0.2)
+            assert addresses() and address not in addresses(), f"the stuck worker was not restarted: {addresses()}"
+            assert worker not in client.run(os.getpid).values()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, 0)
+                pytest.fail(f"the stuck worker process {worker} is still there")
             assert "Traceback" not in stderr and not out.exists()
             kept = len(list(cache.rglob("*.pickle")))
             assert kept >= 1
             again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
             assert again.returncode == 0, again.stderr[-3000:]
     run = json.loads((out / "run.json").read_text())
-    # the stopped run's tasks went on once the worker was back, checkpointing more tiles for the rerun to keep
-    assert run["tiles"]["resumed_tiles"] >= kept
+    # the stopped run's tasks were cancelled: the rerun resumes exactly the tiles it kept
+    assert run["tiles"]["resumed_tiles"] == kept
     assert run["tiles"]["resumed_tiles"] + run["tiles"]["computed_tiles"] == run["tiles"]["count"]
