@@ -419,14 +419,19 @@ def serve(
     home = configure_prefect(data_dir / "prefect")
     from flows.server import api_for_run
 
-    with api_for_run(home):  # a local Prefect API for the flow runs, unless PREFECT_API_URL names one
-        from .tile_pool import default_workers, shared_pool
-        from .web.app import Settings, create_app
+    # a local Prefect API for the flow runs, unless PREFECT_API_URL names one: it boots while the catalog is opened,
+    # and a catalog that cannot be opened is said at once, not after the boot (5-20 s), with the API stopped
+    api = api_for_run(home)
+    from .web.app import Settings, create_app
 
-        try:
-            web = create_app(Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload_mb * 1024 * 1024))
-        except Exception as exc:  # the database is unreachable or not a schouw catalog
-            _fail_catalog(exc, data_dir, database_url)
+    try:
+        web = create_app(Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload_mb * 1024 * 1024))
+    except Exception as exc:  # the database is unreachable or not a schouw catalog
+        api.__exit__(None, None, None)  # stops the API process it started; it was never entered
+        _fail_catalog(exc, data_dir, database_url)
+    with api:
+        from .tile_pool import default_workers, shared_pool
+
         shared_pool(default_workers()).warm()  # only once the catalog opened: a refused start leaves no workers behind
         err.print(f"schouw serving on http://{host}:{port} (data in {data_dir})")
         uvicorn.run(web, host=host, port=port, log_level="warning")
