@@ -26,7 +26,7 @@ from schouw.integrity import start_check
 from schouw.orthophoto import Orthophoto, open_orthophoto, start_file_sha256
 from schouw.params import InspectParams
 from schouw.pipeline import DETECTOR_VERSIONS, TileResult, detectors_applied, make_tiles, prepare_areas, process_tiles, publish_stream
-from schouw.publish import Outputs, commit_dir, discard_dir, staging_dir, write_run_record
+from schouw.publish import Outputs, commit_dir, default_out_dir, discard_dir, staging_dir, write_run_record
 from schouw.tile_pool import TilePool, default_workers, shared_pool, stall_limit_s
 from schouw.tiling import TileSpec, batched, block_order
 
@@ -127,10 +127,6 @@ def free_stuck_workers(client, pending: list) -> str:
     said = {"OK": "restarted", "removed": "shut down (it has no nanny to restart it)", "timed out": "not restarted within "
             f"{RESTART_S:g} s, so restart it"}
     return "its tasks were cancelled and " + "; ".join(f"worker {w} {said.get(s, s)}" for w, s in status.items())
-
-
-def default_out_dir(orthophoto: str | os.PathLike) -> Path:
-    return Path("schouw-out") / Path(orthophoto).stem
 
 
 @flow(name="inspect_flight", task_runner=ThreadPoolTaskRunner(max_workers=default_workers()), log_prints=False)

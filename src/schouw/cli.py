@@ -154,6 +154,9 @@ def inspect(
             from .areas import AreaMapping, read_areas
 
             read_areas(areas, ortho.crs_wkt, ortho.footprint(), AreaMapping(**mapping) if mapping else None)
+        from .publish import default_out_dir, make_out_parent
+
+        make_out_parent(out_dir or default_out_dir(orthophoto))  # last: bad input above leaves no folder behind
     except (InputError, ValidationError) as exc:
         if hasattr(server, "stop"):
             server.stop()
@@ -264,6 +267,7 @@ def batch(
         _check_stall(stall_timeout)
     except InputError as exc:
         _fail_input(exc)
+    _make_dir(out_root, "--out-root")  # said once, before any run, not once per flight
     from .prefect_env import configure_prefect
 
     home = configure_prefect()

@@ -7,6 +7,7 @@ result or the new complete one. A failed run leaves no staging folder behind.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from collections import Counter
@@ -30,12 +31,24 @@ def make_folder(path: Path, name: str) -> None:
         raise OutputError(f"{name}: cannot create {path} ({why}); expected a folder you can write to") from exc
 
 
+def default_out_dir(orthophoto: str | os.PathLike) -> Path:
+    """Where a run of ``orthophoto`` writes when no output folder is given: ``./schouw-out/<stem>``."""
+    return Path("schouw-out") / Path(orthophoto).stem
+
+
+def make_out_parent(out_dir: Path) -> None:
+    """Create the folder that will hold ``out_dir`` (and its staging folder); :class:`OutputError` if it cannot be.
+
+    The CLI calls it with the input checks, so an output that cannot be written is said before any flow run."""
+    make_folder(Path(out_dir).parent, f"output {out_dir}")
+
+
 def staging_dir(out_dir: Path) -> Path:
     """A fresh hidden folder beside ``out_dir`` (same file system, so the final rename is atomic).
 
     Staging folders left by a run that was killed (SIGKILL, power loss) are removed first.
     """
-    make_folder(out_dir.parent, f"output {out_dir}")
+    make_out_parent(out_dir)
     for stale in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
     d = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
