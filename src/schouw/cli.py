@@ -431,7 +431,8 @@ def serve(
     try:
         web = create_app(Settings(data_dir=data_dir, database_url=database_url, max_upload_bytes=max_upload_mb * 1024 * 1024))
     except Exception as exc:  # the database is unreachable or not a schouw catalog
-        api.__exit__(None, None, None)  # stops the API process it started; it was never entered
+        if hasattr(api, "stop"):  # the API process it started (none if PREFECT_API_URL names one)
+            api.stop()
         _fail_catalog(exc, data_dir, database_url)
     with api:
         from .tile_pool import default_workers, shared_pool
