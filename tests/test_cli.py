@@ -128,6 +128,20 @@ def test_an_unreachable_catalog_is_one_error_line_without_its_password(tmp_path,
     assert "s3cret-pw" not in r.stderr + r.stdout and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("api_url, fragment", [
+    (None, "error: PREFECT_API_URL is not set; start `prefect server start`"),
+    ("http://127.0.0.1:1/api", "error: PREFECT_API_URL http://127.0.0.1:1/api: the Prefect API does not answer (ConnectError"),
+])
+def test_serve_flows_without_a_prefect_api_is_one_error_line(tmp_path, api_url, fragment):
+    """``serve-flows`` needs a Prefect server: none named, or none answering there, is bad input (exit 2, one line),
+    not the traceback of Prefect's first call."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | ({"PREFECT_API_URL": api_url} if api_url else {})
+    r = subprocess.run([sys.executable, "-m", "schouw", "serve-flows"], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr[-3000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(fragment), r.stderr[-3000:]
+
+
 @pytest.mark.parametrize("command, fragment", [
     (["inspect", str(SAMPLE / "sample_orthophoto.tif"), "--out", "{bad}/out"], "output {bad}/out: cannot create {bad} ({bad} is a file, not a folder)"),
     (["batch", str(SAMPLE / "sample_orthophoto.tif"), "--out-root", "{bad}/out"], "--out-root: cannot create {bad}/out ({bad} is a file, not a folder)"),

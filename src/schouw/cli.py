@@ -388,7 +388,13 @@ def serve_flows(
 
     configure_prefect()
     from prefect import serve
+    from prefect.client.orchestration import get_client
 
+    with get_client(sync_client=True) as client:  # said now in one line, not as the traceback of serve's first call
+        problem = client.api_healthcheck()
+    if problem is not None:
+        _fail_input(ParameterError(f"PREFECT_API_URL {os.environ['PREFECT_API_URL']}: the Prefect API does not answer "
+                                   f"({type(problem).__name__}: {problem}); expected a running Prefect server there"))
     from flows.inspect_batch import inspect_batch
     from flows.inspect_flight import inspect_flight
 
