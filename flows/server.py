@@ -146,6 +146,24 @@ class TemporaryServer:
         self.stop()
 
 
+def check_user_api() -> None:
+    """:class:`ParameterError` unless the Prefect API the user named (``PREFECT_API_URL``) answers its health check;
+    nothing to check when none is named (a run starts its own). Call before :func:`api_for_run` sets one, with the
+    input checks: a wrong URL is then said in one line instead of as the traceback of the flow's first call."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        return
+    from prefect.client.orchestration import get_client
+
+    from schouw.errors import ParameterError
+
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
+        raise ParameterError(f"PREFECT_API_URL {url}: the Prefect API does not answer ({type(problem).__name__}: "
+                             f"{problem}); expected a running Prefect server there")
+
+
 def api_for_run(home: Path, real: bool = False):
     """A context manager for the Prefect API of one CLI run; its URL is in ``PREFECT_API_URL`` on return.
 

@@ -128,18 +128,29 @@ def test_an_unreachable_catalog_is_one_error_line_without_its_password(tmp_path,
     assert "s3cret-pw" not in r.stderr + r.stdout and "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("api_url, fragment", [
-    (None, "error: PREFECT_API_URL is not set; start `prefect server start`"),
-    ("http://127.0.0.1:1/api", "error: PREFECT_API_URL http://127.0.0.1:1/api: the Prefect API does not answer (ConnectError"),
-])
-def test_serve_flows_without_a_prefect_api_is_one_error_line(tmp_path, api_url, fragment):
-    """``serve-flows`` needs a Prefect server: none named, or none answering there, is bad input (exit 2, one line),
-    not the traceback of Prefect's first call."""
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | ({"PREFECT_API_URL": api_url} if api_url else {})
+def test_serve_flows_without_a_prefect_api_url_is_one_error_line():
+    """``serve-flows`` serves to a Prefect server the user runs: none named is bad input (exit 2, one line)."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     r = subprocess.run([sys.executable, "-m", "schouw", "serve-flows"], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2, r.stderr[-3000:]
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(fragment), r.stderr[-3000:]
+    assert len(lines) == 1 and lines[0].startswith("error: PREFECT_API_URL is not set; start `prefect server start`"), r.stderr
+
+
+@pytest.mark.parametrize("command", [["serve-flows"], ["inspect", str(SAMPLE / "sample_orthophoto.tif"), "--out", "{tmp}/out"],
+                                     ["batch", str(SAMPLE / "sample_orthophoto.tif"), "--out-root", "{tmp}/out"],
+                                     ["serve", "--port", "1", "--data-dir", "{tmp}/srv"]])
+def test_a_prefect_api_url_where_no_api_answers_is_one_error_line(tmp_path, command):
+    """A ``PREFECT_API_URL`` the user set where no Prefect API answers is bad input, said with the input checks (exit 2,
+    one line, no output), not as the traceback of the flow's first call (serve: of the first upload's run)."""
+    env = dict(os.environ, PREFECT_API_URL="http://127.0.0.1:1/api")  # port 1: nothing listens there
+    r = subprocess.run([sys.executable, "-m", "schouw", *(c.format(tmp=tmp_path) for c in command)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr[-3000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr[-3000:]
+    assert lines[0].startswith("error: PREFECT_API_URL http://127.0.0.1:1/api: the Prefect API does not answer ("), lines[0]
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("command, fragment", [

@@ -82,6 +82,16 @@ def _make_dir(path: Path, option: str) -> None:
         _fail_input(exc)
 
 
+def _check_user_api() -> None:
+    """Exit 2 in one line if the user named a Prefect API (``PREFECT_API_URL``) that does not answer."""
+    from flows.server import check_user_api
+
+    try:
+        check_user_api()
+    except InputError as exc:
+        _fail_input(exc)
+
+
 def _check_scheduler(address: str, timeout_s: float = 10.0) -> None:
     """ParameterError unless a Dask scheduler answers at ``address`` within ``timeout_s`` (checked before any run)."""
     from distributed import Client
@@ -134,6 +144,7 @@ def inspect(
     from .prefect_env import configure_prefect
 
     home = configure_prefect()
+    _check_user_api()
     from flows.server import api_for_run
 
     server = api_for_run(home, real=executor == "dask")  # Dask workers need a real Prefect API
@@ -267,10 +278,11 @@ def batch(
         _check_stall(stall_timeout)
     except InputError as exc:
         _fail_input(exc)
-    _make_dir(out_root, "--out-root")  # said once, before any run, not once per flight
     from .prefect_env import configure_prefect
 
     home = configure_prefect()
+    _check_user_api()
+    _make_dir(out_root, "--out-root")  # said once, before any run, not once per flight
     from flows.server import api_for_run
 
     server = api_for_run(home)
@@ -387,14 +399,9 @@ def serve_flows(
     from .prefect_env import configure_prefect
 
     configure_prefect()
+    _check_user_api()
     from prefect import serve
-    from prefect.client.orchestration import get_client
 
-    with get_client(sync_client=True) as client:  # said now in one line, not as the traceback of serve's first call
-        problem = client.api_healthcheck()
-    if problem is not None:
-        _fail_input(ParameterError(f"PREFECT_API_URL {os.environ['PREFECT_API_URL']}: the Prefect API does not answer "
-                                   f"({type(problem).__name__}: {problem}); expected a running Prefect server there"))
     from flows.inspect_batch import inspect_batch
     from flows.inspect_flight import inspect_flight
 
@@ -427,6 +434,7 @@ def serve(
     data_dir = _data_dir(data_dir)
     _make_dir(data_dir, "--data-dir")
     home = configure_prefect(data_dir / "prefect")
+    _check_user_api()
     from flows.server import api_for_run
 
     # a local Prefect API for the flow runs, unless PREFECT_API_URL names one: it boots while the catalog is opened,
