@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -105,3 +106,14 @@ def test_bad_areas_refused(tmp_path, ortho, case, fragment):
     )
     assert r.returncode == 2 and r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not out.exists()
+
+
+def test_a_raster_given_as_areas_is_said_in_gdals_first_sentence(tmp_path, ortho):
+    """The orthophoto itself given as AREAS: GDAL's reason is given whole up to its first full stop, without the hint it
+    appends ("It might help to specify the correct driver …") cut off mid-word, as the error line once had it."""
+    raster = tmp_path / "the_orthophoto_given_as_areas.tif"
+    shutil.copy(ortho.path, raster)
+    with pytest.raises(AreasError) as err:
+        read_areas(raster, ortho.crs_wkt, ortho.footprint())
+    assert str(err.value) == (f"{raster}: cannot be read as a vector file ('{raster}' not recognized as being in a "
+                              "supported file format); expected GeoPackage, GeoJSON or Shapefile")

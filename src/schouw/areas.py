@@ -12,6 +12,7 @@ Polygons are reprojected to the orthophoto's CRS and rasterised per tile.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -94,6 +95,14 @@ def _classify(df: "gpd.GeoDataFrame", layer: str, mapping: AreaMapping | None) -
     return kinds, ""
 
 
+def _reason(exc: Exception, most: int = 200) -> str:
+    """GDAL's reason in an error line: its first sentence (GDAL adds hints such as "It might help to specify the
+    correct driver"), cut at a word with "…" if still longer than ``most`` characters."""
+    lines = str(exc).strip().splitlines()
+    text = re.split(r"\.(?:;|\s|$)", lines[0], maxsplit=1)[0] if lines else type(exc).__name__
+    return text if len(text) <= most else text[:most].rsplit(" ", 1)[0] + " …"
+
+
 def read_areas(path: str | os.PathLike, crs_wkt: str, footprint, mapping: AreaMapping | None = None) -> Areas:
     """Read road/green polygons from ``path`` (GPKG, GeoJSON, Shapefile; any CRS) into ``crs_wkt``.
 
@@ -112,7 +121,7 @@ def read_areas(path: str | os.PathLike, crs_wkt: str, footprint, mapping: AreaMa
     try:
         layers = [name for name, gtype in pyogrio.list_layers(p)]
     except Exception as exc:
-        raise AreasError(f"{p}: cannot be read as a vector file ({str(exc).splitlines()[0][:120]}); expected GeoPackage, GeoJSON or Shapefile") from None
+        raise AreasError(f"{p}: cannot be read as a vector file ({_reason(exc)}); expected GeoPackage, GeoJSON or Shapefile") from None
     target = CRS.from_wkt(crs_wkt)
     out = Areas(source=str(p))
     how: set[str] = set()
@@ -124,7 +133,7 @@ def read_areas(path: str | os.PathLike, crs_wkt: str, footprint, mapping: AreaMa
         try:
             df = gpd.read_file(p, layer=layer, engine="pyogrio")
         except Exception as exc:
-            raise AreasError(f"{p}: layer {layer!r} cannot be read ({str(exc).splitlines()[0][:120]})") from None
+            raise AreasError(f"{p}: layer {layer!r} cannot be read ({_reason(exc)})") from None
         if "geometry" not in df or df.geometry.isna().all():
             continue
         df = df[df.geometry.notna() & ~df.geometry.is_empty]
