@@ -89,24 +89,23 @@ def flight_checkpoints(out: Path, digest: str, p: InspectParams, areas: str | No
 RESTART_S = 30.0
 
 
-def _wait_while_moving(futures: list, ckpt: Checkpoints, stall_s: float, on_stall=None, poll_s: float = 2.0) -> None:
+def _wait_while_moving(futures: list, ckpt: Checkpoints, stall_s: float, client, poll_s: float = 2.0) -> None:
     """Wait for ``futures`` (tile batches on Dask); raise :class:`StallError` when for ``stall_s`` seconds none of them
-    finished and no tile was checkpointed. A failed batch raises at once. Before raising, ``on_stall(pending)`` frees
-    what is stuck and says what it did (default: nothing was, as a task's thread cannot be stopped)."""
+    finished and no tile was checkpointed. A failed batch raises at once. Before raising, the run's tasks are cancelled
+    and the ``client``'s workers running them restarted (:func:`free_stuck_workers`); the message says what was done."""
     pending = list(futures)
     seen, moved = ckpt.count(), time.monotonic()
     while pending:
         done, not_done = wait(pending, timeout=min(poll_s, stall_s))
         for f in done:
             f.result()  # a failed batch fails the run now, not after the others
+        pending = list(not_done)
         n = ckpt.count()
         if done or n != seen:
             seen, moved = n, time.monotonic()
         elif time.monotonic() - moved >= stall_s:
-            pending = list(not_done)
-            what = on_stall(pending) if on_stall else "its task cannot be stopped from here, so restart that worker"
-            raise StallError.after(stall_s, f"a Dask worker is stuck (a read of the orthophoto that never returns?); {what}")
-        pending = list(not_done)
+            raise StallError.after(stall_s, "a Dask worker is stuck (a read of the orthophoto that never returns?); "
+                                            + free_stuck_workers(client, pending))
 
 
 def free_stuck_workers(client, pending: list) -> str:
@@ -124,8 +123,8 @@ def free_stuck_workers(client, pending: list) -> str:
         return f"restarting it from here failed ({type(exc).__name__}: {exc}), so restart that worker"
     if not stuck:
         return "its tasks were cancelled, but no worker was found running them"
-    said = {"OK": "restarted", "removed": "shut down (it has no nanny to restart it)", "timed out": "not restarted within "
-            f"{RESTART_S:g} s, so restart it"}
+    said = {"OK": "restarted", "removed": "shut down (it has no nanny to restart it)",
+            "timed out": f"not restarted within {RESTART_S:g} s, so restart it"}
     return "its tasks were cancelled and " + "; ".join(f"worker {w} {said.get(s, s)}" for w, s in status.items())
 
 
@@ -184,8 +183,7 @@ def inspect_flight(
         futures = [detect_batch.submit(ortho, b, areas_path, p, ckpt, pool, stall_s) for b in batches]
         result = TileResult()  # without defect pieces: those stay in the checkpoints until publishing
         if pool is None:  # Dask: no pool watches the tiles here, so the flow watches the checkpoints
-            client = FlowRunContext.get().task_runner.client
-            _wait_while_moving(futures, ckpt, stall_s, on_stall=lambda pending: free_stuck_workers(client, pending))
+            _wait_while_moving(futures, ckpt, stall_s, FlowRunContext.get().task_runner.client)
         for f, b in zip(futures, batches):
             r = f.result()
             emit("batch", len(b))  # progress from tasks that ran in other processes (Dask workers)
